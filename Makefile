@@ -1,0 +1,37 @@
+# perfxl: `make` runs the batch on input/, `make test` runs lint and the test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint template samples clean
+
+run: $(RUNTIME)
+	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
+	$(BIN)/perfxl run input output || test $$? -eq 1
+
+$(RUNTIME): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(DEV): $(RUNTIME) pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test: $(DEV)
+	$(BIN)/ruff check perfxl tests tools
+	$(BIN)/pytest
+
+lint: $(DEV)
+	$(BIN)/ruff check perfxl tests tools
+
+template: $(RUNTIME)
+	$(BIN)/perfxl template templates/绩效目标申报表.xlsx
+
+samples: $(RUNTIME)
+	$(BIN)/python tools/make_samples.py input
+
+clean:
+	rm -rf $(VENV) output/* .pytest_cache .ruff_cache

@@ -1,0 +1,232 @@
+"""Reading one standard workbook into a Project, with the S findings met on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from .catalogue import finding
+from .config import Config
+from .model import (
+    BUDGET_LINES_HEADER,
+    BUDGET_SHEET,
+    FIELDS,
+    INDICATOR_HEADERS,
+    INDICATOR_SHEET,
+    INFO_SHEET,
+    NOTE_HEADER,
+    REQUIRED_SHEETS,
+    BudgetLine,
+    Field,
+    Finding,
+    Indicator,
+    Project,
+)
+from .values import (
+    ParseError,
+    clean_text,
+    is_blank,
+    label_key,
+    parse_amount,
+    parse_date,
+    parse_target,
+    parse_year,
+    target_was_rewritten,
+    to_text,
+)
+from .workbook import Grid, UnreadableWorkbook, load_grids
+
+LABEL_ROWS = 200
+HEADER_ROWS = 20
+PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
+FORMAT_HINTS = {
+    "year": "请填写四位年份，例如 2020",
+    "date": "请填写日期，例如 2020-01-01 或 2020年1月1日",
+    "amount": "请填写以元为单位的数字，例如 1338310",
+}
+
+
+@dataclass
+class ReadResult:
+    """A workbook's project (None when the file could not be opened) and its findings."""
+
+    project: Project | None
+    findings: list[Finding] = field(default_factory=list)
+    failure: str = ""  # set when the file cannot be used at all: the ledger's explanation
+
+
+def cell_name(row: int, col: int) -> str:
+    """A1 address of 0-based (row, col)."""
+    return f"{get_column_letter(col + 1)}{row + 1}"
+
+
+class _Reader:
+    """Holds the state of one reading: the file's name, the project so far, the findings so far."""
+
+    def __init__(self, file: str, config: Config):
+        self.file = file
+        self.config = config
+        self.project = Project(file=file)
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, sheet: str, cell: str = "", **values) -> None:
+        self.findings.append(finding(rule, self.file, sheet, cell, **values))
+
+    def cell_text(self, grid: Grid, row: int, col: int) -> str:
+        """The text of a cell as the user meant it: markup stripped (S07), formulas flagged (S06)."""
+        formula = grid.formulas.get((row, col))
+        value = grid.value(row, col)
+        if formula is not None and is_blank(value):
+            self.add("S06", grid.name, cell_name(row, col), formula=formula)
+        text = to_text(value)
+        cleaned = clean_text(text)
+        if cleaned != text:
+            self.add("S07", grid.name, cell_name(row, col), value=_short(text), normalised=_short(cleaned),
+                     todo="已去除从网页复制带入的标记（如 <p>），建议在工作簿中也删去")
+        return cleaned
+
+    def read_fields(self, grid: Grid, fields: list[Field]) -> None:
+        rows = {}
+        for r, row in enumerate(grid.rows[:LABEL_ROWS]):
+            if row and not is_blank(row[0]):
+                rows.setdefault(label_key(row[0]), r)
+        for spec in fields:
+            r = rows.get(label_key(spec.label))
+            if r is None:
+                self.missing(spec, "", "未找到（A 列中没有这个标签）")
+                continue
+            cell = cell_name(r, 1)
+            self.project.cells[spec.name] = cell
+            if (r, 1) in grid.formulas and is_blank(grid.value(r, 1)):
+                self.cell_text(grid, r, 1)  # reports S06; the value stays unknown
+                continue
+            self.read_value(grid, spec, r, cell)
+
+    def read_value(self, grid: Grid, spec: Field, r: int, cell: str) -> None:
+        raw = grid.value(r, 1)
+        if spec.kind == "text":
+            text = self.cell_text(grid, r, 1)
+            if text:
+                setattr(self.project, spec.name, text)
+            else:
+                self.missing(spec, cell, "为空")
+            return
+        if is_blank(raw):
+            self.missing(spec, cell, "为空")
+            return
+        try:
+            setattr(self.project, spec.name, PARSERS[spec.kind](raw))
+        except ParseError as error:
+            self.add("S04", grid.name, cell, label=spec.label, value=_short(to_text(raw)), problem=str(error),
+                     todo=FORMAT_HINTS[spec.kind])
+
+    def missing(self, spec: Field, cell: str, problem: str) -> None:
+        if spec.need == "required":
+            self.add("S03", spec.sheet, cell, label=spec.label, problem=problem)
+        elif spec.need == "recommended":
+            self.add("S05", spec.sheet, cell, label=spec.label)
+
+    def read_budget_lines(self, grid: Grid) -> None:
+        start = next((r for r, row in enumerate(grid.rows[:LABEL_ROWS])
+                      if row and label_key(row[0]) == label_key(BUDGET_LINES_HEADER[0])), None)
+        if start is None:
+            return
+        self.project.budget_line_columns = {"item": "A", "amount": "B", "note": "C"}
+        for r in range(start + 1, len(grid.rows)):
+            if is_blank(grid.value(r, 0)):
+                break
+            amount = None
+            raw = grid.value(r, 1)
+            if not is_blank(raw):
+                try:
+                    amount = parse_amount(raw)
+                except ParseError as error:
+                    self.add("S04", grid.name, cell_name(r, 1), label="金额（元）", value=_short(to_text(raw)),
+                             problem=str(error), todo=FORMAT_HINTS["amount"])
+            line = BudgetLine(r + 1, self.cell_text(grid, r, 0), amount, self.cell_text(grid, r, 2))
+            self.project.budget_lines.append(line)
+
+    def read_indicators(self, grid: Grid) -> None:
+        header = _find_header(grid)
+        if header is None:
+            self.add("S03", grid.name, "", label="表头（一级目标、二级目标、三级目标、指标目标值）",
+                     problem=f"在前 {HEADER_ROWS} 行中未找到")
+            return
+        head_row, col = header
+        has_note = label_key(grid.value(head_row, col + 4)) == NOTE_HEADER
+        names = ("level1", "level2", "level3", "target") + (("note",) if has_note else ())
+        self.project.indicator_columns = {n: get_column_letter(col + i + 1) for i, n in enumerate(names)}
+        level1 = level2 = ""
+        for r in range(head_row + 1, len(grid.rows)):
+            if all(is_blank(grid.value(r, col + i)) for i in range(4)):
+                continue
+            own1 = self.level_text(grid, r, col)
+            own2 = self.level_text(grid, r, col + 1)
+            level2 = own2 or (level2 if not own1 or own1 == level1 else "")
+            level1 = own1 or level1
+            self.project.indicators.append(self.indicator(grid, r, col, level1, level2, has_note))
+
+    def level_text(self, grid: Grid, r: int, c: int) -> str:
+        text = self.cell_text(grid, r, c)
+        synonym = self.config.profile["synonyms"].get(text)
+        if synonym:
+            self.add("S07", grid.name, cell_name(r, c), value=text, normalised=synonym,
+                     todo=f"已按「{synonym}」处理，建议在工作簿中也改为「{synonym}」")
+            return synonym
+        return text
+
+    def indicator(self, grid: Grid, r: int, col: int, level1: str, level2: str, has_note: bool) -> Indicator:
+        formula = grid.formulas.get((r, col + 3))
+        if formula is not None:
+            written = formula if formula.startswith("=") else f"={formula}"
+            self.add("S07", grid.name, cell_name(r, col + 3), value=f"公式 {written}", normalised=written,
+                     todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
+        else:
+            written = self.cell_text(grid, r, col + 3)
+        target = parse_target(written)
+        if formula is None and target_was_rewritten(written, target):
+            self.add("S07", grid.name, cell_name(r, col + 3), value=written, normalised=target.text,
+                     todo=f"建议在工作簿中直接写作「{target.text}」")
+        note = self.cell_text(grid, r, col + 4) if has_note else ""
+        return Indicator(r + 1, level1, level2, self.cell_text(grid, r, col + 2), written, target.text,
+                         target.operator, target.value, target.unit_of_measure, note)
+
+
+def _find_header(grid: Grid) -> tuple[int, int] | None:
+    wanted = [label_key(h) for h in INDICATOR_HEADERS]
+    for r, row in enumerate(grid.rows[:HEADER_ROWS]):
+        keys = [label_key(v) for v in row]
+        for c in range(len(keys) - 3):
+            if keys[c : c + 4] == wanted:
+                return r, c
+    return None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def read_project(path: Path, file: str, config: Config) -> ReadResult:
+    """Read the workbook at `path` (shown to the user as `file`); never raises for bad content."""
+    reader = _Reader(file, config)
+    try:
+        grids = load_grids(path, REQUIRED_SHEETS, config.limits["max_unzipped_mb"] * 2**20)
+    except UnreadableWorkbook as error:
+        reader.add("S01", "", reason=error.reason, todo=error.todo)
+        return ReadResult(None, reader.findings, failure=f"{error.reason}：{error.todo}")
+    missing = [name for name in REQUIRED_SHEETS if name not in grids]
+    for name in missing:
+        reader.add("S02", name, sheet_name=name)
+    if INFO_SHEET in grids:
+        reader.read_fields(grids[INFO_SHEET], [f for f in FIELDS if f.sheet == INFO_SHEET])
+    if BUDGET_SHEET in grids:
+        reader.read_fields(grids[BUDGET_SHEET], [f for f in FIELDS if f.sheet == BUDGET_SHEET])
+        reader.read_budget_lines(grids[BUDGET_SHEET])
+    if INDICATOR_SHEET in grids:
+        reader.read_indicators(grids[INDICATOR_SHEET])
+    project = reader.project
+    findings = [replace(f, project_name=project.name) for f in reader.findings]
+    failure = f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）" if missing else ""
+    return ReadResult(project, findings, failure)

@@ -1,0 +1,116 @@
+"""The consolidated workbook (绩效目标汇总.xlsx), written with xlsxwriter in constant-memory mode.
+
+Every text is written with `write_string`, so a value such as `=HYPERLINK(…)` stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from .frames import (
+    BUDGET_LINE_COLUMNS,
+    FAILED_STATUS,
+    FINDING_COLUMNS,
+    INDICATOR_COLUMNS,
+    LEDGER_COLUMNS,
+    PROJECT_COLUMNS,
+)
+from .model import ERROR, FAILED, WARNING
+
+REPORT_NAME = "绩效目标汇总.xlsx"
+SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
+NUMBER_FORMATS = {"amount": "#,##0.00", "rate": "0.0%", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
+WIDTH_SAMPLE = 2000
+MAX_WIDTH = 60
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs in Excel: wide (CJK) characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+
+
+class _Writer:
+    """Holds the workbook and its cell formats while the sheets are written."""
+
+    def __init__(self, path: Path):
+        self.book = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd",
+        })
+        self.header = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                            "valign": "vcenter"})
+        self.formats = {kind: self.book.add_format({"num_format": fmt, "valign": "top"})
+                        for kind, fmt in NUMBER_FORMATS.items()}
+        self.formats["text"] = self.book.add_format({"valign": "top"})
+        self.formats["link"] = self.book.add_format({"font_color": "blue", "underline": 1, "valign": "top"})
+        self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "valign": "top"})
+        self.warning = self.book.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700", "valign": "top"})
+        self.total = self.book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
+
+    def sheet(self, name: str, frame: pd.DataFrame, columns: dict, highlight: str | None = None) -> None:
+        """Write `frame` as sheet `name`; cells of column `highlight` with 错误/未通过/警告 are coloured."""
+        sheet = self.book.add_worksheet(name)
+        kinds = [kind for _, kind in columns.values()]
+        for col, (key, (header, kind)) in enumerate(columns.items()):
+            sheet.set_column(col, col, _width(header, frame[key], kind))
+            sheet.write_string(0, col, header, self.header)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
+        marked = list(columns).index(highlight) if highlight else -1
+        for r, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+            for col, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+                self.cell(sheet, r, col, value, kind, self._mark(value) if col == marked else None)
+        if name == SHEETS[0]:
+            self.totals(sheet, frame, columns, len(frame) + 1)
+
+    def _mark(self, value: object):
+        if value in (ERROR, FAILED_STATUS, FAILED):
+            return self.error
+        return self.warning if value == WARNING else None
+
+    def cell(self, sheet, row: int, col: int, value: object, kind: str, style=None) -> None:
+        style = style or self.formats[kind]
+        if _is_missing(value) or value == "":
+            sheet.write_blank(row, col, None, style)
+        elif kind == "date":
+            sheet.write_datetime(row, col, dt.datetime.combine(value, dt.time()), style)
+        elif kind == "link":
+            sheet.write_url(row, col, f"external:{value}", style, string=Path(value).name)
+        elif kind in ("int", "amount", "rate", "number") and isinstance(value, int | float):
+            sheet.write_number(row, col, value, style)
+        else:
+            sheet.write_string(row, col, str(value), style)
+
+    def totals(self, sheet, frame: pd.DataFrame, columns: dict, row: int) -> None:
+        sheet.write_string(row, 0, f"合计（{len(frame)} 个项目）", self.total)
+        for col, (key, (_, kind)) in enumerate(columns.items()):
+            if kind == "amount" or key in ("indicator_count", "errors", "warnings"):
+                sheet.write_number(row, col, float(frame[key].sum(min_count=0)), self.total)
+
+
+def _width(header: str, values: pd.Series, kind: str) -> float:
+    if kind in ("amount", "rate", "date", "int", "number"):
+        return max(display_width(header) + 2, 14)
+    sample = [display_width(str(v)) for v in values.head(WIDTH_SAMPLE) if isinstance(v, str)]
+    return min(max([display_width(header), *sample]) + 2, MAX_WIDTH)
+
+
+def write_report(path: Path, frames: dict[str, pd.DataFrame]) -> None:
+    """Write the five sheets of the consolidated workbook to `path` from the batch's frames."""
+    writer = _Writer(path)
+    writer.sheet(SHEETS[0], frames["projects"], PROJECT_COLUMNS, highlight="status")
+    writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
+    writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
+    writer.sheet(SHEETS[3], frames["findings"], FINDING_COLUMNS, highlight="severity")
+    writer.sheet(SHEETS[4], frames["ledger"], LEDGER_COLUMNS, highlight="status")
+    writer.book.close()

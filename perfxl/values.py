@@ -1,0 +1,156 @@
+"""Parsing of what people type into the workbook: labels, amounts, dates, years, targets, text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from openpyxl.utils.datetime import from_excel
+
+
+class ParseError(ValueError):
+    """A cell's content cannot be read as the value its field needs."""
+
+
+_LABEL_DROP = re.compile(r"[\s\u3000*]+")
+_PARENS = str.maketrans({"（": "(", "）": ")"})
+
+
+def label_key(text: object) -> str:
+    """The form of a label used for matching: no spaces, no `*`, no trailing colon, half-width parens."""
+    key = _LABEL_DROP.sub("", str(text or "")).translate(_PARENS)
+    return key.rstrip("：:")
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def to_text(value: object) -> str:
+    """A cell value as the text a person sees (whole floats without `.0`)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+_TAG = re.compile(r"</?(?:p|br|span|div|b|strong|i|em|u|font|o:p)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^<>]*>", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
+
+
+def clean_text(text: str) -> str:
+    """Strip HTML markup pasted from web systems (`<p>`, `<br>`, `&nbsp;`), keeping line breaks."""
+    if "<" not in text and "&" not in text:
+        return text
+    text = _BREAK.sub("\n", text)
+    text = _TAG.sub("", text)
+    text = _ENTITY.sub(lambda m: html.unescape(m.group()).replace("\xa0", " "), text)
+    return text.strip()
+
+
+_AMOUNT = re.compile(r"^[¥￥]?([+-]?\d+(?:\.\d+)?)(万元|元|万)?$")
+
+
+def parse_amount(value: object) -> float:
+    """Yuan from a number or from text such as `1,338,310`, `1338310元`, `１３３８３１０`, `133.8万元`."""
+    if isinstance(value, bool):
+        raise ParseError("是逻辑值（TRUE/FALSE），不是金额")
+    if isinstance(value, int | float):
+        return float(value)
+    text = unicodedata.normalize("NFKC", str(value)).replace(",", "").replace(" ", "")
+    match = _AMOUNT.match(text)
+    if not match:
+        raise ParseError("不是金额")
+    amount = float(match.group(1))
+    return amount * 10000 if match.group(2) in ("万元", "万") else amount
+
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+0{1,2}:00(?::00)?)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def parse_date(value: object) -> dt.date:
+    """A date from an Excel date or serial, `2020-01-01`, `2020/1/1`, `2020.1.1`, `2020年1月1日`, `20200101`."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ParseError("是逻辑值（TRUE/FALSE），不是日期")
+    if isinstance(value, int | float):
+        if 19000101 <= value <= 29991231 and float(value).is_integer():
+            return parse_date(str(int(value)))
+        if 1 <= value < 2958466:  # Excel's 1900 system serials, 1900-01-01 … 9999-12-31
+            return from_excel(value).date()
+        raise ParseError("数值超出日期范围")
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if not match:
+        raise ParseError("不是日期")
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError as error:
+        raise ParseError("日期不存在") from error
+
+
+_YEAR = re.compile(r"^(\d{4})(?:\.0)?\s*(?:年度?)?$")
+
+
+def parse_year(value: object) -> int:
+    """A fiscal year from `2020`, `2020年`, `2020年度`."""
+    if isinstance(value, bool):
+        raise ParseError("是逻辑值（TRUE/FALSE），不是年度")
+    match = _YEAR.match(unicodedata.normalize("NFKC", to_text(value)))
+    if not match or not 1990 <= int(match.group(1)) <= 2100:
+        raise ParseError("不是年度")
+    return int(match.group(1))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A 指标目标值: the text to show, and for quantitative targets its operator, value and unit."""
+
+    text: str
+    operator: str = ""
+    value: float | None = None
+    unit_of_measure: str = ""
+
+    @property
+    def quantitative(self) -> bool:
+        return self.value is not None
+
+
+_OPERATORS = {">=": "≥", "≥": "≥", "≧": "≥", "=>": "≥", "<=": "≤", "≤": "≤", "≦": "≤", "=<": "≤",
+              ">": ">", "<": "<", "=": "="}
+_TARGET = re.compile(r"^(>=|=>|<=|=<|≥|≧|≤|≦|>|<|=)?([+-]?\d[\d,]*(?:\.\d+)?)([^\d]{0,8})$")
+
+
+def parse_target(written: str) -> Target:
+    """Read `[operator][number][unit]`; anything else is a qualitative target kept as written."""
+    folded = unicodedata.normalize("NFKC", written)
+    squeezed = re.sub(r"\s+", "", folded)
+    match = _TARGET.match(squeezed)
+    if not match or not match.group(2).replace(",", "").replace(".", "").lstrip("+-").isdigit():
+        return Target(text=written.strip())
+    written_op, number, unit = match.groups()
+    operator = _OPERATORS[written_op] if written_op else "="
+    shown_op = _OPERATORS[written_op] if written_op else ""
+    return Target(
+        text=f"{shown_op}{number}{unit}",
+        operator=operator,
+        value=float(number.replace(",", "")),
+        unit_of_measure=unit,
+    )
+
+
+def target_was_rewritten(written: str, target: Target) -> bool:
+    """True when reading changed more than the usual `>=`/`<=` spelling (spaces, full-width forms)."""
+    usual = written.strip().replace(">=", "≥").replace("<=", "≤")
+    return target.text != usual
