@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.url import Url
 
 from .frames import (
     BUDGET_LINE_COLUMNS,
@@ -85,7 +86,7 @@ class _Writer:
         elif kind == "date":
             sheet.write_datetime(row, col, dt.datetime.combine(value, dt.time()), style)
         elif kind == "link":
-            sheet.write_url(row, col, f"external:{value}", style, string=Path(value).name)
+            sheet.write_url(row, col, relative_link(str(value)), style)
         elif kind in ("int", "amount", "rate", "number") and isinstance(value, int | float):
             sheet.write_number(row, col, value, style)
         else:
@@ -96,6 +97,19 @@ class _Writer:
         for col, (key, (_, kind)) in enumerate(columns.items()):
             if kind == "amount" or key in ("indicator_count", "errors", "warnings"):
                 sheet.write_number(row, col, float(frame[key].sum(min_count=0)), self.total)
+
+
+def relative_link(path: str) -> Url:
+    """A hyperlink to `path`, relative to the workbook's folder, that resolves on every system.
+
+    xlsxwriter writes `external:` targets with Windows backslashes (`目标表\\x.docx`), which Excel on
+    Windows accepts but LibreOffice, Excel for Mac and openpyxl readers take as part of a file name; the
+    relationship target is a URI reference, so it gets `/` separators.
+    """
+    url = Url(f"external:{path}")
+    url._relationship_link = url._relationship_link.replace("\\", "/")  # no public setter for the target
+    url.text = Path(path).name
+    return url
 
 
 def _width(header: str, values: pd.Series, kind: str) -> float:
