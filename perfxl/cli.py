@@ -11,6 +11,8 @@ import click
 from . import __version__
 from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
+from .form_template import FORM_TEMPLATE, write_form_template
+from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .model import ERROR, INFO, WARNING
 from .pipeline import Batch, OutputError, run, validate
 from .template import write_template
@@ -45,6 +47,9 @@ def _print_summary(batch: Batch) -> None:
     )
     for path in batch.outputs:
         click.echo(f"已写入：{path}")
+    if batch.forms:
+        folder = batch.outputs[0].parent / FORMS_DIR if batch.outputs else Path(FORMS_DIR)
+        click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
 
 
 def _exit_code(batch: Batch) -> int:
@@ -61,11 +66,13 @@ def cli() -> None:
 @click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def run_command(input_dir: Path, output_dir: Path, config_path: Path | None) -> None:
-    """读取 INPUT_DIR 中的全部工作簿，校验并写出汇总表。
+@click.option("--pdf", is_flag=True, help="同时为每份目标表生成 PDF（需要 LibreOffice）")
+def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf: bool) -> None:
+    """读取 INPUT_DIR 中的全部工作簿，校验并写出汇总表和每个通过项目的目标表（Word）。
 
     \b
     示例：perfxl run input output
+          perfxl run --pdf
     """
     config = _config(config_path)
     if not input_dir.is_dir():
@@ -78,7 +85,23 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None) -> 
         sys.exit(USAGE)
     _print_findings(batch)
     _print_summary(batch)
+    if pdf:
+        _write_pdfs(output_dir, batch)
     sys.exit(_exit_code(batch))
+
+
+def _write_pdfs(output_dir: Path, batch: Batch) -> None:
+    forms = [output_dir / path for path in batch.forms.values()]
+    if not forms:
+        return
+    try:
+        pdfs = convert_to_pdf(forms)
+    except PdfUnavailable as error:
+        click.secho(f"提示：{error}", fg="yellow", err=True)
+        return
+    click.echo(f"已生成 PDF {len(pdfs)} 份（共 {len(forms)} 份目标表）")
+    if len(pdfs) < len(forms):
+        click.secho("部分目标表未能转换为 PDF：请关闭正在运行的 LibreOffice 后重试", fg="yellow", err=True)
 
 
 @cli.command("check")
@@ -124,6 +147,22 @@ def template_command(path: Path, config_path: Path | None) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_template(path, config)
+    except OSError as error:
+        click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
+        sys.exit(USAGE)
+    click.echo(f"已写入：{path}")
+
+
+@cli.command("form-template")
+@click.argument("path", default=str(FORM_TEMPLATE), type=click.Path(dir_okay=False, path_type=Path))
+def form_template_command(path: Path) -> None:
+    """写出目标表的 Word 模板（版式、字体、样式）；可在 Word 中修改样式，生成的目标表随之改变。
+
+    \b
+    示例：perfxl form-template templates/目标表.docx
+    """
+    try:
+        write_form_template(path)
     except OSError as error:
         click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,3 +68,63 @@ def remove_stale_temps(folder: Path) -> None:
     for temp in folder.glob(f"{TEMP_PREFIX}*"):
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+# Characters no file name may hold on Windows, plus `#` and `%`, which break a hyperlink to the file.
+UNSAFE_CHARACTERS = re.compile(r'[\\/:*?"<>|#%\x00-\x1f\x7f]')
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+# 255 bytes is the file-system limit; atomic_write adds `.perfxl-{pid}-` to the name while writing.
+MAX_NAME_BYTES = 255 - 32
+
+
+def _truncate_utf8(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def safe_file_name(stem: str, suffix: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """`stem + suffix` made safe as one file name on Windows, macOS and Linux.
+
+    Separators and other forbidden characters become `_`, `..` cannot remain, no leading dot (hidden
+    file), no trailing space or dot, no reserved Windows device name, at most `max_bytes` in UTF-8.
+    """
+    name = UNSAFE_CHARACTERS.sub("_", stem)
+    name = re.sub(r"\.{2,}", "_", name).strip().lstrip(".")
+    name = _truncate_utf8(name, max_bytes - len(suffix.encode("utf-8"))).rstrip(" .")
+    if not name:
+        name = "未命名"
+    if name.split(".")[0].strip().upper() in RESERVED_NAMES:
+        name = f"_{name}"
+    return name + suffix
+
+
+def form_file_names(projects: list, suffix: str) -> dict[str, str]:
+    """Project file -> a distinct safe name `{年度}_{项目名称}{suffix}`, deterministic for the batch.
+
+    Names that clash (also when differing only in case, as on Windows) get the input file's name as a
+    suffix; a remaining clash gets a number, in the order of the input files.
+    """
+    def key(name: str) -> str:
+        return name.casefold()
+
+    names = {p.file: safe_file_name(f"{p.year or ''}_{p.project_name or ''}", suffix) for p in projects}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[key(name)] = counts.get(key(name), 0) + 1
+    taken: set[str] = set()
+    for file in sorted(names):
+        stem = names[file][: len(names[file]) - len(suffix)]
+        if counts[key(names[file])] > 1:
+            stem = _with_tail(stem, safe_file_name(Path(file).with_suffix("").as_posix(), "", 80))
+        unique, number = stem + suffix, 1
+        while key(unique) in taken:
+            number += 1
+            unique = _with_tail(stem, str(number)) + suffix
+        taken.add(key(unique))
+        names[file] = unique
+    return names
+
+
+def _with_tail(stem: str, tail: str, suffix_room: int = 16) -> str:
+    """`{stem}_{tail}`, the stem shortened so that the tail survives the length limit."""
+    room = MAX_NAME_BYTES - suffix_room - len(tail.encode("utf-8")) - 1
+    return safe_file_name(f"{_truncate_utf8(stem, room).rstrip(' .')}_{tail}", "")

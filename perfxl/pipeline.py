@@ -10,6 +10,7 @@ from openpyxl.utils import column_index_from_string
 
 from .config import Config
 from .files import InputFile, atomic_write, discover, remove_stale_temps
+from .forms import FORMS_DIR, FormError, write_forms
 from .frames import budget_line_frame, finding_frame, indicator_frame, ledger_frame, project_frame
 from .model import ERROR, FAILED, PROCESSED, REQUIRED_SHEETS, WARNING, Finding, LedgerEntry, Project
 from .reader import read_project
@@ -101,11 +102,12 @@ def validate(input_dir: Path, config: Config, previous: dict | None = None) -> B
     return batch
 
 
-def write_outputs(batch: Batch, output_dir: Path) -> None:
-    """Write the consolidated workbook of `batch` into `output_dir`."""
+def write_outputs(batch: Batch, output_dir: Path, form_template: Path | None = None) -> None:
+    """Write the Word forms of the passed projects, then the consolidated workbook, into `output_dir`."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(output_dir)
+        batch.forms = _write_forms(batch, output_dir, form_template)
         frames = {
             "projects": project_frame(batch.projects, batch.findings, batch.forms),
             "indicators": indicator_frame(batch.projects),
@@ -122,9 +124,20 @@ def write_outputs(batch: Batch, output_dir: Path) -> None:
                           "请关闭正在打开的汇总表，或检查输出文件夹是否可写") from error
 
 
-def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None) -> Batch:
+def _write_forms(batch: Batch, output_dir: Path, form_template: Path | None) -> dict[str, str]:
+    if (output_dir / FORMS_DIR).is_dir():
+        remove_stale_temps(output_dir / FORMS_DIR)
+    try:
+        forms = write_forms(batch.passed(), output_dir, form_template)
+    except FormError as error:
+        raise OutputError(str(error)) from error
+    return forms
+
+
+def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
+        form_template: Path | None = None) -> Batch:
     """Validate the batch and write its outputs."""
     batch = validate(input_dir, config, previous)
-    write_outputs(batch, output_dir)
+    write_outputs(batch, output_dir, form_template)
     return batch
 

@@ -1,0 +1,213 @@
+"""The Word template of the form (templates/目标表.docx), written part by part as OOXML.
+
+The template holds the whole look (page, margins, fonts, styles, borders, footer) and jinja2
+placeholders in docxtpl syntax; `forms.py` fills it. It is built from our own XML rather than
+python-docx's default document, whose styles map East Asian text to a Japanese theme font: here every
+`w:rFonts` names its East Asian font explicitly and none carries a `*Theme` attribute.
+Staff may restyle the written file in Word; the forms follow without a code change.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from .files import atomic_write
+
+FORM_TEMPLATE = Path("templates/目标表.docx")
+
+LATIN_FONT, EAST_ASIAN_FONT, HEADING_FONT = "Times New Roman", "宋体", "黑体"
+PAGE_WIDTH, PAGE_HEIGHT, MARGIN_SIDE, MARGIN_TOP = 11906, 16838, 1134, 1247  # A4 in twips; 2.0 / 2.2 cm
+TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN_SIDE  # 9638
+INFO_COLUMNS = (2600, 2500, 1900, 2638)
+BUDGET_COLUMNS = (3330, 1489, 3330, 1489)
+INDICATOR_COLUMNS = (1560, 1700, 3438, 2940)
+
+NS = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+INFO_PAIRS = (("项目名称", "project_name", "项目类别", "category"),
+              ("计划开始日期", "start_date", "计划完成日期", "end_date"),
+              ("是否含有政府购买服务", "gov_procurement", "绩效类型", "performance_type"))
+LONG_TEXTS = (("项目概况", "overview"), ("立项依据", "basis"), ("项目设立的必要性", "necessity"),
+              ("保证项目实施的制度、措施", "safeguards"), ("项目实施计划", "plan"), ("总目标及阶段性目标", "goals"))
+BUDGET_PAIRS = (("项目总预算（元）", "total_budget", "项目当年预算（元）", "annual_budget"),
+                ("同名项目上年预算额（元）", "prior_budget", "同名项目上年预算执行数（元）", "prior_spent"))
+INDICATOR_FIELDS = ("level1", "level2", "level3", "target")
+INDICATOR_TITLES = ("一级目标", "二级目标", "三级目标", "指标目标值")
+
+
+def _fonts(east_asian: str = EAST_ASIAN_FONT, latin: str = LATIN_FONT) -> str:
+    return f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{east_asian}" w:cs="{latin}"/>'
+
+
+def _style(style_id: str, name: str, ppr: str = "", rpr: str = "", kind: str = "paragraph",
+           based_on: str = "Normal") -> str:
+    base = f'<w:basedOn w:val="{based_on}"/>' if based_on else ""
+    return (f'<w:style w:type="{kind}" w:styleId="{style_id}"><w:name w:val="{name}"/>{base}<w:qFormat/>'
+            f"{f'<w:pPr>{ppr}</w:pPr>' if ppr else ''}{f'<w:rPr>{rpr}</w:rPr>' if rpr else ''}</w:style>")
+
+
+def styles_xml() -> str:
+    """The styles part: defaults (宋体 / Times New Roman, 10.5 pt), title, headings, table cells, footer."""
+    center = '<w:jc w:val="center"/>'
+    borders = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                      for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    table = (f'<w:style w:type="table" w:styleId="FormTable"><w:name w:val="表格框线"/><w:qFormat/>'
+             f'<w:pPr><w:spacing w:before="0" w:after="0"/></w:pPr>'
+             f'<w:tblPr><w:tblBorders>{borders}</w:tblBorders><w:tblCellMar><w:top w:w="57" w:type="dxa"/>'
+             f'<w:left w:w="85" w:type="dxa"/><w:bottom w:w="57" w:type="dxa"/><w:right w:w="85" w:type="dxa"/>'
+             f"</w:tblCellMar></w:tblPr></w:style>")
+    return (
+        f"{HEAD}<w:styles {NS}><w:docDefaults><w:rPrDefault><w:rPr>{_fonts()}"
+        '<w:sz w:val="21"/><w:szCs w:val="21"/><w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:rPrDefault>'
+        '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="300" w:lineRule="auto"/></w:pPr></w:pPrDefault>'
+        "</w:docDefaults>"
+        '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
+        '<w:pPr><w:jc w:val="both"/></w:pPr></w:style>'
+        + _style("Title", "Title", f'{center}<w:spacing w:before="120" w:after="120"/>',
+                 f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="36"/><w:szCs w:val="36"/>')
+        + _style("Subtitle", "Subtitle", f'{center}<w:spacing w:after="120"/>', '<w:sz w:val="24"/>')
+        + _style("Unit", "申报单位", '<w:spacing w:after="120"/>', '<w:sz w:val="24"/>')
+        + _style("Heading1", "heading 1", f'<w:keepNext/>{center}<w:spacing w:before="240" w:after="120"/>'
+                 '<w:outlineLvl w:val="0"/>', f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="24"/><w:szCs w:val="24"/>')
+        + _style("FormLabel", "表格标签", '<w:jc w:val="left"/>', "<w:b/>")
+        + _style("FormText", "表格正文", '<w:jc w:val="both"/>')
+        + _style("TableHeader", "表格表头", center, f"{_fonts(HEADING_FONT)}<w:b/>")
+        + _style("TableCenter", "表格居中", center)
+        + _style("Footer", "footer", center, '<w:sz w:val="18"/>')
+        + table + "</w:styles>"
+    )
+
+
+def _p(text: str, style: str) -> str:
+    run = f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r>' if text else ""
+    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{run}</w:p>'
+
+
+def _tc(width: int, text: str, style: str, span: int = 1, center: bool = True) -> str:
+    grid = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+    valign = '<w:vAlign w:val="center"/>' if center else ""
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{grid}{valign}</w:tcPr>{_p(text, style)}</w:tc>'
+
+
+def _tr(cells: str, header: bool = False, cant_split: bool = False) -> str:
+    props = ("<w:cantSplit/>" if cant_split else "") + ("<w:tblHeader/>" if header else "")
+    return f"<w:tr>{f'<w:trPr>{props}</w:trPr>' if props else ''}{cells}</w:tr>"
+
+
+def _table(widths: tuple[int, ...], rows: str) -> str:
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    return (f'<w:tbl><w:tblPr><w:tblStyle w:val="FormTable"/><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+            f'<w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="0000"/></w:tblPr>'
+            f"<w:tblGrid>{grid}</w:tblGrid>{rows}</w:tbl>")
+
+
+def _pair_rows(pairs: tuple[tuple[str, str, str, str], ...], w: tuple[int, ...]) -> str:
+    return "".join(_tr(_tc(w[0], f"{a}：", "FormLabel") + _tc(w[1], f"{{{{ {x} }}}}", "FormText")
+                       + _tc(w[2], f"{b}：", "FormLabel") + _tc(w[3], f"{{{{ {y} }}}}", "FormText"))
+                   for a, x, b, y in pairs)
+
+
+def _indicator_rows() -> str:
+    w = INDICATOR_COLUMNS
+    header = _tr("".join(_tc(w[i], INDICATOR_TITLES[i], "TableHeader") for i in range(4)), header=True,
+                 cant_split=True)
+    loop = _tr(_tc(TEXT_WIDTH, "{%tr for row in indicators %}", "FormText", span=4))
+    styles = ("TableCenter", "TableCenter", "FormText", "FormText")
+    row = _tr("".join(_tc(w[i], f"{{{{ row.{INDICATOR_FIELDS[i]} }}}}", styles[i]) for i in range(4)),
+              cant_split=True)
+    end = _tr(_tc(TEXT_WIDTH, "{%tr endfor %}", "FormText", span=4))
+    return header + loop + row + end
+
+
+def document_xml() -> str:
+    """The body: title, info grid, budget grid, indicator table, with docxtpl placeholders."""
+    w = INFO_COLUMNS
+    long_rows = "".join(_tr(_tc(w[0], f"{label}：", "FormLabel")
+                            + _tc(sum(w[1:]), f"{{{{ {name} }}}}", "FormText", span=3, center=False))
+                        for label, name in LONG_TEXTS)
+    section = (f'<w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1"/>'
+               f'<w:pgSz w:w="{PAGE_WIDTH}" w:h="{PAGE_HEIGHT}"/>'
+               f'<w:pgMar w:top="{MARGIN_TOP}" w:right="{MARGIN_SIDE}" w:bottom="{MARGIN_TOP}" '
+               f'w:left="{MARGIN_SIDE}" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>')
+    body = (_p("财政项目支出绩效目标表", "Title") + _p("({{ year }}年度)", "Subtitle")
+            + _p("申报单位名称：{{ unit }}", "Unit")
+            + _table(w, _pair_rows(INFO_PAIRS, w) + long_rows)
+            + _p("本项目上年度市级财政资金使用情况", "Heading1")
+            + _table(BUDGET_COLUMNS, _pair_rows(BUDGET_PAIRS, BUDGET_COLUMNS))
+            + _p("{{ year }}年绩效目标", "Heading1")
+            + _table(INDICATOR_COLUMNS, _indicator_rows()))
+    return f"{HEAD}<w:document {NS}><w:body>{body}{section}</w:body></w:document>"
+
+
+def footer_xml() -> str:
+    """Centred 第 N 页 共 M 页 from PAGE and NUMPAGES fields."""
+    def field(code: str) -> str:
+        return (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> {code} '
+                f'</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+                f'<w:r><w:fldChar w:fldCharType="end"/></w:r>')
+
+    text = '<w:r><w:t xml:space="preserve">{}</w:t></w:r>'.format
+    return (f'{HEAD}<w:ftr {NS}><w:p><w:pPr><w:pStyle w:val="Footer"/></w:pPr>{text("第 ")}{field("PAGE")}'
+            f'{text(" 页 共 ")}{field("NUMPAGES")}{text(" 页")}</w:p></w:ftr>')
+
+
+CONTENT_TYPES = (
+    f'{HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    '<Override PartName="/word/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
+    '<Override PartName="/word/settings.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
+    '<Override PartName="/word/footer1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>'
+    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+    "</Types>"
+)
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELS = (
+    f'{HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="word/document.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+    'core-properties" Target="docProps/core.xml"/></Relationships>'
+)
+DOCUMENT_RELS = (
+    f'{HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rIdStyles" Type="{REL}/styles" Target="styles.xml"/>'
+    f'<Relationship Id="rIdSettings" Type="{REL}/settings" Target="settings.xml"/>'
+    f'<Relationship Id="rIdFooter1" Type="{REL}/footer" Target="footer1.xml"/></Relationships>'
+)
+SETTINGS = (
+    f'{HEAD}<w:settings {NS}><w:updateFields w:val="false"/><w:defaultTabStop w:val="420"/>'
+    '<w:characterSpacingControl w:val="compressPunctuation"/><w:compat><w:compatSetting '
+    'w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>'
+    "</w:settings>"
+)
+CORE = (
+    f'{HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>财政项目支出绩效目标表</dc:title>'
+    "<dc:creator>perfxl</dc:creator></cp:coreProperties>"
+)
+
+
+def template_parts() -> dict[str, str]:
+    """Every part of the template package, by name in the zip ([Content_Types].xml first)."""
+    return {
+        "[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": PACKAGE_RELS, "docProps/core.xml": CORE,
+        "word/document.xml": document_xml(), "word/_rels/document.xml.rels": DOCUMENT_RELS,
+        "word/styles.xml": styles_xml(), "word/settings.xml": SETTINGS, "word/footer1.xml": footer_xml(),
+    }
+
+
+def write_form_template(path: Path) -> None:
+    """Write the form's Word template to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, xml in template_parts().items():
+            package.writestr(name, xml)

@@ -1,0 +1,263 @@
+"""The Word forms (目标表): one .docx per passed project, filled from templates/目标表.docx.
+
+The template is prepared once per run: docxtpl's own `patch_xml` turns the Word XML of each part
+holding placeholders into a jinja2 source, which is compiled once (autoescape on). A form is then one
+`render()` of that source plus a zip whose other parts are copied from the template: about a
+millisecond, against ~20 ms for python-docx `Document()` + `save()` or docxtpl per document.
+
+Two things docxtpl does not do are added to the source here:
+- vertical merges on 一级目标/二级目标: docxtpl's `{% vm %}` merges every row of a loop and cannot keep
+  one 一级 cell across several 二级 groups (docxtpl issue #249), so a cell whose text is
+  `{{ row.level1 }}` or `{{ row.level2 }}` gets a `w:vMerge` computed per row by `indicator_rows`;
+- line breaks in a value become paragraphs with the paragraph's and run's own properties.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from docxtpl import DocxTemplate
+from lxml import etree
+from markupsafe import Markup, escape
+
+from .files import atomic_write, form_file_names
+from .form_template import FORM_TEMPLATE, template_parts
+from .model import Indicator, Project
+
+FORMS_DIR = "目标表"
+FORM_SUFFIX = ".docx"
+MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
+RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
+INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
+RUN = re.compile(r"<w:r[ >].*?</w:r>", re.DOTALL)
+EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+CELL = re.compile(r"<w:tc[ >](?:(?!<w:tc[ >]).)*?</w:tc>", re.DOTALL)
+TCPR_HEAD = re.compile(r"<w:tcPr>((?:<w:tcW [^>]*/>)?(?:<w:gridSpan [^>]*/>)?)")
+
+
+class FormError(Exception):
+    """A form cannot be written (unusable template, invalid name); the message says which and why."""
+
+
+def amount_text(value: float | None) -> str:
+    """`1,338,310` for whole yuan, `1,338,310.50` otherwise; empty for a missing amount."""
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
+    """The indicator table's rows with vMerge values: runs of equal 一级, and of 二级 within them."""
+    rows: list[dict[str, str]] = []
+    for i, ind in enumerate(indicators):
+        prev = indicators[i - 1] if i else None
+        nxt = indicators[i + 1] if i + 1 < len(indicators) else None
+        same1_prev = prev is not None and prev.level1 == ind.level1
+        same1_next = nxt is not None and nxt.level1 == ind.level1
+        same2_prev = same1_prev and prev.level2 == ind.level2
+        same2_next = same1_next and nxt.level2 == ind.level2
+        rows.append({
+            "level1": "" if same1_prev else ind.level1, "merge1": _merge(same1_prev, same1_next),
+            "level2": "" if same2_prev else ind.level2, "merge2": _merge(same2_prev, same2_next),
+            "level3": ind.level3, "target": ind.target,
+        })
+    return rows
+
+
+def _merge(continues: bool, goes_on: bool) -> str:
+    return "continue" if continues else ("restart" if goes_on else "")
+
+
+def form_context(project: Project) -> dict:
+    """Everything the template's placeholders may name, as display text."""
+    context = {name: getattr(project, name) or "" for name in (
+        "unit", "project_name", "category", "gov_procurement", "performance_type",
+        "overview", "basis", "necessity", "safeguards", "plan", "goals")}
+    context["year"] = project.year or ""
+    context.update({name: getattr(project, name).isoformat() if getattr(project, name) else ""
+                    for name in ("start_date", "end_date")})
+    context.update({name: amount_text(getattr(project, name))
+                    for name in ("total_budget", "annual_budget", "prior_budget", "prior_spent")})
+    context["indicators"] = indicator_rows(project.indicators)
+    return context
+
+
+def _paragraphs_filter(breaks: list[str]):
+    def paragraphs(value: object, index: int) -> Markup:
+        text = "" if value is None or isinstance(value, jinja2.Undefined) else str(value)
+        text = INVALID_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+        return Markup(breaks[index]).join(escape(line) for line in text.split("\n"))
+    return paragraphs
+
+
+def _route_expressions(source: str, breaks: list[str]) -> str:
+    """Send every `{{ … }}` in a run through the `paragraphs` filter, with that paragraph's break XML."""
+    def paragraph(m: re.Match) -> str:
+        ppr = re.search(r"<w:pPr>.*?</w:pPr>", m.group(0), re.DOTALL)
+        return RUN.sub(lambda r: run(r, ppr.group(0) if ppr else ""), m.group(0))
+
+    def run(m: re.Match, ppr: str) -> str:
+        if "{{" not in m.group(0):
+            return m.group(0)
+        rpr = re.search(r"<w:rPr>.*?</w:rPr>", m.group(0), re.DOTALL)
+        breaks.append(f'</w:t></w:r></w:p><w:p>{ppr}<w:r>{rpr.group(0) if rpr else ""}'
+                      '<w:t xml:space="preserve">')
+        index = len(breaks) - 1
+        xml = re.sub(r"<w:t>", '<w:t xml:space="preserve">', m.group(0))
+        return EXPRESSION.sub(lambda e: f"{{{{ ({e.group(1).strip()})|paragraphs({index}) }}}}", xml)
+
+    return PARAGRAPH.sub(paragraph, source)
+
+
+def _add_vertical_merges(source: str) -> str:
+    """Give each cell showing `row.level1`/`row.level2` a `w:vMerge` from the row's merge value."""
+    def cell(m: re.Match) -> str:
+        xml = m.group(0)
+        for field, merge in MERGED.items():
+            if re.search(rf"\{{\{{\s*\(?\s*row\.{field}\b", xml):
+                tag = f'{{% if row.{merge} %}}<w:vMerge w:val="{{{{ row.{merge} }}}}"/>{{% endif %}}'
+                if "<w:tcPr>" not in xml:
+                    xml = re.sub(r"(<w:tc(?: [^>]*)?>)", r"\1<w:tcPr></w:tcPr>", xml, count=1)
+                return TCPR_HEAD.sub(lambda h, tag=tag: f"<w:tcPr>{h.group(1)}{tag}", xml, count=1)
+        return xml
+
+    return CELL.sub(cell, source)
+
+
+def _jinja_source(patcher: DocxTemplate, xml: bytes, breaks: list[str]) -> str:
+    root = etree.fromstring(xml)
+    source = patcher.patch_xml(etree.tostring(root, encoding="unicode"))
+    source = _add_vertical_merges(_route_expressions(source, breaks))
+    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + source
+
+
+@dataclass
+class FormTemplate:
+    """A template prepared for many forms: compiled parts to render, and the parts copied as they are."""
+
+    rendered: dict[str, jinja2.Template]
+    copied: dict[str, bytes]
+    order: list[str]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> FormTemplate:
+        """Read and compile the template at `path`, or the built-in one when `path` is None.
+
+        Raises FormError when the file is not a usable template.
+        """
+        if path is None:
+            parts = {name: xml.encode("utf-8") for name, xml in template_parts().items()}
+            return cls.compile(parts, "内置模板")
+        try:
+            with zipfile.ZipFile(path) as package:
+                parts = {info.filename: package.read(info) for info in package.infolist()}
+        except (OSError, zipfile.BadZipFile) as error:
+            raise FormError(f"无法读取目标表模板 {path}：{error}。"
+                                    "请检查该文件，或运行 perfxl form-template 重新生成") from error
+        return cls.compile(parts, str(path))
+
+    @classmethod
+    def compile(cls, parts: dict[str, bytes], source: str) -> FormTemplate:
+        """Compile the parts holding placeholders (document, headers, footers); keep the others as bytes."""
+        if "word/document.xml" not in parts:
+            raise FormError(f"目标表模板 {source} 不是 Word 文档（缺少 word/document.xml）")
+        breaks: list[str] = []
+        env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
+        env.filters["paragraphs"] = _paragraphs_filter(breaks)
+        rendered, copied = {}, {}
+        patcher = DocxTemplate(None)  # only its patch_xml is used: a pure function of the XML text
+        for name, data in parts.items():
+            if RENDERED_PART.fullmatch(name) and (b"{{" in data or b"{%" in data):
+                try:
+                    rendered[name] = env.from_string(_jinja_source(patcher, data, breaks))
+                except (jinja2.TemplateError, etree.XMLSyntaxError) as error:
+                    raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
+            else:
+                copied[name] = data
+        return cls(rendered, copied, list(parts))
+
+    def render(self, project: Project) -> dict[str, bytes]:
+        """The parts of the form of `project`, in the template's order."""
+        context = form_context(project)
+        return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
+                       else self.copied[name]) for name in self.order}
+
+    def write(self, project: Project, target: Path) -> None:
+        """Write the form of `project` to `target` (atomically)."""
+        parts = self.render(project)
+        with atomic_write(target) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED,
+                                                           compresslevel=1) as package:
+            for name, data in parts.items():
+                package.writestr(name, data)
+
+
+def write_forms(projects: list[Project], output_dir: Path, template_path: Path | None = None) -> dict[str, str]:
+    """Write a form for each project into output_dir/目标表 and remove every other form there.
+
+    `template_path` None means templates/目标表.docx when it exists, else the built-in template.
+    Returns project file -> form path relative to `output_dir` (with `/`). PDFs left there are removed
+    too: they were made from an earlier run's forms.
+    """
+    folder = output_dir / FORMS_DIR
+    if not projects and not folder.exists():
+        return {}
+    if template_path is None and FORM_TEMPLATE.exists():
+        template_path = FORM_TEMPLATE
+    template = FormTemplate.load(template_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = form_file_names(projects, FORM_SUFFIX)
+    forms = {}
+    for project in projects:
+        target = folder / names[project.file]
+        if target.resolve().parent != folder.resolve():
+            raise FormError(f"目标表文件名无效：{names[project.file]}")
+        template.write(project, target)
+        forms[project.file] = f"{FORMS_DIR}/{target.name}"
+    remove_stale_forms(folder, {Path(p).name for p in forms.values()})
+    return forms
+
+
+def remove_stale_forms(folder: Path, keep: Iterable[str]) -> None:
+    """Remove forms (and PDFs) in `folder` that this run did not write, so no stale form is emailed."""
+    keep = set(keep)
+    for path in folder.iterdir():
+        stale = path.suffix.lower() == ".pdf" or (path.suffix.lower() == FORM_SUFFIX and path.name not in keep)
+        if stale and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+class PdfUnavailable(Exception):
+    """LibreOffice is not installed, so no PDF can be made."""
+
+
+def soffice() -> str | None:
+    """The LibreOffice command, if installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_to_pdf(forms: list[Path], timeout: float = 600) -> list[Path]:
+    """Write a PDF beside each form with one LibreOffice call; returns the PDFs that exist afterwards."""
+    command = soffice()
+    if command is None:
+        raise PdfUnavailable("未安装 LibreOffice（找不到 soffice 命令），未生成 PDF。"
+                             "如需 PDF，请安装 LibreOffice 后重新运行，或在 Word/WPS 中另存为 PDF")
+    by_folder: dict[Path, list[Path]] = {}
+    for form in forms:
+        by_folder.setdefault(form.parent, []).append(form)
+    with tempfile.TemporaryDirectory(prefix="perfxl-soffice-") as profile:
+        for folder, files in by_folder.items():
+            subprocess.run([command, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                            "--convert-to", "pdf", "--outdir", str(folder), *map(str, files)],
+                           check=False, capture_output=True, timeout=timeout)
+    return [pdf for pdf in (f.with_suffix(".pdf") for f in forms) if pdf.exists()]

@@ -1,0 +1,67 @@
+"""Safe, distinct file names for the forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from perfxl.files import MAX_NAME_BYTES, form_file_names, safe_file_name
+from perfxl.forms import FORMS_DIR, write_forms
+from perfxl.model import Project
+
+
+@pytest.mark.parametrize(("stem", "expected"), [
+    ("2020_网站运维", "2020_网站运维.docx"),
+    ('a/b\\c:d*e?f"g<h>i|j', "a_b_c_d_e_f_g_h_i_j.docx"),
+    ("../../etc/passwd", "____etc_passwd.docx"),
+    ("项目..名称", "项目_名称.docx"),
+    (".hidden", "hidden.docx"),
+    ("名称\n第二行\t\x07", "名称_第二行__.docx"),
+    ("尾部空格和点 . .", "尾部空格和点.docx"),
+    ("CON", "_CON.docx"),
+    ("nul", "_nul.docx"),
+    ("com1.report", "_com1.report.docx"),
+    ("LPT9", "_LPT9.docx"),
+    ("CONSOLE", "CONSOLE.docx"),
+    ("", "未命名.docx"),
+    ("...", "_.docx"),
+    ("增长#1 100%", "增长_1 100_.docx"),
+])
+def test_safe_file_name(stem, expected):
+    assert safe_file_name(stem, ".docx") == expected
+
+
+def test_long_names_are_cut_on_a_character_boundary():
+    name = safe_file_name("项" * 300, ".docx")
+    assert len(name.encode("utf-8")) <= MAX_NAME_BYTES and name.endswith(".docx")
+    assert set(name[:-5]) == {"项"}
+
+
+def _project(file: str, name: str, year: int = 2021) -> Project:
+    return Project(file=file, year=year, project_name=name)
+
+
+def test_names_that_clash_get_the_input_file_as_suffix():
+    projects = [_project("b/运维.xlsx", "网站:运维"), _project("a.xlsx", "网站/运维"),
+                _project("c.xlsx", "网站运维"), _project("d.xlsx", "Abc"), _project("e.xlsx", "abc")]
+    names = form_file_names(projects, ".docx")
+    assert names == {"a.xlsx": "2021_网站_运维_a.docx", "b/运维.xlsx": "2021_网站_运维_b_运维.docx",
+                     "c.xlsx": "2021_网站运维.docx", "d.xlsx": "2021_Abc_d.docx", "e.xlsx": "2021_abc_e.docx"}
+    assert form_file_names(list(reversed(projects)), ".docx") == names
+
+
+def test_a_clash_left_after_the_suffix_gets_a_number():
+    long_name = "项" * 200
+    projects = [_project("x" * 100 + "1.xlsx", long_name), _project("x" * 100 + "2.xlsx", long_name),
+                _project("2021_项目_x.xlsx", "项目"), _project("x.xlsx", "项目_x")]
+    names = form_file_names(projects, ".docx")
+    assert len({n.casefold() for n in names.values()}) == len(projects)
+    assert all(len(n.encode("utf-8")) <= MAX_NAME_BYTES for n in names.values())
+
+
+def test_hostile_names_are_written_inside_the_forms_folder(tmp_path):
+    projects = [_project("1.xlsx", "../../逃逸"), _project("2.xlsx", "/etc/passwd"), _project("3.xlsx", "CON"),
+                _project("4.xlsx", "长" * 300), _project("5.xlsx", "../../逃逸")]
+    forms = write_forms(projects, tmp_path)
+    folder = tmp_path / FORMS_DIR
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f.split("/", 1)[1] for f in forms.values())
+    assert len(forms) == 5 and list(tmp_path.iterdir()) == [folder]

@@ -1,0 +1,266 @@
+"""The Word forms (目标表): read back with python-docx and their XML, restyled, rendered by LibreOffice."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+
+import docx
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, SEED
+from docx.oxml.ns import qn
+from lxml import etree
+
+from perfxl.cli import cli
+from perfxl.form_template import INFO_PAIRS, LONG_TEXTS, template_parts
+from perfxl.forms import FORMS_DIR, FormTemplate, convert_to_pdf, form_context, indicator_rows
+from perfxl.model import Indicator, Project
+from perfxl.pipeline import run
+
+TEMPLATE = ROOT / "templates" / "目标表.docx"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    """The six sample projects run end to end: (batch, output folder)."""
+    from perfxl.config import load_config
+
+    out = tmp_path_factory.mktemp("out")
+    batch = run(ROOT / "input", out, load_config(ROOT / "perfxl" / "defaults.toml"), form_template=TEMPLATE)
+    return batch, out
+
+
+def _form(samples, seed) -> Path:
+    batch, out = samples
+    return out / batch.forms[seed["file"]]
+
+
+def _project(samples, seed) -> Project:
+    return next(p for p in samples[0].projects if p.file == seed["file"])
+
+
+def _xml(path: Path, part: str) -> etree._Element:
+    with zipfile.ZipFile(path) as package:
+        return etree.fromstring(package.read(part))
+
+
+def _right_of(table, label: str) -> str:
+    for row in table.rows:
+        cells = row.cells
+        for i, cell in enumerate(cells[:-1]):
+            if cell.text == label:
+                return cells[i + 1].text
+    raise AssertionError(f"{label} not found")
+
+
+def test_committed_template_is_the_one_the_code_writes():
+    with zipfile.ZipFile(TEMPLATE) as package:
+        committed = {name: package.read(name).decode("utf-8") for name in package.namelist()}
+    assert committed == template_parts()
+
+
+def test_a_form_for_every_sample(samples):
+    batch, out = samples
+    assert len(batch.forms) == 6
+    assert sorted(p.name for p in (out / FORMS_DIR).iterdir()) == sorted(Path(f).name for f in batch.forms.values())
+
+
+@pytest.mark.parametrize("seed", SEED, ids=[s["file"] for s in SEED])
+def test_title_and_every_field_in_its_own_cell(samples, seed):
+    document = docx.Document(_form(samples, seed))
+    info, budget_table = document.tables[0], document.tables[1]
+    texts = [p.text for p in document.paragraphs]
+    assert texts[:3] == ["财政项目支出绩效目标表", f"({seed['info']['年度']}年度)",
+                         f"申报单位名称：{seed['info']['申报单位名称']}"]
+    assert "本项目上年度市级财政资金使用情况" in texts and f"{seed['info']['年度']}年绩效目标" in texts
+    for left, _, right, _ in INFO_PAIRS:
+        assert _right_of(info, f"{left}：") == seed["info"][left]
+        assert _right_of(info, f"{right}：") == seed["info"][right]
+    project = _project(samples, seed)
+    for label, name in LONG_TEXTS:
+        assert _right_of(info, f"{label}：") == (getattr(project, name) or "")
+    for label, written in seed["budget"].items():
+        assert _right_of(budget_table, f"{label}：") == written
+
+
+@pytest.mark.parametrize("seed", SEED, ids=[s["file"] for s in SEED])
+def test_every_indicator_in_its_own_row(samples, seed):
+    table = docx.Document(_form(samples, seed)).tables[2]
+    rows = [tuple(c.text for c in row.cells) for row in table.rows]
+    expected = [(i.level1, i.level2, i.level3, i.target) for i in _project(samples, seed).indicators]
+    assert rows[0] == ("一级目标", "二级目标", "三级目标", "指标目标值")
+    assert rows[1:] == expected
+    assert not any(re.search(r"[<>]\s*=|> =", target) for *_, target in rows[1:])
+
+
+def _merges(row: etree._Element) -> list[str]:
+    """The vMerge state of a row's first two cells: restart, continue or '' (not merged)."""
+    states = []
+    for tc in row.findall(f"{W}tc")[:2]:
+        merge = tc.find(f"{W}tcPr/{W}vMerge")
+        states.append("" if merge is None else merge.get(f"{W}val", "continue"))
+    return states
+
+
+@pytest.mark.parametrize("seed", SEED, ids=[s["file"] for s in SEED])
+def test_level1_and_level2_runs_are_merged_vertically(samples, seed):
+    table = _xml(_form(samples, seed), "word/document.xml").findall(f".//{W}tbl")[2]
+    rows = table.findall(f"{W}tr")[1:]
+    expected = [[r["merge1"], r["merge2"]] for r in indicator_rows(_project(samples, seed).indicators)]
+    assert [_merges(r) for r in rows] == expected
+    assert ["restart", "restart"] in expected or ["restart", ""] in expected
+
+
+def test_one_level1_cell_spans_several_level2_groups():
+    def ind(l1, l2):
+        return Indicator(0, l1, l2, "x", "1", "1", "", None, "")
+
+    rows = indicator_rows([ind("产出", "数量"), ind("产出", "数量"), ind("产出", "质量"), ind("效果", "质量")])
+    assert [(r["level1"], r["merge1"], r["level2"], r["merge2"]) for r in rows] == [
+        ("产出", "restart", "数量", "restart"), ("", "continue", "", "continue"),
+        ("", "continue", "质量", ""), ("效果", "", "质量", "")]
+
+
+@pytest.mark.parametrize("seed", SEED[:1], ids=[s["file"] for s in SEED[:1]])
+def test_header_row_repeats_and_rows_never_split(samples, seed):
+    table = _xml(_form(samples, seed), "word/document.xml").findall(f".//{W}tbl")[2]
+    rows = table.findall(f"{W}tr")
+    assert rows[0].find(f"{W}trPr/{W}tblHeader") is not None
+    assert all(r.find(f"{W}trPr/{W}cantSplit") is not None for r in rows)
+    assert all(r.find(f"{W}trPr/{W}tblHeader") is None for r in rows[1:])
+
+
+def test_east_asian_font_is_set_and_no_theme_font_overrides_it(samples):
+    form = _form(samples, SEED[0])
+    styles = _xml(form, "word/styles.xml")
+    default = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts")
+    assert default.get(f"{W}eastAsia") == "宋体"
+    for part in ("word/styles.xml", "word/document.xml", "word/footer1.xml"):
+        for fonts in _xml(form, part).iter(f"{W}rFonts"):
+            assert fonts.get(f"{W}eastAsia"), part
+            assert not [a for a in fonts.attrib if "Theme" in a], part
+    assert docx.Document(form).sections[0].page_width.cm == pytest.approx(21.0, abs=0.01)
+
+
+def test_restyled_template_changes_the_output_without_code_change(tmp_path, samples):
+    restyled = tmp_path / "目标表.docx"
+    document = docx.Document(TEMPLATE)
+    normal = document.styles["Normal"].element.get_or_add_rPr()
+    normal.get_or_add_rFonts().set(qn("w:eastAsia"), "楷体")
+    document.styles["Normal"].font.size = docx.shared.Pt(12)
+    document.save(restyled)  # saved by python-docx: another serialisation of the same placeholders
+    target = tmp_path / "form.docx"
+    FormTemplate.load(restyled).write(_project(samples, SEED[0]), target)
+    form = docx.Document(target)
+    assert form.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "楷体"
+    assert form.styles["Normal"].font.size.pt == 12
+    assert form.tables[0].rows[0].cells[1].text == SEED[0]["info"]["项目名称"]
+
+
+def test_markup_characters_and_line_breaks_in_values(tmp_path):
+    project = Project(file="x.xlsx", year=2021, unit="A&B <单位>", project_name='名称 <&> "引号"',
+                      overview="第一段\n第二段\r\n\n第四段\x01", total_budget=1234567.5)
+    target = tmp_path / "form.docx"
+    FormTemplate.load(None).write(project, target)
+    form = docx.Document(target)
+    assert form.paragraphs[2].text == "申报单位名称：A&B <单位>"
+    assert form.tables[0].rows[0].cells[1].text == '名称 <&> "引号"'
+    overview = form.tables[0].rows[3].cells[1]
+    assert [p.text for p in overview.paragraphs] == ["第一段", "第二段", "", "第四段"]
+    assert overview.paragraphs[1].style.name == "表格正文"
+    assert form.tables[1].rows[0].cells[1].text == "1,234,567.50"
+    assert form.tables[1].rows[1].cells[1].text == ""  # empty stays empty
+
+
+def test_form_context_formats_amounts_and_dates(samples):
+    context = form_context(_project(samples, SEED[0]))
+    assert (context["total_budget"], context["start_date"], context["year"]) == ("1,338,310", "2020-01-01", 2020)
+
+
+def test_consolidated_workbook_links_each_form_relatively(samples):
+    batch, out = samples
+    sheet = openpyxl.load_workbook(out / "绩效目标汇总.xlsx")["项目汇总"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("目标表")
+    links = {}
+    for row in sheet.iter_rows(min_row=2, max_row=len(batch.projects) + 1):
+        cell = row[column]
+        assert cell.hyperlink is not None and "\\" not in cell.hyperlink.target
+        links[row[0].value] = out / unquote(cell.hyperlink.target)
+        assert cell.value == links[row[0].value].name
+    assert all(path.is_file() for path in links.values())
+    assert {file: path.relative_to(out).as_posix() for file, path in links.items()} == batch.forms
+
+
+def test_failing_project_gets_no_form_and_stale_forms_are_removed(tmp_path, make_workbook, config, clean_project):
+    fields, indicators = clean_project
+    make_workbook("a.xlsx")
+    make_workbook("b.xlsx", fields={**fields, "项目名称": "第二个项目"})
+    out = tmp_path / "out"
+    first = run(tmp_path / "input", out, config, form_template=TEMPLATE)
+    assert len(first.forms) == 2
+    (out / FORMS_DIR / "old.pdf").write_bytes(b"%PDF")
+    failing = dict(fields, **{"项目名称": "第二个项目"})
+    del failing["项目类别"]
+    make_workbook("b.xlsx", fields=failing)
+    (tmp_path / "input" / "a.xlsx").unlink()
+    second = run(tmp_path / "input", out, config, form_template=TEMPLATE)
+    assert second.forms == {} and second.failed_files() == {"b.xlsx"}
+    assert list((out / FORMS_DIR).iterdir()) == []
+    rows = openpyxl.load_workbook(out / "绩效目标汇总.xlsx")["项目汇总"]
+    assert rows.cell(2, 1).value == "b.xlsx" and rows.cell(2, rows.max_column).hyperlink is None
+
+
+def test_form_template_command_writes_the_template(tmp_path):
+    result = CliRunner().invoke(cli, ["form-template", str(tmp_path / "t.docx")])
+    assert result.exit_code == 0 and "已写入" in result.output
+    assert docx.Document(tmp_path / "t.docx").paragraphs[0].text == "财政项目支出绩效目标表"
+
+
+def test_pdf_option_says_so_when_libreoffice_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr("perfxl.forms.soffice", lambda: None)
+    result = CliRunner().invoke(cli, ["run", str(ROOT / "input"), str(tmp_path), "--pdf"])
+    assert result.exit_code == 0, result.output
+    assert "未安装 LibreOffice" in result.output
+    assert not list((tmp_path / FORMS_DIR).glob("*.pdf"))
+
+
+NEEDS_SOFFICE = pytest.mark.skipif(
+    not (shutil.which("soffice") and shutil.which("pdftotext")),
+    reason="LibreOffice (soffice) or poppler-utils (pdftotext) not installed: "
+           "apt-get install libreoffice-writer-nogui poppler-utils (.ci/run does this)")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@NEEDS_SOFFICE
+def test_samples_render_in_libreoffice(samples, tmp_path):
+    forms = [shutil.copy(_form(samples, seed), tmp_path / f"{i}.docx") for i, seed in enumerate(SEED)]
+    pdfs = convert_to_pdf([Path(f) for f in forms])
+    assert len(pdfs) == len(SEED)
+    for seed, pdf in zip(SEED, sorted(pdfs), strict=True):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        assert 1 <= pages <= 4, (seed["file"], pages)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        squashed = _squash(text)
+        assert f"第{pages}页共{pages}页" in squashed  # the footer's fields
+        assert _squash(seed["info"]["项目名称"]) in squashed
+        for indicator in _project(samples, seed).indicators:
+            assert _squash(indicator.level3) in squashed, indicator.level3
+
+
+@NEEDS_SOFFICE
+def test_pdf_option_writes_a_pdf_beside_each_form(tmp_path):
+    result = CliRunner().invoke(cli, ["run", str(ROOT / "input"), str(tmp_path), "--pdf"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == 6
