@@ -75,6 +75,7 @@ def styles_xml() -> str:
                  '<w:outlineLvl w:val="0"/>', f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="24"/><w:szCs w:val="24"/>')
         + _style("FormLabel", "表格标签", '<w:jc w:val="left"/>', "<w:b/>")
         + _style("FormText", "表格正文", '<w:jc w:val="both"/>')
+        + _style("FormValue", "表格填写值", '<w:jc w:val="left"/>')
         + _style("TableHeader", "表格表头", center, f"{_fonts(HEADING_FONT)}<w:b/>")
         + _style("TableCenter", "表格居中", center)
         + _style("Footer", "footer", center, '<w:sz w:val="18"/>')
@@ -106,8 +107,8 @@ def _table(widths: tuple[int, ...], rows: str) -> str:
 
 
 def _pair_rows(pairs: tuple[tuple[str, str, str, str], ...], w: tuple[int, ...]) -> str:
-    return "".join(_tr(_tc(w[0], f"{a}：", "FormLabel") + _tc(w[1], f"{{{{ {x} }}}}", "FormText")
-                       + _tc(w[2], f"{b}：", "FormLabel") + _tc(w[3], f"{{{{ {y} }}}}", "FormText"))
+    return "".join(_tr(_tc(w[0], f"{a}：", "FormLabel") + _tc(w[1], f"{{{{ {x} }}}}", "FormValue")
+                       + _tc(w[2], f"{b}：", "FormLabel") + _tc(w[3], f"{{{{ {y} }}}}", "FormValue"))
                    for a, x, b, y in pairs)
 
 
