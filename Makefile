@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint template samples clean
+.PHONY: run test lint template samples mail clean
 
 run: $(RUNTIME)
 	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
@@ -26,6 +26,9 @@ test: $(DEV)
 
 lint: $(DEV)
 	$(BIN)/ruff check perfxl tests tools
+
+mail: $(RUNTIME)
+	$(BIN)/perfxl mail input output
 
 template: $(RUNTIME)
 	$(BIN)/perfxl template templates/绩效目标申报表.xlsx

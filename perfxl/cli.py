@@ -13,6 +13,7 @@ from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .form_template import FORM_TEMPLATE, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
+from .mail import MailError, mail_batch
 from .model import ERROR, INFO, WARNING
 from .pipeline import Batch, OutputError, run, validate
 from .template import write_template
@@ -52,6 +53,17 @@ def _print_summary(batch: Batch) -> None:
         click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
 
 
+def _run_batch(input_dir: Path, output_dir: Path, config: Config) -> Batch:
+    if not input_dir.is_dir():
+        click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
+        sys.exit(USAGE)
+    try:
+        return run(input_dir, output_dir, config)
+    except OutputError as error:
+        click.secho(f"输出失败：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+
+
 def _exit_code(batch: Batch) -> int:
     return FOUND_ERRORS if batch.has_errors else OK
 
@@ -75,14 +87,7 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
           perfxl run --pdf
     """
     config = _config(config_path)
-    if not input_dir.is_dir():
-        click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
-        sys.exit(USAGE)
-    try:
-        batch = run(input_dir, output_dir, config)
-    except OutputError as error:
-        click.secho(f"输出失败：{error}", fg="red", err=True)
-        sys.exit(USAGE)
+    batch = _run_batch(input_dir, output_dir, config)
     _print_findings(batch)
     _print_summary(batch)
     if pdf:
@@ -167,6 +172,35 @@ def form_template_command(path: Path) -> None:
         click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
     click.echo(f"已写入：{path}")
+
+
+@cli.command("mail")
+@click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--send", "do_send", is_flag=True, help="通过 SMTP 发送（默认只写出 .eml 草稿）")
+@click.option("--resend", is_flag=True, help="连已发送成功的邮件也重新发送")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool, config_path: Path | None) -> None:
+    """先运行校验和生成，再把通过的目标表写成邮件草稿（output/邮件/*.eml），或用 --send 发送。
+
+    \b
+    示例：perfxl mail            写出草稿，用邮件客户端打开检查后发送
+          perfxl mail --send     按 perfxl.toml 的 [mail] 设置直接发送
+    """
+    config = _config(config_path)
+    batch = _run_batch(input_dir, output_dir, config)
+    _print_summary(batch)
+    try:
+        outcome = mail_batch(batch, output_dir, config.mail, Path("templates"), do_send, resend)
+    except MailError as error:
+        click.secho(f"邮件：{error}", fg="red", err=True)
+        sys.exit(FOUND_ERRORS)
+    click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
+    if do_send:
+        click.echo(f"已发送 {outcome.sent} 封；此前已发送、本次跳过 {outcome.skipped} 封（--resend 可重发）")
+    for problem in outcome.problems:
+        click.secho(f"未发送：{problem}", fg="red", err=True)
+    sys.exit(FOUND_ERRORS if outcome.problems else OK)
 
 
 def main() -> None:

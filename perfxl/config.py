@@ -14,6 +14,8 @@ from .model import SEVERITIES
 DEFAULT_NAME = "perfxl.toml"
 # Tables whose keys are the user's own (names of goals, rules …): replaced whole, not checked key by key.
 OPEN_TABLES = {"profile.hierarchy", "profile.standard_indicators", "profile.synonyms", "rules.severity"}
+# Keys that take one text or a list of texts.
+TEXT_OR_LIST = {"mail.to", "mail.cc"}
 
 
 class ConfigError(Exception):
@@ -26,6 +28,7 @@ class Config:
     thresholds: dict[str, Any]
     limits: dict[str, Any]
     rules: dict[str, Any]
+    mail: dict[str, Any]
 
     @property
     def hierarchy(self) -> dict[str, list[str]]:
@@ -47,6 +50,8 @@ def _merge(base: dict, override: dict, path: str = "") -> dict:
             if not isinstance(value, dict):
                 raise ConfigError(f"配置项「{where}」应为一个表（[{where}]）")
             merged[key] = _merge(default, value, f"{where}.")
+        elif where in TEXT_OR_LIST and isinstance(value, str | list):
+            merged[key] = [value] if isinstance(value, str) else value
         elif type(value) is not type(default) and not (isinstance(default, float) and isinstance(value, int)):
             raise ConfigError(f"配置项「{where}」的值 {value!r} 类型不对，应与默认值 {default!r} 同类")
         else:
@@ -79,4 +84,4 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"配置文件 {path} 格式有误：{error}") from error
         data = _merge(data, override)
     _check_rules(data["rules"])
-    return Config(**{key: data[key] for key in ("profile", "thresholds", "limits", "rules")})
+    return Config(**{key: data[key] for key in ("profile", "thresholds", "limits", "rules", "mail")})

@@ -1,0 +1,278 @@
+"""Emails to the finance bureau: the passed forms attached, as .eml drafts or sent over SMTP.
+
+Attachment names carry both encodings clients look for: RFC 2231 (`filename*=utf-8''…`) in
+Content-Disposition and an RFC 2047 encoded word in Content-Type's `name`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email import encoders
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
+from itertools import groupby
+from pathlib import Path
+
+import jinja2
+
+from .files import atomic_write
+from .model import Project
+from .pipeline import Batch
+from .report import REPORT_NAME
+
+PASSWORD_VARIABLE = "PERFXL_SMTP_PASSWORD"
+MAIL_FOLDER = "邮件"
+LOG_NAME = "发送记录.csv"
+LOG_COLUMNS = ("时间", "邮件编号", "收件人", "附件", "结果", "指纹")
+SENT = "已发送"
+TEMPLATE_NAME = "邮件.txt.j2"
+MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+              ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+              ".pdf": ("application", "pdf")}
+OVERHEAD_BYTES = 20_000  # headers and body of one message, on top of its base64 attachments
+
+
+class MailError(Exception):
+    """Mail cannot be built or sent; the message says why and what to do."""
+
+
+@dataclass
+class Draft:
+    """One message to send: its key (for the send log), subject, recipients, attachments and MIME form."""
+
+    key: str
+    subject: str
+    recipients: list[str]
+    attachments: list[Path]
+    message: MIMEMultipart
+
+
+def _yuan(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}".removesuffix(".00")
+
+
+def _environment(template_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    env.filters["yuan"] = _yuan
+    return env
+
+
+def _render(env: jinja2.Environment, **values) -> tuple[str, str]:
+    """Subject (the template's first line, without a leading `主题：`) and body."""
+    try:
+        text = env.get_template(TEMPLATE_NAME).render(**values)
+    except jinja2.TemplateError as error:
+        raise MailError(f"邮件模板 {TEMPLATE_NAME} 有误：{error}") from error
+    subject, _, body = text.lstrip("\n").partition("\n")
+    return subject.removeprefix("主题：").strip(), body.strip("\n") + "\n"
+
+
+def _attachment(path: Path) -> MIMEBase:
+    maintype, subtype = MIME_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
+    part = MIMEBase(maintype, subtype, name=Header(path.name, "utf-8").encode())
+    part.set_payload(path.read_bytes())
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", path.name))
+    return part
+
+
+def _encoded_size(path: Path) -> int:
+    return path.stat().st_size * 4 // 3 + 1000
+
+
+def split_parts(files: list[Path], limit: int) -> list[list[Path]]:
+    """Pack attachments, in order, into as few parts as keep each message under `limit` bytes."""
+    parts: list[list[Path]] = [[]]
+    size = OVERHEAD_BYTES
+    for path in files:
+        needed = _encoded_size(path)
+        if parts[-1] and size + needed > limit:
+            parts.append([])
+            size = OVERHEAD_BYTES
+        parts[-1].append(path)
+        size += needed
+    return parts
+
+
+def _key(subject: str, recipients: list[str], files: list[Path]) -> str:
+    digest = hashlib.sha256("\n".join([subject, *sorted(recipients)]).encode())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def _message(settings: dict, subject: str, body: str, files: list[Path]) -> MIMEMultipart:
+    message = MIMEMultipart()
+    message["Subject"] = Header(subject, "utf-8")
+    message["From"] = settings["from"]
+    if settings["to"]:
+        message["To"] = ", ".join(settings["to"])
+    if settings["cc"]:
+        message["Cc"] = ", ".join(settings["cc"])
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=settings["from"].rpartition("@")[2] or None)
+    message["X-Unsent"] = "1"  # Outlook opens an .eml with this header as a draft to send
+    message.attach(MIMEText(body, "plain", "utf-8"))
+    for path in files:
+        message.attach(_attachment(path))
+    return message
+
+
+def build_drafts(projects: list[Project], forms: dict[str, Path], settings: dict, template_dir: Path,
+                 report: Path | None = None) -> list[Draft]:
+    """One message per unit and year (split by size) for `projects`, whose forms are `forms[file]`."""
+    env = _environment(template_dir)
+    limit = int(settings["max_message_mb"] * 2**20)
+    recipients = [*settings["to"], *settings["cc"]]
+    drafts = []
+    ordered = sorted(projects, key=lambda p: (p.unit or "", p.year or 0, p.name))
+    for (unit, year), group in groupby(ordered, key=lambda p: (p.unit or "", p.year or 0)):
+        members = list(group)
+        files = [forms[p.file] for p in members] + ([report] if report else [])
+        parts = split_parts(files, limit)
+        for number, part in enumerate(parts, start=1):
+            subject, body = _render(
+                env, unit=unit, year=year, projects=members, total=sum(p.annual_budget or 0 for p in members),
+                attachments=[p.name for p in part], part=number, parts=len(parts),
+                contact=settings["contact"], forms_total=len(members),
+            )
+            drafts.append(Draft(_key(subject, recipients, part), subject, recipients, part,
+                                _message(settings, subject, body, part)))
+    return drafts
+
+
+def write_drafts(drafts: list[Draft], folder: Path) -> list[Path]:
+    """Write each draft as an .eml file into `folder`, replacing drafts of an earlier run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.eml"):
+        old.unlink()
+    written = []
+    for number, draft in enumerate(drafts, start=1):
+        path = folder / f"{number:02d}_{draft.key}.eml"
+        with atomic_write(path) as temp:
+            temp.write_bytes(draft.message.as_bytes())
+        written.append(path)
+    return written
+
+
+def sent_keys(log: Path) -> set[str]:
+    """Keys of the messages the send log records as accepted by the server."""
+    if not log.exists():
+        return set()
+    with log.open(encoding="utf-8-sig", newline="") as handle:
+        return {row["指纹"] for row in csv.DictReader(handle) if row.get("结果") == SENT}
+
+
+def _log(log: Path, draft: Draft, result: str) -> None:
+    new = not log.exists()
+    with log.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(LOG_COLUMNS)
+        writer.writerow([dt.datetime.now().isoformat(timespec="seconds"), draft.message["Message-ID"],
+                         "; ".join(draft.recipients), "; ".join(p.name for p in draft.attachments), result, draft.key])
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _check_settings(settings: dict) -> None:
+    missing = [key for key in ("from", "host") if not settings[key]] + ([] if settings["to"] else ["to"])
+    if missing:
+        raise MailError(f"perfxl.toml 的 [mail] 缺少：{'、'.join(missing)}")
+    if settings["security"] not in ("ssl", "starttls", "none"):
+        raise MailError(f"[mail] security 应为 ssl、starttls 或 none，而不是「{settings['security']}」")
+
+
+def _connect(settings: dict) -> smtplib.SMTP:
+    host, port, timeout = settings["host"], settings["port"], settings["timeout_seconds"]
+    where = f"{host}:{port}"
+    try:
+        if settings["security"] == "ssl":
+            server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(host, port, timeout=timeout)
+            if settings["security"] == "starttls":
+                server.starttls(context=ssl.create_default_context())
+        if settings["user"]:
+            server.login(settings["user"], os.environ.get(PASSWORD_VARIABLE, ""))
+        return server
+    except smtplib.SMTPAuthenticationError as error:
+        raise MailError(f"邮件服务器 {where} 拒绝登录（用户 {settings['user']}）：请检查用户名和环境变量 "
+                        f"{PASSWORD_VARIABLE} 中的密码") from error
+    except ConnectionRefusedError as error:
+        raise MailError(f"邮件服务器 {where} 拒绝连接：请检查 [mail] host、port 和 security") from error
+    except (OSError, smtplib.SMTPException) as error:
+        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+            raise MailError(f"连接邮件服务器 {where} 超时（{timeout} 秒无应答）：请检查网络和 [mail] host、port") from error
+        raise MailError(f"无法连接邮件服务器 {where}：{error}") from error
+
+
+def send(drafts: list[Draft], settings: dict, log: Path, resend: bool = False) -> tuple[int, int, list[str]]:
+    """Send the drafts not yet accepted (all with `resend`); returns (sent, skipped, problems)."""
+    _check_settings(settings)
+    done = set() if resend else sent_keys(log)
+    pending = [d for d in drafts if d.key not in done]
+    if not pending:
+        return 0, len(drafts), []
+    server = _connect(settings)
+    sent, problems = 0, []
+    try:
+        for draft in pending:
+            try:
+                server.sendmail(settings["from"], draft.recipients, draft.message.as_bytes())
+            except smtplib.SMTPRecipientsRefused as error:
+                refused = "、".join(error.recipients)
+                problems.append(f"「{draft.subject}」：收件人被拒绝（{refused}），未发送")
+                _log(log, draft, f"失败：收件人被拒绝 {refused}")
+            except (smtplib.SMTPException, OSError) as error:
+                problems.append(f"「{draft.subject}」：服务器拒绝（{error}），未发送")
+                _log(log, draft, f"失败：{error}")
+            else:
+                sent += 1
+                _log(log, draft, SENT)
+    finally:
+        try:
+            server.quit()
+        except (smtplib.SMTPException, OSError):
+            server.close()
+    return sent, len(drafts) - len(pending), problems
+
+
+@dataclass
+class MailOutcome:
+    drafts: list[Path]
+    sent: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def mail_batch(batch: Batch, output_dir: Path, settings: dict, template_dir: Path, do_send: bool = False,
+               resend: bool = False) -> MailOutcome:
+    """Drafts for the passed projects of a batch just run (so they match the input); sent with `do_send`."""
+    passed = batch.passed()
+    if not passed:
+        raise MailError("没有通过校验的项目（有“错误”的项目不会发送），未生成邮件：请先按校验结果修改工作簿")
+    forms = {p.file: output_dir / batch.forms[p.file] for p in passed if p.file in batch.forms}
+    missing = [p.name for p in passed if p.file not in forms or not forms[p.file].is_file()]
+    if missing:
+        raise MailError(f"找不到以下项目的目标表：{'、'.join(missing)}；请重新运行 perfxl run")
+    if not (template_dir / TEMPLATE_NAME).is_file():
+        raise MailError(f"找不到邮件模板 {template_dir / TEMPLATE_NAME}")
+    report = output_dir / REPORT_NAME if settings["attach_report"] else None
+    drafts = build_drafts(passed, forms, settings, template_dir, report)
+    folder = output_dir / MAIL_FOLDER
+    outcome = MailOutcome(write_drafts(drafts, folder))
+    if do_send:
+        outcome.sent, outcome.skipped, outcome.problems = send(drafts, settings, folder / LOG_NAME, resend)
+    return outcome

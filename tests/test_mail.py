@@ -1,0 +1,264 @@
+"""perfxl mail: drafts, and sending to a real SMTP server (aiosmtpd) on 127.0.0.1 in the test process."""
+
+from __future__ import annotations
+
+import csv
+import email
+import socket
+from email import policy
+from pathlib import Path
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from conftest import ROOT
+
+from perfxl.mail import LOG_NAME, MailError, build_drafts, mail_batch, split_parts
+from perfxl.pipeline import run
+
+USER, PASSWORD = "office@unit.example", "s3cret"
+
+
+class Inbox:
+    """aiosmtpd handler keeping every accepted message; refuses recipients at refused.example."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@refused.example"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 Message accepted"
+
+
+class RoomySMTP(SMTP):
+    # aiosmtpd 1.4.6's stream limit equals its 1001-byte line limit, and under Python 3.11 a DATA chunk
+    # of ordinary 76-column base64 lines overruns it ("500 Line too long"); real servers accept these.
+    line_length_limit = 2**16
+
+
+class Server(Controller):
+    def factory(self):
+        return RoomySMTP(self.handler, **self.SMTP_kwargs)
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER \
+        and auth_data.password.decode() == PASSWORD
+    return AuthResult(success=ok, handled=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A certificate for 127.0.0.1 signed by a test CA; returns (server context, CA file)."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    folder = tmp_path_factory.mktemp("ca")
+    ca_file = folder / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    return context, ca_file
+
+
+@pytest.fixture
+def smtp_server():
+    """Plain SMTP with AUTH allowed without TLS (loopback only)."""
+    inbox = Inbox()
+    controller = Server(inbox, hostname="127.0.0.1", port=_free_port(), authenticator=_authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def batch_with_forms(tmp_path):
+    """The six samples run into tmp_path/output: the real forms of the passed projects are on disk."""
+    output = tmp_path / "output"
+    batch = run(ROOT / "input", output, _config())
+    assert len(batch.forms) == len(batch.passed()) == 6
+    return batch, output
+
+
+def _config():
+    from perfxl.config import load_config
+
+    return load_config(ROOT / "perfxl" / "defaults.toml")
+
+
+def _settings(port: int, **changes) -> dict:
+    settings = dict(_config().mail)
+    settings.update({"from": USER, "to": ["jxb@czj.example"], "cc": ["copy@czj.example"], "host": "127.0.0.1",
+                     "port": port, "security": "none", "user": USER, "contact": "联系人：张三 021-12345678",
+                     "timeout_seconds": 5})
+    settings.update(changes)
+    return settings
+
+
+def test_drafts_parse_and_carry_every_passed_form(batch_with_forms):
+    batch, output = batch_with_forms
+    outcome = mail_batch(batch, output, _settings(25), ROOT / "templates")
+    assert len(outcome.drafts) == 1
+    message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
+    names = sorted(part.get_filename() for part in message.iter_attachments())
+    assert names == sorted(Path(batch.forms[p.file]).name for p in batch.passed())
+    for part in message.iter_attachments():
+        assert part.get_content() == (output / "目标表" / part.get_filename()).read_bytes()
+    body = message.get_body(("plain",)).get_content()
+    assert "上海市科技信息中心2020年度" in message["Subject"]
+    assert "2020年上海科技年鉴年报：1,500,000 元" in body
+    assert "联系人：张三" in body
+
+
+def test_attachment_names_use_rfc2231_and_rfc2047(batch_with_forms):
+    batch, output = batch_with_forms
+    raw = mail_batch(batch, output, _settings(25), ROOT / "templates").drafts[0].read_bytes().decode("ascii")
+    assert "filename*=utf-8''" in raw
+    assert 'name="=?utf-8?b?' in raw
+
+
+def test_failed_projects_are_never_attached(batch_with_forms):
+    batch, output = batch_with_forms
+    failed = batch.projects[0]
+    from perfxl.catalogue import finding
+
+    batch.findings.append(finding("B02", failed.file, "预算", "B3", failed.name, annual=2, total=1))
+    outcome = mail_batch(batch, output, _settings(25), ROOT / "templates")
+    message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
+    assert Path(batch.forms[failed.file]).name not in [p.get_filename() for p in message.iter_attachments()]
+    assert len(list(message.iter_attachments())) == len(batch.projects) - 1
+
+
+def test_nothing_passed_builds_nothing(batch_with_forms):
+    batch, output = batch_with_forms
+    from perfxl.catalogue import finding
+
+    batch.findings += [finding("T01", p.file, "绩效指标", "", p.name) for p in batch.projects]
+    with pytest.raises(MailError, match="没有通过校验的项目"):
+        mail_batch(batch, output, _settings(25), ROOT / "templates")
+    assert not (output / "邮件").exists()
+
+
+def test_large_batches_split_into_numbered_parts(batch_with_forms):
+    batch, output = batch_with_forms
+    for project in batch.passed():
+        (output / batch.forms[project.file]).write_bytes(b"x" * 300_000)
+    settings = _settings(25, max_message_mb=1)
+    forms = {p.file: output / batch.forms[p.file] for p in batch.passed()}
+    drafts = build_drafts(batch.passed(), forms, settings, ROOT / "templates")
+    assert len(drafts) == 3
+    assert [d.subject[-5:] for d in drafts] == ["（1/3）", "（2/3）", "（3/3）"]
+    assert all(len(d.message.as_bytes()) < 2**20 for d in drafts)
+    assert sum(len(d.attachments) for d in drafts) == len(forms)
+
+
+def test_split_keeps_order_and_gives_an_oversized_file_its_own_part(tmp_path):
+    files = []
+    for name, size in (("a", 10), ("b", 900_000), ("c", 10)):
+        (tmp_path / name).write_bytes(b"x" * size)
+        files.append(tmp_path / name)
+    assert [[p.name for p in part] for part in split_parts(files, 1_000_000)] == [["a"], ["b"], ["c"]]
+
+
+def test_send_delivers_and_a_second_send_sends_nothing(batch_with_forms, smtp_server, monkeypatch):
+    inbox, port = smtp_server
+    batch, output = batch_with_forms
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+    outcome = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    assert (outcome.sent, outcome.skipped, outcome.problems) == (1, 0, [])
+    recipients, message = inbox.messages[0]
+    assert sorted(recipients) == ["copy@czj.example", "jxb@czj.example"]
+    for part in message.iter_attachments():
+        assert part.get_content() == (output / "目标表" / part.get_filename()).read_bytes()
+    with (output / "邮件" / LOG_NAME).open(encoding="utf-8-sig") as handle:
+        log = list(csv.DictReader(handle))
+    assert [row["结果"] for row in log] == ["已发送"]
+    again = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    assert (again.sent, again.skipped) == (0, 1)
+    assert len(inbox.messages) == 1
+    forced = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True, resend=True)
+    assert forced.sent == 1 and len(inbox.messages) == 2
+
+
+def test_starttls_with_auth(batch_with_forms, tls, monkeypatch):
+    context, ca_file = tls
+    inbox = Inbox()
+    controller = Server(inbox, hostname="127.0.0.1", port=_free_port(), tls_context=context,
+                            require_starttls=True, authenticator=_authenticator)
+    controller.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+        batch, output = batch_with_forms
+        outcome = mail_batch(batch, output, _settings(controller.port, security="starttls"), ROOT / "templates",
+                             do_send=True)
+    finally:
+        controller.stop()
+    assert outcome.sent == 1 and len(inbox.messages) == 1
+
+
+def test_bad_password_is_a_clear_error_and_nothing_is_logged_as_sent(batch_with_forms, smtp_server, monkeypatch):
+    _, port = smtp_server
+    batch, output = batch_with_forms
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", "wrong")
+    with pytest.raises(MailError, match="拒绝登录") as caught:
+        mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    assert "wrong" not in str(caught.value)
+    assert not (output / "邮件" / LOG_NAME).exists()
+
+
+def test_refused_connection_is_a_clear_error(batch_with_forms):
+    batch, output = batch_with_forms
+    with pytest.raises(MailError, match="拒绝连接"):
+        mail_batch(batch, output, _settings(_free_port()), ROOT / "templates", do_send=True)
+
+
+def test_rejected_recipient_is_reported_and_not_marked_sent(batch_with_forms, smtp_server, monkeypatch):
+    inbox, port = smtp_server
+    batch, output = batch_with_forms
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+    settings = _settings(port, to=["nobody@refused.example"], cc=[])
+    outcome = mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
+    assert outcome.sent == 0 and "收件人被拒绝" in outcome.problems[0]
+    with (output / "邮件" / LOG_NAME).open(encoding="utf-8-sig") as handle:
+        assert [row["结果"].startswith("失败") for row in csv.DictReader(handle)] == [True]
+    assert inbox.messages == []
+
+
+def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from perfxl.cli import cli
+
+    monkeypatch.chdir(ROOT)
+    drafts = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out")])
+    assert drafts.exit_code == 0, drafts.output
+    assert "邮件草稿 1 封" in drafts.output
+    sending = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out"), "--send"])
+    assert sending.exit_code == 1
+    assert "[mail] 缺少：from、host、to" in sending.output
+
+
+def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
+    batch, output = batch_with_forms
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts the connection but never greets
+        settings = _settings(silent.getsockname()[1], timeout_seconds=1)
+        with pytest.raises(MailError, match="超时"):
+            mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
