@@ -63,7 +63,7 @@ _SPECS = (
     RuleSpec("T02", ERROR, "一级目标不在允许范围", "一级目标「{value}」不在允许范围内", "请从下拉列表选择：{allowed}"),
     RuleSpec("T03", ERROR, "二级目标与一级目标不匹配", "二级目标「{value}」不属于一级目标「{level1}」",
              "「{level1}」下可选：{allowed}"),
-    RuleSpec("T04", ERROR, "三级目标或指标目标值为空", "「{level3}」的{missing}为空", "请填写{missing}"),
+    RuleSpec("T04", ERROR, "三级目标或指标目标值为空", "{where}的{missing}为空", "请填写{missing}"),
     RuleSpec("T05", ERROR, "缺少产出或效果目标", "没有「{level1}」下的任何指标", "请至少填写一条「{level1}」指标"),
     RuleSpec("T06", WARNING, "产出目标不完整", "产出目标缺少二级目标「{missing}」", "产出目标应包含{required}三类指标"),
     RuleSpec("T07", WARNING, "投入与管理标准指标填写有误", "「{level3}」{problem}", "标准写法：{level2} / {level3} / {target}"),
@@ -81,7 +81,8 @@ _SPECS = (
     # Batch
     RuleSpec("X01", ERROR, "项目重复", "「{project}」（{year} 年度，{unit}）在多个文件中出现：{files}",
              "每个项目只保留一个工作簿"),
-    RuleSpec("X02", WARNING, "批次包含多个年度", "本批次包含多个年度：{years}", "请确认是否混入了其他年度的文件"),
+    RuleSpec("X02", WARNING, "批次包含多个年度", "本文件为 {year} 年度，而本批次包含多个年度：{years}",
+             "请确认是否混入了其他年度的文件，或核对「年度」是否填错"),
     RuleSpec("X03", WARNING, "上年预算额与上年汇总不符",
              "同名项目上年预算额 {prior} 元，与上年汇总表中的项目当年预算 {previous} 元不同",
              "请按上年批复的当年预算填写同名项目上年预算额"),
