@@ -26,7 +26,7 @@ def same_project_twice(projects: list[Project], config: Config, previous: dict) 
         if len(same) > 1:
             files = "、".join(p.file for p in same)
             for project in same:
-                yield field_finding("X01", project, "project_name", project=name, year=year, unit=unit, files=files)
+                yield field_finding("X01", project, "project_name", name=name, year=year, unit=unit, files=files)
 
 
 def usual_year(counts: Counter) -> int:

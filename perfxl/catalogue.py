@@ -79,7 +79,7 @@ _SPECS = (
     RuleSpec("T13", WARNING, "指标目标值为占位符", "指标「{level3}」的目标值「{value}」没有可衡量的内容",
              "请填写具体、可衡量的目标值"),
     # Batch
-    RuleSpec("X01", ERROR, "项目重复", "「{project}」（{year} 年度，{unit}）在多个文件中出现：{files}",
+    RuleSpec("X01", ERROR, "项目重复", "「{name}」（{year} 年度，{unit}）在多个文件中出现：{files}",
              "每个项目只保留一个工作簿"),
     RuleSpec("X02", WARNING, "批次包含多个年度", "本文件为 {year} 年度，而本批次包含多个年度：{years}",
              "请确认是否混入了其他年度的文件，或核对「年度」是否填错"),

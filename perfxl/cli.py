@@ -13,6 +13,7 @@ from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .model import ERROR, INFO, WARNING
 from .pipeline import Batch, OutputError, run, validate
+from .previous import PreviousError, read_previous
 from .template import write_template
 
 OK, FOUND_ERRORS, USAGE = 0, 1, 2
@@ -25,6 +26,20 @@ def _config(path: Path | None) -> Config:
     except ConfigError as error:
         click.secho(f"配置错误：{error}", fg="red", err=True)
         sys.exit(USAGE)
+
+
+def _previous(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        return read_previous(path)
+    except PreviousError as error:
+        click.secho(f"错误：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+
+
+previous_option = click.option("--previous", "previous_path", type=click.Path(dir_okay=False, path_type=Path),
+                               help="上年的汇总表（绩效目标汇总.xlsx），用于核对同名项目上年预算额（X03）")
 
 
 def _print_findings(batch: Batch) -> None:
@@ -61,18 +76,21 @@ def cli() -> None:
 @click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def run_command(input_dir: Path, output_dir: Path, config_path: Path | None) -> None:
+@previous_option
+def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, previous_path: Path | None) -> None:
     """读取 INPUT_DIR 中的全部工作簿，校验并写出汇总表。
 
     \b
     示例：perfxl run input output
+          perfxl run input output --previous 2019/绩效目标汇总.xlsx
     """
     config = _config(config_path)
+    previous = _previous(previous_path)
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
     try:
-        batch = run(input_dir, output_dir, config)
+        batch = run(input_dir, output_dir, config, previous)
     except OutputError as error:
         click.secho(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
@@ -84,17 +102,19 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None) -> 
 @cli.command("check")
 @click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def check_command(input_dir: Path, config_path: Path | None) -> None:
+@previous_option
+def check_command(input_dir: Path, config_path: Path | None, previous_path: Path | None) -> None:
     """只校验 INPUT_DIR 中的工作簿，不写任何文件；有错误时退出码为 1。
 
     \b
     示例：perfxl check input
     """
     config = _config(config_path)
+    previous = _previous(previous_path)
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
-    batch = validate(input_dir, config)
+    batch = validate(input_dir, config, previous)
     _print_findings(batch)
     _print_summary(batch)
     sys.exit(_exit_code(batch))

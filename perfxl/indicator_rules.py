@@ -20,13 +20,13 @@ UNFILLED = "（未填写）"
 _CONTENT = re.compile(r"[\w\u4e00-\u9fff]")  # a letter, digit or CJK character: something to measure
 
 
-def indicator_finding(rule: str, project: Project, indicator: Indicator, column: str, **values) -> Finding:
+def indicator_finding(rule: str, project: Project, indicator: Indicator, column: str, /, **values) -> Finding:
     """A finding at `column` (level1 … target) of the indicator's row."""
     cell = project.indicator_cell(indicator, column)
     return finding(rule, project.file, INDICATOR_SHEET, cell, project.name, **values)
 
 
-def project_finding(rule: str, project: Project, **values) -> Finding:
+def project_finding(rule: str, project: Project, /, **values) -> Finding:
     """A finding about the project's indicators as a whole: no cell."""
     return finding(rule, project.file, INDICATOR_SHEET, "", project.name, **values)
 

@@ -67,7 +67,7 @@ def percent(ratio: float) -> str:
     return f"{ratio:.1%}".replace(".0%", "%")
 
 
-def field_finding(rule: str, project: Project, name: str, **values) -> Finding:
+def field_finding(rule: str, project: Project, name: str, /, **values) -> Finding:
     """A finding at the value cell of field `name` of `project`."""
     sheet = FIELD_BY_NAME[name].sheet
     return finding(rule, project.file, sheet, project.cells.get(name, ""), project.name, **values)
