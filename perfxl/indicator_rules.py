@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .catalogue import finding
 from .config import Config
@@ -39,7 +39,7 @@ def same_target(written: str, standard: str) -> bool:
     return a.text == b.text
 
 
-def _run_starts(project: Project, key) -> Iterator[Indicator]:
+def _run_starts(project: Project, key: Callable[[Indicator], object]) -> Iterator[Indicator]:
     """The indicators where `key(indicator)` changes: the rows where a merged or repeated value is written."""
     previous = object()
     for indicator in project.indicators:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
-from conftest import CLEAN_FIELDS, flatten
+from conftest import CLEAN_FIELDS, ROOT, flatten
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from perfxl.catalogue import CATALOGUE
+from perfxl.config import load_config
+from perfxl.model import Indicator, Project
 from perfxl.pipeline import validate
-from perfxl.rules import BATCH_CHECKS, PROJECT_CHECKS
+from perfxl.rules import BATCH_CHECKS, PROJECT_CHECKS, check_batch, check_project
+from perfxl.values import parse_target
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean project's indicators: CLEAN_INDICATORS[i] sits on row i + 2.
@@ -238,3 +245,27 @@ def test_x03_prior_budget_missing_but_known_last_year(check):
     (x03,) = [f for f in found if f.rule == "X03"]
     assert x03.cell == "B4"
     assert "（未填写）" in x03.message and "900,000" in x03.message
+
+
+# No content crashes a rule ----------------------------------------------------------------------
+
+texts = st.text(alphabet=st.sampled_from("投入与管理产出目标数量满意度成本《》（）“”、的 =≥><%万元0123456789.,X*/"),
+                max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(texts, texts, texts, texts), max_size=6),
+       amounts=st.lists(st.one_of(st.none(), st.floats(-1e9, 1e9)), min_size=4, max_size=4))
+def test_any_indicator_text_and_amount_gives_findings_not_crashes(rows, amounts):
+    config = load_config(ROOT / "perfxl" / "defaults.toml")
+    project = Project(file="p.xlsx", year=2021, project_name="p", category="经常性专项业务费",
+                      start_date=D(2021, 1, 1), end_date=D(2021, 12, 31),
+                      indicator_columns={"level1": "A", "level2": "B", "level3": "C", "target": "D"})
+    project.total_budget, project.annual_budget, project.prior_budget, project.prior_spent = amounts
+    for row, (level1, level2, level3, written) in enumerate(rows, start=2):
+        target = parse_target(written)
+        project.indicators.append(Indicator(row, level1, level2, level3, written.strip(), target.text,
+                                            target.operator, target.value, target.unit_of_measure))
+    findings = check_project(project, config) + check_batch([project, project], config, {})
+    assert all(f.rule in CATALOGUE and f.message for f in findings)
+    assert all(re.fullmatch(r"([A-D]\d+)?", f.cell) for f in findings if f.sheet == INDICATORS)
