@@ -16,6 +16,7 @@ from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .mail import MailError, mail_batch
 from .model import ERROR, INFO, WARNING
 from .pipeline import Batch, OutputError, run, validate
+from .previous import PreviousError, read_previous
 from .template import write_template
 
 OK, FOUND_ERRORS, USAGE = 0, 1, 2
@@ -28,6 +29,20 @@ def _config(path: Path | None) -> Config:
     except ConfigError as error:
         click.secho(f"配置错误：{error}", fg="red", err=True)
         sys.exit(USAGE)
+
+
+def _previous(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        return read_previous(path)
+    except PreviousError as error:
+        click.secho(f"错误：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+
+
+previous_option = click.option("--previous", "previous_path", type=click.Path(dir_okay=False, path_type=Path),
+                               help="上年的汇总表（绩效目标汇总.xlsx），用于核对同名项目上年预算额（X03）")
 
 
 def _print_findings(batch: Batch) -> None:
@@ -53,12 +68,12 @@ def _print_summary(batch: Batch) -> None:
         click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
 
 
-def _run_batch(input_dir: Path, output_dir: Path, config: Config) -> Batch:
+def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None) -> Batch:
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
     try:
-        return run(input_dir, output_dir, config)
+        return run(input_dir, output_dir, config, previous)
     except OutputError as error:
         click.secho(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
@@ -79,15 +94,18 @@ def cli() -> None:
 @click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
 @click.option("--pdf", is_flag=True, help="同时为每份目标表生成 PDF（需要 LibreOffice）")
-def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf: bool) -> None:
+@previous_option
+def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf: bool,
+                previous_path: Path | None) -> None:
     """读取 INPUT_DIR 中的全部工作簿，校验并写出汇总表和每个通过项目的目标表（Word）。
 
-    \b
+    
     示例：perfxl run input output
           perfxl run --pdf
+          perfxl run input output --previous 2019/绩效目标汇总.xlsx
     """
     config = _config(config_path)
-    batch = _run_batch(input_dir, output_dir, config)
+    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path))
     _print_findings(batch)
     _print_summary(batch)
     if pdf:
@@ -112,17 +130,19 @@ def _write_pdfs(output_dir: Path, batch: Batch) -> None:
 @cli.command("check")
 @click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def check_command(input_dir: Path, config_path: Path | None) -> None:
+@previous_option
+def check_command(input_dir: Path, config_path: Path | None, previous_path: Path | None) -> None:
     """只校验 INPUT_DIR 中的工作簿，不写任何文件；有错误时退出码为 1。
 
     \b
     示例：perfxl check input
     """
     config = _config(config_path)
+    previous = _previous(previous_path)
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
-    batch = validate(input_dir, config)
+    batch = validate(input_dir, config, previous)
     _print_findings(batch)
     _print_summary(batch)
     sys.exit(_exit_code(batch))

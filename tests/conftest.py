@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from perfxl.config import load_config
+from perfxl.pipeline import validate
 from perfxl.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,3 +91,26 @@ def read_sheet(path: Path, sheet: str) -> list[dict]:
     book = openpyxl.load_workbook(path)
     rows = list(book[sheet].iter_rows(values_only=True))
     return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+
+
+def flatten(findings) -> list[tuple[str, str, str]]:
+    """Findings as (rule, sheet, cell) triples, in the batch's order."""
+    return [(f.rule, f.sheet, f.cell) for f in findings]
+
+
+@pytest.fixture
+def check(make_workbook, tmp_path, config):
+    """check(fields=None, edit=None, budget_lines=(), previous=None) -> findings of one project.
+
+    `fields` overrides labels of the clean project; `edit(rows)` changes its indicator rows in place.
+    """
+
+    def run_check(fields=None, edit=None, budget_lines=(), previous=None):
+        values, rows = copy.deepcopy(CLEAN_FIELDS), copy.deepcopy(CLEAN_INDICATORS)
+        values.update(fields or {})
+        if edit is not None:
+            edit(rows)
+        make_workbook("项目.xlsx", values, rows, budget_lines)
+        return validate(tmp_path / "input", config, previous).findings
+
+    return run_check

@@ -47,3 +47,43 @@ def test_every_sample_file_is_in_the_ledger(report):
     ledger = read_sheet(report[1], "处理清单")
     assert sorted(r["文件"] for r in ledger) == sorted(s["file"] for s in SEED)
     assert {r["状态"] for r in ledger} == {"已处理"}
+
+
+# Checked by hand against the seed text: each finding is one the 2020 forms really warrant.
+SAMPLE_FINDINGS = [
+    ("B07", "01", "预算", "B3"),  # 843,310 -> 1,338,310: +58.7%
+    ("S07", "01", "绩效指标", "D6"),  # `> =3000条`
+    ("S07", "01", "绩效指标", "D7"),
+    ("S07", "01", "绩效指标", "D10"),
+    ("S07", "01", "绩效指标", "D11"),
+    ("S07", "01", "绩效指标", "D12"),
+    ("T09", "03", "绩效指标", "C7"),  # 《上海科技统计数据手册》（一、
+    ("T09", "03", "绩效指标", "C9"),  # 按时间节点完成项目目标的
+    ("T07", "04", "绩效指标", "D5"),  # 资产使用合规性: 健全
+    ("B06", "05", "预算", "B4"),  # 经常性专项业务费 without 上年 figures
+    ("T07", "05", "绩效指标", "B4"),  # 管理制度健全性 under 资产管理
+    ("T07", "05", "绩效指标", "B5"),  # 资产使用合规性 under 项目管理
+    ("T08", "05", "绩效指标", "D9"),  # =95%
+    ("T09", "05", "绩效指标", "C10"),  # 按市科委三清单要求完成数据信息共
+    ("S07", "06", "项目信息", "B10"),  # <p> markup
+    ("S07", "06", "项目信息", "B12"),
+    ("S07", "06", "项目信息", "B13"),
+    ("S07", "06", "项目信息", "B14"),
+    ("S07", "06", "项目信息", "B15"),
+    ("T08", "06", "绩效指标", "D12"),  # 综合满意度 written as a sentence
+]
+
+
+def test_samples_give_the_findings_their_data_warrants(report):
+    batch = report[0]
+    assert [(f.rule, f.file[:2], f.sheet, f.cell) for f in batch.findings] == SAMPLE_FINDINGS
+    assert batch.count("错误") == 0
+    assert len(batch.passed()) == 6
+
+
+def test_sample_findings_are_stable(report, tmp_path):
+    from perfxl.config import load_config
+
+    again = run(ROOT / "input", tmp_path, load_config(ROOT / "perfxl" / "defaults.toml"))
+    assert again.findings == report[0].findings
+    assert read_sheet(tmp_path / "绩效目标汇总.xlsx", "校验结果") == read_sheet(report[1], "校验结果")
