@@ -378,13 +378,19 @@ def test_s05_near_miss_short_text(make_workbook, config, clean_project):
     assert places(read(make_workbook(fields=fields), config).findings, "S05") == []
 
 
-def test_s06_formula_without_cached_value(make_workbook, config):
+@pytest.mark.parametrize(("sheet", "cell"), [
+    ("预算", "B2"),  # 项目总预算（元）
+    ("项目信息", "B4"),  # 项目名称
+    ("预算", "B8"),  # first 预算明细 amount
+    ("绩效指标", "C3"),  # a 三级目标
+])
+def test_s06_formula_without_cached_value(make_workbook, config, sheet, cell):
     def edit(book):
-        value_cell(book["预算"], "项目总预算（元）").value = "=B3"  # saved by openpyxl: no cached value
+        book[sheet][cell].value = "=B3"  # saved by openpyxl: a formula with no cached value
 
-    result = read(make_workbook(edit=edit), config)
-    assert places(result.findings, "S06") == [("预算", "B2")]
-    assert result.project.total_budget is None
+    result = read(make_workbook(budget_lines=[["开发", 600000, "合同"]], edit=edit), config)
+    assert places(result.findings, "S06") == [(sheet, cell)]
+    assert places(result.findings, "S03") == []
 
 
 def test_s06_near_miss_text_that_looks_like_a_formula(make_workbook, config, clean_project):
