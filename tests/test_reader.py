@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 
 import pytest
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, read_sheet
@@ -39,6 +40,19 @@ def places(findings, rule) -> list[tuple[str, str]]:
 
 def read(path, config):
     return read_project(path, path.name, config)
+
+
+def cache_results(path, results: dict[str, str]) -> None:
+    """Give formulas the cached values Excel would have saved: `results` maps formula text to its value."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    for formula, value in results.items():
+        empty, cached = f"<f>{formula}</f><v></v>".encode(), f"<f>{formula}</f><v>{value}</v>".encode()
+        assert any(empty in data for data in parts.values()), formula
+        parts = {name: data.replace(empty, cached) for name, data in parts.items()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 def filled_down(rows):
@@ -393,6 +407,17 @@ def test_s06_formula_without_cached_value(make_workbook, config, sheet, cell):
     assert places(result.findings, "S03") == []
 
 
+def test_s06_near_miss_formula_with_cached_value(make_workbook, config):
+    def edit(book):
+        book["预算"]["B2"].value = "=B3"
+
+    path = make_workbook(edit=edit)
+    cache_results(path, {"B3": "1000000"})
+    result = read(path, config)
+    assert places(result.findings, "S06") == []
+    assert result.project.total_budget == 1000000
+
+
 def test_s06_near_miss_text_that_looks_like_a_formula(make_workbook, config, clean_project):
     fields, _ = clean_project
     fields["项目概况"] = "=见附件"
@@ -451,6 +476,17 @@ def test_s07_target_excel_turned_into_a_formula_is_read_as_typed(make_workbook, 
     row = read_sheet(report, "绩效指标")[8]
     assert (row["三级目标"], row["指标目标值"], row["比较符"], row["数值"], row["单位"]) == (
         "用户满意度", "=95%", "=", 95, "%")
+
+
+def test_s07_formula_target_saved_by_excel_with_its_result_is_read_as_typed(make_workbook, config):
+    def edit(book):
+        book["绩效指标"]["D10"].value = "=95%"
+
+    path = make_workbook(edit=edit)
+    cache_results(path, {"95%": "0.95"})
+    result = read(path, config)
+    assert places(result.findings, "S07") == [("绩效指标", "D10")]
+    assert (result.project.indicators[8].written, result.project.indicators[8].value) == ("=95%", 95)
 
 
 def test_s07_near_miss_target_typed_as_text(make_workbook, config):
