@@ -45,9 +45,9 @@ def test_header_order(report, sheet):
 
 
 @pytest.mark.parametrize("sheet", list(HEADERS))
-def test_header_is_bold_frozen_and_filtered(report, sheet):
+def test_header_is_bold_filled_frozen_and_filtered(report, sheet):
     ws = openpyxl.load_workbook(report[1])[sheet]
-    assert all(c.font.b for c in ws[1])
+    assert all(c.font.b and c.fill.fill_type == "solid" for c in ws[1])
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref.startswith("A1:")
 
