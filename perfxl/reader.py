@@ -139,7 +139,9 @@ class _Reader:
                 break
             amount = None
             raw = grid.value(r, 1)
-            if not is_blank(raw):
+            if (r, 1) in grid.formulas and is_blank(raw):
+                self.cell_text(grid, r, 1)  # reports S06; the amount stays unknown
+            elif not is_blank(raw):
                 try:
                     amount = parse_amount(raw)
                 except ParseError as error:

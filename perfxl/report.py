@@ -57,6 +57,7 @@ class _Writer:
         self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "valign": "top"})
         self.warning = self.book.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700", "valign": "top"})
         self.total = self.book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
+        self.total_count = self.book.add_format({"bold": True, "top": 1, "num_format": "0"})
 
     def sheet(self, name: str, frame: pd.DataFrame, columns: dict, highlight: str | None = None) -> None:
         """Write `frame` as sheet `name`; cells of column `highlight` with 错误/未通过/警告 are coloured."""
@@ -96,7 +97,8 @@ class _Writer:
         sheet.write_string(row, 0, f"合计（{len(frame)} 个项目）", self.total)
         for col, (key, (_, kind)) in enumerate(columns.items()):
             if kind == "amount" or key in ("indicator_count", "errors", "warnings"):
-                sheet.write_number(row, col, float(frame[key].sum(min_count=0)), self.total)
+                style = self.total if kind == "amount" else self.total_count
+                sheet.write_number(row, col, float(frame[key].sum(min_count=0)), style)
 
 
 def relative_link(path: str) -> Url:

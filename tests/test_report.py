@@ -1,0 +1,125 @@
+"""The consolidated workbook read back with openpyxl: sheets, header order, formats, totals, text safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from conftest import CLEAN_FIELDS, read_sheet
+
+from perfxl.pipeline import run
+
+HEADERS = {
+    "项目汇总": ["文件", "年度", "申报单位名称", "项目名称", "项目类别", "计划开始日期", "计划完成日期",
+             "项目总预算（元）", "项目当年预算（元）", "同名项目上年预算额（元）", "同名项目上年预算执行数（元）",
+             "上年预算执行率", "较上年增减", "指标数", "定量指标占比", "错误数", "警告数", "状态"],
+    "绩效指标": ["文件", "项目名称", "一级目标", "二级目标", "三级目标", "指标目标值", "比较符", "数值", "单位", "性质"],
+    "预算明细": ["文件", "项目名称", "明细项目", "金额（元）", "说明"],
+    "校验结果": ["级别", "规则", "文件", "工作表", "单元格", "项目名称", "说明", "修改建议"],
+    "处理清单": ["文件", "状态", "说明"],
+}
+AMOUNT_FORMATS = {"#,##0", "#,##0.00"}
+
+
+@pytest.fixture
+def report(make_workbook, config, clean_project, tmp_path):
+    """Two projects, one clean and one with an error (an unreadable date), plus a file that is not a workbook."""
+    fields, _ = clean_project
+    make_workbook("a_通过.xlsx", budget_lines=[["开发", 600000, "合同"], ["运维", 400000, None]])
+    fields.update({"项目名称": '=HYPERLINK("http://x")', "项目当年预算（元）": 1200000, "计划开始日期": "明年一月"})
+    make_workbook("b_未通过.xlsx", fields=fields)
+    (tmp_path / "input" / "说明.txt").write_text("不是工作簿", encoding="utf-8")
+    batch = run(tmp_path / "input", tmp_path / "output", config)
+    return batch, tmp_path / "output" / "绩效目标汇总.xlsx"
+
+
+def test_five_sheets_in_order(report):
+    assert openpyxl.load_workbook(report[1]).sheetnames == list(HEADERS)
+
+
+@pytest.mark.parametrize("sheet", list(HEADERS))
+def test_header_order(report, sheet):
+    header = [c.value for c in openpyxl.load_workbook(report[1])[sheet][1]]
+    assert header[: len(HEADERS[sheet])] == HEADERS[sheet]
+
+
+@pytest.mark.parametrize("sheet", list(HEADERS))
+def test_header_is_bold_filled_frozen_and_filtered(report, sheet):
+    ws = openpyxl.load_workbook(report[1])[sheet]
+    assert all(c.font.b and c.fill.fill_type == "solid" for c in ws[1])
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref.startswith("A1:")
+
+
+def test_summary_formats(report):
+    ws = openpyxl.load_workbook(report[1])["项目汇总"]
+    column = {c.value: c.column for c in ws[1]}
+    row = {name: ws.cell(2, col) for name, col in column.items()}
+    for name in ("项目总预算（元）", "项目当年预算（元）", "同名项目上年预算额（元）", "同名项目上年预算执行数（元）"):
+        assert row[name].number_format in AMOUNT_FORMATS, name
+    for name in ("上年预算执行率", "较上年增减", "定量指标占比"):
+        assert row[name].number_format == "0.0%", name
+    assert row["计划开始日期"].is_date and row["计划开始日期"].value == dt.datetime(2021, 1, 1)
+    assert row["上年预算执行率"].value == pytest.approx(940000 / 950000)
+
+
+def test_budget_line_amounts_are_amounts(report):
+    ws = openpyxl.load_workbook(report[1])["预算明细"]
+    assert [(ws.cell(r, 4).value, ws.cell(r, 4).number_format in AMOUNT_FORMATS) for r in (2, 3)] == [
+        (600000, True), (400000, True)]
+
+
+def test_status_and_totals_row(report):
+    rows = read_sheet(report[1], "项目汇总")
+    projects, totals = rows[:-1], rows[-1]
+    assert [(r["文件"], r["状态"]) for r in projects] == [("a_通过.xlsx", "通过"), ("b_未通过.xlsx", "未通过")]
+    assert projects[1]["错误数"] >= 1
+    assert "合计" in totals["文件"]
+    assert totals["项目总预算（元）"] == 2 * CLEAN_FIELDS["项目总预算（元）"]
+    assert totals["项目当年预算（元）"] == 1000000 + 1200000
+    assert totals["指标数"] == sum(r["指标数"] for r in projects)
+    assert totals["错误数"] == sum(r["错误数"] for r in projects)
+
+
+def test_totals_of_counts_are_shown_as_whole_numbers(report):
+    ws = openpyxl.load_workbook(report[1])["项目汇总"]
+    column = {c.value: c.column for c in ws[1]}
+    totals = ws.max_row
+    for name in ("指标数", "错误数", "警告数"):
+        assert "." not in ws.cell(totals, column[name]).number_format, name
+    assert ws.cell(totals, column["项目总预算（元）"]).number_format in AMOUNT_FORMATS
+
+
+def test_failed_status_is_highlighted(report):
+    ws = openpyxl.load_workbook(report[1])["项目汇总"]
+    status = [c.column for c in ws[1] if c.value == "状态"][0]
+    passed, failed = ws.cell(2, status), ws.cell(3, status)
+    assert failed.value == "未通过" and failed.fill.fgColor.rgb != passed.fill.fgColor.rgb
+
+
+@pytest.mark.parametrize(("sheet", "column"), [("项目汇总", "项目名称"), ("绩效指标", "项目名称"), ("校验结果", "项目名称")])
+def test_text_beginning_with_equals_stays_text(report, sheet, column):
+    ws = openpyxl.load_workbook(report[1])[sheet]
+    col = [c.column for c in ws[1] if c.value == column][0]
+    cells = [ws.cell(r, col) for r in range(2, ws.max_row + 1) if ws.cell(r, col).value == '=HYPERLINK("http://x")']
+    assert cells and {c.data_type for c in cells} == {"s"}
+
+
+def test_findings_carry_rule_sheet_and_cell(report):
+    findings = [(r["级别"], r["规则"], r["文件"], r["工作表"], r["单元格"]) for r in read_sheet(report[1], "校验结果")]
+    assert ("错误", "S04", "b_未通过.xlsx", "项目信息", "B6") in findings
+    assert [f for f in findings if f[2] == "a_通过.xlsx"] == []
+
+
+def test_ledger_lists_every_file(report):
+    ledger = {r["文件"]: r["状态"] for r in read_sheet(report[1], "处理清单")}
+    assert ledger == {"a_通过.xlsx": "已处理", "b_未通过.xlsx": "已处理", "说明.txt": "已跳过"}
+
+
+def test_empty_input_folder_still_writes_all_sheets(tmp_path, config):
+    (tmp_path / "input").mkdir()
+    run(tmp_path / "input", tmp_path / "output", config)
+    book = openpyxl.load_workbook(tmp_path / "output" / "绩效目标汇总.xlsx")
+    assert book.sheetnames == list(HEADERS)
+    assert [c.value for c in book["处理清单"][1]] == HEADERS["处理清单"]

@@ -1,0 +1,117 @@
+"""Parsing of what people type: labels, amounts, dates, years and the target grammar of rules.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from perfxl.values import (
+    ParseError,
+    clean_text,
+    label_key,
+    parse_amount,
+    parse_date,
+    parse_target,
+    parse_year,
+)
+
+
+@pytest.mark.parametrize("written", [
+    "项目总预算（元）", "项目总预算(元)", "项目总预算(元)：", "项目总预算（元）:", "*项目总预算（元）",
+    "项目总预算（元）*", " 项目 总预算（元） ", "\u3000项目总预算（元）\u3000", "*项目总预算(元) ：",
+])
+def test_label_variants_match_the_contract_label(written):
+    assert label_key(written) == label_key("项目总预算（元）")
+
+
+@pytest.mark.parametrize("other", ["项目总预算", "项目当年预算（元）", "项目总预算（万元）"])
+def test_different_labels_do_not_match(other):
+    assert label_key(other) != label_key("项目总预算（元）")
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    (1338310, 1338310.0), (1338310.5, 1338310.5), ("1338310", 1338310.0), ("1,338,310", 1338310.0),
+    ("1338310元", 1338310.0), ("１３３８３１０", 1338310.0), ("１，３３８，３１０元", 1338310.0),
+    (" 1,338,310.50 ", 1338310.5), ("133.8万元", 1338000.0),
+])
+def test_amount_forms(written, expected):
+    assert parse_amount(written) == expected
+
+
+@pytest.mark.parametrize("written", ["约一百万", "1338310美元", "1.2.3", True, "待定"])
+def test_unreadable_amounts_raise_parse_error(written):
+    with pytest.raises(ParseError):
+        parse_amount(written)
+
+
+@pytest.mark.parametrize("written", [
+    dt.datetime(2020, 1, 1), dt.date(2020, 1, 1), "2020-01-01", "2020/1/1", "2020.1.1", "2020年1月1日",
+    "2020年01月01日", "20200101", 20200101, 43831, 43831.0, "２０２０年１月１日", "2020-01-01 00:00:00",
+])
+def test_date_forms(written):
+    assert parse_date(written) == dt.date(2020, 1, 1)
+
+
+@pytest.mark.parametrize("written", ["2020-02-30", "明年一月", "2020年1月", "1/1/2020", True, -3])
+def test_unreadable_dates_raise_parse_error(written):
+    with pytest.raises(ParseError):
+        parse_date(written)
+
+
+@pytest.mark.parametrize("written", [2020, 2020.0, "2020", "2020年", "2020年度", " 2020 ", "２０２０年度"])
+def test_year_forms(written):
+    assert parse_year(written) == 2020
+
+
+@pytest.mark.parametrize("written", ["20", "二〇二〇", "2020-2021", "1900", True])
+def test_unreadable_years_raise_parse_error(written):
+    with pytest.raises(ParseError):
+        parse_year(written)
+
+
+@pytest.mark.parametrize(("written", "operator", "value", "unit", "shown"), [
+    ("≥98%", "≥", 98, "%", "≥98%"),
+    (">=98%", "≥", 98, "%", "≥98%"),
+    ("> =3000条", "≥", 3000, "条", "≥3000条"),
+    ("＞ ＝ 98%", "≥", 98, "%", "≥98%"),
+    (">98%", ">", 98, "%", ">98%"),
+    ("＞5%", ">", 5, "%", ">5%"),
+    ("=1300册", "=", 1300, "册", "=1300册"),
+    ("＝1300册", "=", 1300, "册", "=1300册"),
+    ("≤1%", "≤", 1, "%", "≤1%"),
+    ("<= 1%", "≤", 1, "%", "≤1%"),
+    ("< =24小时", "≤", 24, "小时", "≤24小时"),
+    ("<5%", "<", 5, "%", "<5%"),
+    ("＜5%", "<", 5, "%", "<5%"),
+    ("100%", "=", 100, "%", "100%"),
+    ("≥30,000条", "≥", 30000, "条", "≥30,000条"),
+    ("≥３０００条", "≥", 3000, "条", "≥3000条"),
+    ("≥50万次", "≥", 50, "万次", "≥50万次"),
+    ("≤ 12.5万元", "≤", 12.5, "万元", "≤12.5万元"),
+    ("=6次", "=", 6, "次", "=6次"),
+])
+def test_quantitative_targets(written, operator, value, unit, shown):
+    target = parse_target(written)
+    assert (target.operator, target.value, target.unit_of_measure, target.text) == (operator, value, unit, shown)
+    assert target.quantitative
+
+
+@pytest.mark.parametrize("written", [
+    "合规", "健全", "与上年度相比，传播面更广，受众更多", "约100人", "较上年提高", "XX", "",
+])
+def test_qualitative_targets_are_kept_as_written(written):
+    target = parse_target(written)
+    assert (target.text, target.operator, target.value, target.unit_of_measure) == (written, "", None, "")
+    assert not target.quantitative
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("<p>全年无重大事故</p>", "全年无重大事故"),
+    ("<p>第一段</p><p>第二段</p>", "第一段\n第二段"),
+    ("一行<br>二行", "一行\n二行"),
+    ("A&nbsp;B", "A B"),
+    ("a < b 且 c > d", "a < b 且 c > d"),
+])
+def test_clean_text_strips_pasted_markup(written, expected):
+    assert clean_text(written) == expected
