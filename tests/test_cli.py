@@ -32,6 +32,7 @@ def test_run_on_clean_input_exits_0_with_summary(make_workbook, tmp_path):
 def test_run_with_an_error_finding_exits_1(make_workbook, clean_project, tmp_path):
     fields, _ = clean_project
     fields["计划完成日期"] = "年底"
+    fields["项目名称"] = "另一个项目"
     make_workbook("a.xlsx")
     make_workbook("b.xlsx", fields=fields)
     result = invoke("run", tmp_path / "input", tmp_path / "output")
