@@ -103,15 +103,17 @@ class _Flattener:
         number = self.tables
         self.tables += 1
         for tr in _ROWS(tbl):
+            tcs = _CELLS(tr)
+            if any(_NESTED_TABLES(tc) for tc in tcs):
+                for tc in tcs:  # a layout table: its cells hold the form's paragraphs and tables
+                    self.walk(tc)
+                continue
             col = int(_GRID_BEFORE(tr) or 0)
             cells = []
-            for tc in _CELLS(tr):
+            for tc in tcs:
                 cells.append(_cell(tc, col))
                 col += cells[-1].span
             self.lines.append(Line(tuple(cells), number))
-            for tc in _CELLS(tr):
-                for nested in _NESTED_TABLES(tc):
-                    self.table(nested)
 
 
 def _check_container(path: Path, max_bytes: int) -> None:

@@ -28,9 +28,10 @@ TITLE_KEY = label_key("财政项目支出绩效目标表")
 WORD_SUFFIXES = {".docx", ".doc", ".docm", ".wps", ".rtf"}  # what a folder search picks up
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
 PRIOR_SPENT_NOTE = "请填写上年实际执行数：本工作簿由 perfxl import --year 滚动生成，上年执行数无法从原表得知。"
-_YEAR_IN_TITLE = re.compile(r"(?:财政项目支出绩效目标表)?[(（](\d{4})年度?[)）]")
+_YEAR_IN_TITLE = re.compile(r"(?:财政项目支出绩效目标表)?[(（]?(\d{4})年度?[)）]?")
 _YEAR_HEADING = re.compile(r"(\d{4})年度?绩效目标")
 _INLINE = re.compile(r"^([^：:\n]{1,30})[：:](.*)$", re.S)
+_NEXT_LABEL = re.compile(r"(?:\s{2,}|\t)(?=[^\s：:]{1,12}[：:])")  # `单位：X    填报日期：Y` ends X
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -82,7 +83,7 @@ def _label_of(text: str) -> tuple[str | None, str | None]:
         return name, None
     match = _INLINE.match(text.strip())
     if match and (name := LABELS.get(label_key(match.group(1)))):
-        return name, match.group(2).strip()
+        return name, _NEXT_LABEL.split(match.group(2))[0].strip()
     return None, None
 
 

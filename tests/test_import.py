@@ -253,3 +253,23 @@ def test_bad_files_get_a_clear_message_and_the_others_are_imported(tmp_path):
 @pytest.mark.parametrize("args", [["import"], ["import", "missing.docx"], ["import", ".", "--year", "1800"]])
 def test_usage_errors_exit_2(args):
     assert CliRunner().invoke(cli, args).exit_code == 2
+
+
+def test_a_form_inside_a_layout_table_with_the_indicator_table_split_in_two(tmp_path, out, config):
+    """The whole form in one outer cell, the unit line followed by another field, the indicator table
+    continued in a second table with its header repeated, targets shown normalised (as perfxl's forms do)."""
+    seed = SEED[3]
+    info = dict(seed["info"], 申报单位名称=f"{seed['info']['申报单位名称']}\t\t填报日期：2020年1月5日")
+    indicators = [[*row[:3], row[3].replace(">=", "≥")] for row in seed["indicators"]]
+    document = docx.Document()
+    outer = document.add_table(rows=1, cols=1).cell(0, 0)
+    official_form(outer, info, seed["budget"], indicators[:5])
+    outer.add_paragraph("（续表）")
+    _merged_indicator_table(outer, indicators[5:])
+    document.save(tmp_path / "nested.docx")
+    [form] = import_document(tmp_path / "nested.docx", out, config).forms
+    assert form.missing == [] and form.notes == []
+    imported = _project(read_project(form.output, "x.xlsx", config))
+    expected = _project(read_project(ROOT / "input" / seed["file"], "x.xlsx", config))
+    assert imported["fields"] == expected["fields"]
+    assert [row[:3] + row[4:] for row in imported["indicators"]] == [row[:3] + row[4:] for row in expected["indicators"]]
