@@ -87,31 +87,43 @@ def _label_of(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _pairs(texts: list[str]) -> Iterator[tuple[str, str]]:
-    """(field name, value text) in one line: a label's value is the next non-empty cell unless that is a label."""
-    i = 0
-    while i < len(texts):
-        name, inline = _label_of(texts[i])
+def _pairs(line: Line, below: Line | None = None) -> Iterator[tuple[str, str]]:
+    """(field name, value text) in one line: a label's value is the next non-empty cell unless that is a
+    label; failing that, in a row of labels, the cell under the label in the table's next row."""
+    cells, i = line.cells, 0
+    while i < len(cells):
+        label = cells[i]
+        name, inline = _label_of(label.text)
         i += 1
         if name is None:
             continue
         if inline is not None:
             yield name, inline
             continue
-        while i < len(texts) and not texts[i]:
+        while i < len(cells) and not cells[i].text:
             i += 1
-        if i < len(texts) and _label_of(texts[i])[0] is None:
-            yield name, texts[i]
+        if i < len(cells) and _label_of(cells[i].text)[0] is None:
+            yield name, cells[i].text
             i += 1
         else:
-            yield name, ""
+            yield name, _value_below(line, label.col, below)
+
+
+def _value_below(line: Line, col: int, below: Line | None) -> str:
+    """Only between a row of nothing but labels and a row of nothing but values, in the same table."""
+    if below is None or line.table < 0 or below.table != line.table:
+        return ""
+    if not all(_label_of(text)[0] for text in line.texts if text) or any(_label_of(t)[0] for t in below.texts):
+        return ""
+    under = below.covering(col)
+    return under.text if under is not None and _label_of(under.text)[0] is None else ""
 
 
 def _labelled_texts(lines: list[Line], form: FormImport) -> dict[str, str]:
     """Field name -> the text found beside its label; the first non-empty occurrence counts."""
     found: dict[str, str] = {}
-    for line in lines:
-        for name, text in _pairs(line.texts):
+    for line, below in zip(lines, [*lines[1:], None], strict=True):
+        for name, text in _pairs(line, below):
             if not found.get(name):
                 found[name] = text
             elif text and text != found[name]:
@@ -235,7 +247,7 @@ def _split_forms(lines: list[Line]) -> list[list[Line]]:
 
 def _holds_form(lines: list[Line]) -> bool:
     return any(_header_columns(line) for line in lines) or any(
-        name == "project_name" for line in lines for name, _ in _pairs(line.texts)
+        name == "project_name" for line in lines for name, _ in _pairs(line)
     )
 
 

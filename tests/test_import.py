@@ -273,3 +273,30 @@ def test_a_form_inside_a_layout_table_with_the_indicator_table_split_in_two(tmp_
     expected = _project(read_project(ROOT / "input" / seed["file"], "x.xlsx", config))
     assert imported["fields"] == expected["fields"]
     assert [row[:3] + row[4:] for row in imported["indicators"]] == [row[:3] + row[4:] for row in expected["indicators"]]
+
+
+def test_a_budget_table_with_labels_above_their_values(tmp_path, out, config):
+    seed = SEED[5]
+    seed_document(tmp_path / "form.docx", seed)
+    document = docx.Document(tmp_path / "form.docx")
+    budget = document.tables[1]
+    labels = [label for pair in BUDGET_PAIRS for label in pair]
+    for col, label in enumerate(labels):
+        budget.cell(0, col).text, budget.cell(1, col).text = label, seed["budget"][label]
+    document.save(tmp_path / "form.docx")
+    [form] = import_document(tmp_path / "form.docx", out, config).forms
+    assert form.missing == []
+    assert [form.values[name] for name in ("total_budget", "annual_budget", "prior_budget", "prior_spent")] == [
+        562000, 562000, 462000, 458453]
+
+
+def test_an_empty_value_does_not_take_the_value_of_the_row_below(tmp_path, out, config):
+    seed = SEED[0]
+    info = dict(seed["info"], 项目类别="", 项目名称="")
+    document = docx.Document()
+    official_form(document, info, seed["budget"], seed["indicators"])
+    document.save(tmp_path / "form.docx")
+    [form] = import_document(tmp_path / "form.docx", out, config).forms
+    assert form.missing == ["项目名称：表中为空", "项目类别：表中为空"]
+    assert form.output.name == "form.xlsx"
+    assert form.values["end_date"] == dt.date(2020, 12, 31)
