@@ -125,7 +125,7 @@ def _check_container(path: Path, max_bytes: int) -> None:
     if head == OLE_MAGIC:
         if ENCRYPTED_MARK in path.read_bytes():
             raise UnreadableDocument("文档设置了打开密码，无法读取：请在 Word 中取消密码后另存为 .docx")
-        raise UnreadableDocument("这是旧版 Word（.doc）格式的文件：请用 Word 或 WPS 打开，另存为 .docx")
+        raise UnreadableDocument("这是旧版 Word（.doc）格式的文件，无法读取：请另存为 .docx（用 Word 或 WPS 打开，文件 → 另存为）")
     if head.startswith(b"{\\rtf"):
         raise UnreadableDocument("这是 RTF 格式的文件：请用 Word 或 WPS 打开，另存为 .docx")
     if not zipfile.is_zipfile(path):

@@ -242,7 +242,7 @@ def test_bad_files_get_a_clear_message_and_the_others_are_imported(tmp_path):
     result = CliRunner().invoke(cli, ["import", str(folder), str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
-    for file, message in [("old.doc", "请用 Word 或 WPS 打开，另存为 .docx"), ("locked.docx", "设置了打开密码"),
+    for file, message in [("old.doc", "旧版 Word（.doc）格式的文件，无法读取：请另存为 .docx"), ("locked.docx", "设置了打开密码"),
                           ("broken.docx", "不是 Word 文档（.docx），或文件已损坏"), ("memo.docx", "没有找到绩效目标表"),
                           ("notes.txt", "不是 Word 文档")]:
         assert any(file in line and message in line for line in result.output.splitlines()), file
@@ -300,3 +300,18 @@ def test_an_empty_value_does_not_take_the_value_of_the_row_below(tmp_path, out, 
     assert form.missing == ["项目名称：表中为空", "项目类别：表中为空"]
     assert form.output.name == "form.xlsx"
     assert form.values["end_date"] == dt.date(2020, 12, 31)
+
+
+def test_a_note_column_after_the_target_is_kept(tmp_path, out, config):
+    document = docx.Document()
+    document.add_paragraph("项目名称：测试项目")
+    table = document.add_table(rows=2, cols=5)
+    for cell, text in zip(table.rows[0].cells, [*INDICATOR_HEADERS, "备注"], strict=True):
+        cell.text = text
+    for cell, text in zip(table.rows[1].cells, ["产出目标", "数量", "印刷册数", "=10册", "含电子版"], strict=True):
+        cell.text = text
+    document.save(tmp_path / "note.docx")
+    [form] = import_document(tmp_path / "note.docx", out, config).forms
+    [indicator] = read_project(form.output, "x.xlsx", config).project.indicators
+    assert (indicator.level3, indicator.target, indicator.note) == ("印刷册数", "=10册", "含电子版")
+    assert "年度：未找到" in form.missing
