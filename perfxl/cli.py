@@ -13,6 +13,7 @@ from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .form_template import FORM_TEMPLATE, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
+from .importer import find_documents, import_document, summary_lines
 from .mail import MailError, mail_batch
 from .model import ERROR, INFO, WARNING
 from .pipeline import Batch, OutputError, run, validate
@@ -221,6 +222,37 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
     for problem in outcome.problems:
         click.secho(f"未发送：{problem}", fg="red", err=True)
     sys.exit(FOUND_ERRORS if outcome.problems else OK)
+
+
+@cli.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", default="input", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
+@click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, config_path: Path | None) -> None:
+    """把已有的 Word 目标表（.docx，或含 .docx 的文件夹）转成标准申报工作簿。
+
+    \b
+    示例：perfxl import 旧目标表/ --out input --year 2021
+    """
+    config = _config(config_path)
+    documents = find_documents(sources)
+    if not documents:
+        click.secho("没有找到 Word 文档（.docx）", fg="red", err=True)
+        sys.exit(USAGE)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        click.secho(f"无法创建输出文件夹 {out_dir}：{error.strerror}", fg="red", err=True)
+        sys.exit(USAGE)
+    results = [import_document(path, out_dir, config, year) for path in documents]
+    for result in results:
+        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
+    failed = sum(1 for r in results if r.failure)
+    written = sum(1 for r in results for form in r.forms if form.output)
+    click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")
+    sys.exit(FOUND_ERRORS if failed else OK)
 
 
 def main() -> None:
