@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint template samples mail clean
+.PHONY: run test lint bench template samples mail clean
 
 run: $(RUNTIME)
 	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
@@ -21,11 +21,16 @@ $(DEV): $(RUNTIME) pyproject.toml
 	touch $@
 
 test: $(DEV)
-	$(BIN)/ruff check perfxl tests tools
+	$(BIN)/ruff check perfxl tests tools bench
 	$(BIN)/pytest
 
 lint: $(DEV)
-	$(BIN)/ruff check perfxl tests tools
+	$(BIN)/ruff check perfxl tests tools bench
+
+# make bench [N=10000]: synthetic projects through the whole pipeline, against shared/bench/reference.py
+N ?= 1000
+bench: $(DEV)
+	$(BIN)/python bench/run.py $(N)
 
 mail: $(RUNTIME)
 	$(BIN)/perfxl mail input output

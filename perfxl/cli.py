@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .importer import find_documents, import_document, summary_lines
 from .mail import MailError, mail_batch
 from .model import ERROR, INFO, WARNING
+from .parallel import Workers
 from .pipeline import Batch, OutputError, run, validate
 from .previous import PreviousError, read_previous
 from .template import write_template
@@ -40,6 +42,15 @@ def _previous(path: Path | None) -> dict | None:
     except PreviousError as error:
         click.secho(f"错误：{error}", fg="red", err=True)
         sys.exit(USAGE)
+
+
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
+                           help="并行进程数（默认等于 CPU 核数）")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条和问题列表，只显示汇总")
+
+
+def _progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
 
 
 previous_option = click.option("--previous", "previous_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -69,12 +80,13 @@ def _print_summary(batch: Batch) -> None:
         click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
 
 
-def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None) -> Batch:
+def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
+               jobs: int | None = None, quiet: bool = False) -> Batch:
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
     try:
-        return run(input_dir, output_dir, config, previous)
+        return run(input_dir, output_dir, config, previous, jobs=jobs, progress=_progress(quiet))
     except OutputError as error:
         click.secho(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
@@ -96,22 +108,34 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
 @click.option("--pdf", is_flag=True, help="同时为每份目标表生成 PDF（需要 LibreOffice）")
 @previous_option
+@jobs_option
+@quiet_option
+@click.option("--timings", is_flag=True, help="显示各阶段耗时")
 def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf: bool,
-                previous_path: Path | None) -> None:
+                previous_path: Path | None, jobs: int | None, quiet: bool, timings: bool) -> None:
     """读取 INPUT_DIR 中的全部工作簿，校验并写出汇总表和每个通过项目的目标表（Word）。
 
-    
+    \b
     示例：perfxl run input output
           perfxl run --pdf
           perfxl run input output --previous 2019/绩效目标汇总.xlsx
     """
     config = _config(config_path)
-    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path))
-    _print_findings(batch)
-    _print_summary(batch)
+    started = time.perf_counter()
+    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path), jobs, quiet)
+    if not quiet:
+        _print_findings(batch)
+        _print_summary(batch)
+    if timings:
+        _print_timings(batch, time.perf_counter() - started)
     if pdf:
         _write_pdfs(output_dir, batch)
     sys.exit(_exit_code(batch))
+
+
+def _print_timings(batch: Batch, total: float) -> None:
+    stages = "，".join(f"{stage} {seconds:.2f} 秒" for stage, seconds in batch.timings.items())
+    click.echo(f"耗时：{stages}；合计 {total:.2f} 秒（{len(batch.projects) / total:.0f} 个项目/秒）")
 
 
 def _write_pdfs(output_dir: Path, batch: Batch) -> None:
@@ -132,7 +156,8 @@ def _write_pdfs(output_dir: Path, batch: Batch) -> None:
 @click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
 @previous_option
-def check_command(input_dir: Path, config_path: Path | None, previous_path: Path | None) -> None:
+@jobs_option
+def check_command(input_dir: Path, config_path: Path | None, previous_path: Path | None, jobs: int | None) -> None:
     """只校验 INPUT_DIR 中的工作簿，不写任何文件；有错误时退出码为 1。
 
     \b
@@ -143,7 +168,8 @@ def check_command(input_dir: Path, config_path: Path | None, previous_path: Path
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
-    batch = validate(input_dir, config, previous)
+    with Workers(jobs) as workers:
+        batch = validate(input_dir, config, previous, workers, _progress(quiet=False))
     _print_findings(batch)
     _print_summary(batch)
     sys.exit(_exit_code(batch))

@@ -201,30 +201,55 @@ class FormTemplate:
                 package.writestr(name, data)
 
 
-def write_forms(projects: list[Project], output_dir: Path, template_path: Path | None = None) -> dict[str, str]:
-    """Write a form for each project into output_dir/目标表 and remove every other form there.
+_COMPILED: dict[str, FormTemplate] = {}  # per process: each worker compiles the template once
 
-    `template_path` None means templates/目标表.docx when it exists, else the built-in template.
-    Returns project file -> form path relative to `output_dir` (with `/`). PDFs left there are removed
-    too: they were made from an earlier run's forms.
-    """
+
+def resolve_template(path: Path | None) -> Path | None:
+    """`path`, else templates/目标表.docx when it exists; None means the built-in template."""
+    return path if path is not None or not FORM_TEMPLATE.exists() else FORM_TEMPLATE
+
+
+def compiled(path: Path | None) -> FormTemplate:
+    """The template at `path` (None: built-in), compiled once per process."""
+    key = f"{path}:{path.stat().st_mtime_ns}" if path is not None else "built-in"
+    if key not in _COMPILED:
+        _COMPILED[key] = FormTemplate.load(path)
+    return _COMPILED[key]
+
+
+def plan_forms(projects: list[Project], output_dir: Path) -> dict[str, Path]:
+    """Project file -> the form's path in output_dir/目标表 (safe, unique names)."""
     folder = output_dir / FORMS_DIR
-    if not projects and not folder.exists():
-        return {}
-    if template_path is None and FORM_TEMPLATE.exists():
-        template_path = FORM_TEMPLATE
-    template = FormTemplate.load(template_path)
-    folder.mkdir(parents=True, exist_ok=True)
     names = form_file_names(projects, FORM_SUFFIX)
-    forms = {}
+    targets = {}
     for project in projects:
         target = folder / names[project.file]
         if target.resolve().parent != folder.resolve():
             raise FormError(f"目标表文件名无效：{names[project.file]}")
+        targets[project.file] = target
+    return targets
+
+
+def write_form_chunk(job: tuple[Path | None, list[tuple[Project, Path]]]) -> None:
+    """Write the forms of one chunk of (project, target) pairs; what a worker does."""
+    template_path, pairs = job
+    template = compiled(template_path)
+    for project, target in pairs:
         template.write(project, target)
-        forms[project.file] = f"{FORMS_DIR}/{target.name}"
-    remove_stale_forms(folder, {Path(p).name for p in forms.values()})
-    return forms
+
+
+def write_forms(projects: list[Project], output_dir: Path, template_path: Path | None = None) -> dict[str, str]:
+    """Write a form for each project into output_dir/目标表 (in this process) and remove every other form.
+
+    Returns project file -> form path relative to `output_dir` (with `/`).
+    """
+    template_path = resolve_template(template_path)
+    compiled(template_path)
+    targets = plan_forms(projects, output_dir)
+    (output_dir / FORMS_DIR).mkdir(parents=True, exist_ok=True)
+    write_form_chunk((template_path, [(p, targets[p.file]) for p in projects]))
+    remove_stale_forms(output_dir / FORMS_DIR, {t.name for t in targets.values()})
+    return {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
 
 
 def remove_stale_forms(folder: Path, keep: Iterable[str]) -> None:

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from openpyxl.utils import column_index_from_string
+from tqdm import tqdm
 
+from .catalogue import finding
 from .config import Config
 from .files import InputFile, atomic_write, discover, remove_stale_temps
-from .forms import FORMS_DIR, FormError, write_forms
+from .forms import (
+    FORMS_DIR,
+    FormError,
+    compiled,
+    plan_forms,
+    remove_stale_forms,
+    resolve_template,
+    write_form_chunk,
+)
 from .frames import budget_line_frame, finding_frame, indicator_frame, ledger_frame, project_frame
 from .model import ERROR, FAILED, PROCESSED, REQUIRED_SHEETS, WARNING, Finding, LedgerEntry, Project
+from .parallel import Workers
 from .reader import read_project
 from .report import REPORT_NAME, write_report
 from .rules import check_batch, check_project
@@ -31,6 +47,7 @@ class Batch:
     ledger: list[LedgerEntry] = field(default_factory=list)
     forms: dict[str, str] = field(default_factory=dict)  # project file -> form path relative to output
     outputs: list[Path] = field(default_factory=list)
+    timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # stage -> seconds
 
     def failed_files(self) -> set[str]:
         return {f.file for f in self.findings if f.severity == ERROR}
@@ -57,17 +74,30 @@ def _ledger_message(file: InputFile, findings: list[Finding], failure: str) -> s
     return f"已读取；{warnings} 个警告" if warnings else "已读取，未发现问题"
 
 
-def process_file(file: InputFile, config: Config) -> tuple[Project | None, list[Finding], LedgerEntry]:
+class FileResult(NamedTuple):
+    """What reading and checking one input file gave."""
+
+    project: Project | None
+    findings: list[Finding]
+    entry: LedgerEntry
+    read_seconds: float = 0.0
+    check_seconds: float = 0.0
+
+
+def process_file(file: InputFile, config: Config) -> FileResult:
     """Read and check one input file; everything a worker does for one file."""
     if file.status:
-        return None, [], LedgerEntry(file.name, file.status, file.message)
+        return FileResult(None, [], LedgerEntry(file.name, file.status, file.message))
+    started = time.perf_counter()
     result = read_project(file.path, file.name, config)
+    read = time.perf_counter()
     findings = result.findings
     if result.project is not None and not result.failure:
         findings = findings + [replace(f, project_name=result.project.name)
                                for f in check_project(result.project, config)]
     status = FAILED if result.failure else PROCESSED
-    return result.project, findings, LedgerEntry(file.name, status, _ledger_message(file, findings, result.failure))
+    entry = LedgerEntry(file.name, status, _ledger_message(file, findings, result.failure))
+    return FileResult(result.project, findings, entry, read - started, time.perf_counter() - read)
 
 
 _CELL = re.compile(r"([A-Z]+)(\d+)")
@@ -88,56 +118,100 @@ def apply_overrides(findings: list[Finding], config: Config) -> list[Finding]:
     return sorted(kept, key=_sort_key)
 
 
-def validate(input_dir: Path, config: Config, previous: dict | None = None) -> Batch:
-    """Read and check every file under `input_dir`; writes nothing."""
+def _crashed(file: InputFile) -> FileResult:
+    entry = LedgerEntry(file.name, FAILED, "读取该文件时程序异常退出：文件可能已损坏，请用 Excel 打开后另存再试")
+    return FileResult(None, [finding("S01", file.name, reason="读取时程序异常退出", todo="请用 Excel 打开后另存再试")],
+                      entry)
+
+
+def validate(input_dir: Path, config: Config, previous: dict | None = None, workers: Workers | None = None,
+             progress: bool = False) -> Batch:
+    """Read and check every file under `input_dir` (on `workers` when given); writes nothing."""
     batch = Batch()
-    for file in discover(input_dir):
-        project, findings, entry = process_file(file, config)
-        if project is not None:
-            batch.projects.append(project)
-        batch.findings.extend(findings)
-        batch.ledger.append(entry)
+    files = discover(input_dir)
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        workers = workers or stack.enter_context(Workers(1))
+        results = workers.map(functools.partial(process_file, config=config), files, _crashed)
+        shown = progress and len(files) > PROGRESS_MIN_FILES
+        bar = tqdm(results, total=len(files), desc="读取与校验", unit="个", disable=not shown, leave=False)
+        for result in bar:
+            if result.project is not None:
+                batch.projects.append(result.project)
+            batch.findings.extend(result.findings)
+            batch.ledger.append(result.entry)
+            batch.timings["读取（各进程合计）"] += result.read_seconds
+            batch.timings["校验（各进程合计）"] += result.check_seconds
+    batch.timings["读取与校验"] = time.perf_counter() - started
     usable = [p for p in batch.projects if p.file not in {e.file for e in batch.ledger if e.status == FAILED}]
     batch.findings = apply_overrides(batch.findings + check_batch(usable, config, previous), config)
     return batch
 
 
-def write_outputs(batch: Batch, output_dir: Path, form_template: Path | None = None) -> None:
-    """Write the Word forms of the passed projects, then the consolidated workbook, into `output_dir`."""
+def write_outputs(batch: Batch, output_dir: Path, form_template: Path | None = None,
+                  workers: Workers | None = None) -> None:
+    """Write the Word forms of the passed projects (on `workers`) while the consolidated workbook is
+    written here; then remove forms this run did not write."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(output_dir)
-        batch.forms = _write_forms(batch, output_dir, form_template)
-        frames = {
-            "projects": project_frame(batch.projects, batch.findings, batch.forms),
-            "indicators": indicator_frame(batch.projects),
-            "budget_lines": budget_line_frame(batch.projects),
-            "findings": finding_frame(batch.findings),
-            "ledger": ledger_frame(batch.ledger),
-        }
-        target = output_dir / REPORT_NAME
-        with atomic_write(target) as temp:
-            write_report(temp, frames)
-        batch.outputs.append(target)
-    except OSError as error:
-        raise OutputError(f"无法写入 {error.filename or output_dir}：{error.strerror or error}。"
-                          "请关闭正在打开的汇总表，或检查输出文件夹是否可写") from error
-
-
-def _write_forms(batch: Batch, output_dir: Path, form_template: Path | None) -> dict[str, str]:
-    if (output_dir / FORMS_DIR).is_dir():
-        remove_stale_temps(output_dir / FORMS_DIR)
-    try:
-        forms = write_forms(batch.passed(), output_dir, form_template)
+        with contextlib.ExitStack() as stack:
+            workers = workers or stack.enter_context(Workers(1))
+            started = time.perf_counter()
+            pending = _start_forms(batch, output_dir, form_template, workers)
+            _write_report(batch, output_dir)
+            batch.timings["汇总表"] = time.perf_counter() - started
+            for future in pending:
+                future.result()
+            batch.timings["目标表（与汇总表同时写）"] = time.perf_counter() - started
+        if (output_dir / FORMS_DIR).is_dir():
+            remove_stale_forms(output_dir / FORMS_DIR, {Path(p).name for p in batch.forms.values()})
     except FormError as error:
         raise OutputError(str(error)) from error
-    return forms
+    except OSError as error:
+        raise OutputError(f"无法写入 {error.filename or output_dir}：{error.strerror or error}。"
+                          "请关闭正在打开的汇总表或目标表，或检查输出文件夹是否可写") from error
+
+
+FORM_CHUNK = 16
+PROGRESS_MIN_FILES = 5
+
+
+def _start_forms(batch: Batch, output_dir: Path, form_template: Path | None, workers: Workers) -> list:
+    """Plan the passed projects' forms into `batch.forms` and start writing them; returns the futures."""
+    passed = batch.passed()
+    if not passed:
+        batch.forms = {}
+        return []
+    template_path = resolve_template(form_template)
+    compiled(template_path)  # an unusable template fails here, before any worker starts
+    targets = plan_forms(passed, output_dir)
+    (output_dir / FORMS_DIR).mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(output_dir / FORMS_DIR)
+    batch.forms = {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
+    pairs = [(p, targets[p.file]) for p in passed]
+    chunks = [(template_path, pairs[i : i + FORM_CHUNK]) for i in range(0, len(pairs), FORM_CHUNK)]
+    return workers.submit_all(write_form_chunk, chunks)
+
+
+def _write_report(batch: Batch, output_dir: Path) -> None:
+    frames = {
+        "projects": project_frame(batch.projects, batch.findings, batch.forms),
+        "indicators": indicator_frame(batch.projects),
+        "budget_lines": budget_line_frame(batch.projects),
+        "findings": finding_frame(batch.findings),
+        "ledger": ledger_frame(batch.ledger),
+    }
+    target = output_dir / REPORT_NAME
+    with atomic_write(target) as temp:
+        write_report(temp, frames)
+    batch.outputs.append(target)
 
 
 def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
-        form_template: Path | None = None) -> Batch:
-    """Validate the batch and write its outputs."""
-    batch = validate(input_dir, config, previous)
-    write_outputs(batch, output_dir, form_template)
+        form_template: Path | None = None, jobs: int | None = None, progress: bool = False) -> Batch:
+    """Validate the batch and write its outputs, with `jobs` worker processes (default: one per core)."""
+    with Workers(jobs) as workers:
+        batch = validate(input_dir, config, previous, workers, progress)
+        write_outputs(batch, output_dir, form_template, workers)
     return batch
-

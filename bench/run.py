@@ -1,0 +1,74 @@
+"""make bench: N synthetic projects through the whole pipeline, against the reference script.
+
+    python bench/run.py [N] [--jobs J] [--no-reference]
+
+Prints perfxl's own stage times (read, validate, consolidated workbook, forms), wall time, projects
+per second and peak memory (resident set of the run and its workers together, sampled every 20 ms);
+then the reference's time on the same inputs and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.generate import generate  # noqa: E402
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "reference.py"
+
+
+def measure(command: list[str]) -> tuple[float, float, str]:
+    """Run `command`; return its wall seconds, peak resident MB of its process tree, and its output."""
+    started = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    wall = time.perf_counter() - started
+    output = process.stdout.read()
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{output}")
+    return wall, peak / 2**20, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=int(os.environ.get("N", 1000)))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--no-reference", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GB, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory(prefix="perfxl-bench-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        generate(folder / "input", args.n)
+        print(f"generated {args.n} projects in {time.perf_counter() - started:.1f} s")
+        wall, peak, output = measure([sys.executable, "-m", "perfxl", "run", str(folder / "input"),
+                                      str(folder / "output"), "--jobs", str(args.jobs), "--timings"])
+        print("\n".join(line for line in output.splitlines() if line.startswith(("耗时", "文件"))))
+        forms = len(list((folder / "output" / "目标表").glob("*.docx")))
+        print(f"perfxl: {wall:.2f} s wall, {args.n / wall:.0f} projects/s, {forms} forms, peak {peak:.0f} MB")
+        if REFERENCE.exists() and not args.no_reference:
+            ref_wall, ref_peak, _ = measure([sys.executable, str(REFERENCE), str(folder / "input"),
+                                             str(folder / "reference")])
+            print(f"reference: {ref_wall:.2f} s wall, {args.n / ref_wall:.1f} projects/s, peak {ref_peak:.0f} MB")
+            print(f"perfxl is {ref_wall / wall:.1f}x faster than the reference")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""--jobs: the same outputs whatever the parallelism; a worker that dies costs only its file; the progress bar."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import subprocess
+import sys
+import termios
+import zipfile
+
+import openpyxl
+import pytest
+from conftest import ROOT
+
+import perfxl.pipeline
+from bench.generate import generate
+from perfxl.pipeline import run
+
+SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
+
+
+@pytest.fixture(scope="module")
+def batch_input(tmp_path_factory):
+    """20 synthetic projects, the six samples, one duplicate (X01, so two projects fail) and a bad file."""
+    folder = tmp_path_factory.mktemp("in")
+    generate(folder, 20, seed=7)
+    for sample in (ROOT / "input").glob("*.xlsx"):
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    (folder / "copy_of_00003.xlsx").write_bytes((folder / "project_00003.xlsx").read_bytes())
+    (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    return folder
+
+
+def _sheets(path):
+    book = openpyxl.load_workbook(path)
+    return {name: [tuple(row) for row in book[name].iter_rows(values_only=True)] for name in SHEETS}
+
+
+def _forms(folder):
+    forms = {}
+    for path in sorted((folder / "目标表").glob("*.docx")):
+        with zipfile.ZipFile(path) as package:
+            forms[path.name] = {name: package.read(name) for name in package.namelist()}
+    return forms
+
+
+def test_jobs_one_and_default_give_the_same_outputs(batch_input, tmp_path, config):
+    serial = run(batch_input, tmp_path / "serial", config, jobs=1)
+    parallel = run(batch_input, tmp_path / "parallel", config, jobs=2)
+    assert len(parallel.projects) == 27 and len(parallel.passed()) == 25
+    assert serial.findings == parallel.findings
+    assert _sheets(tmp_path / "serial" / "绩效目标汇总.xlsx") == _sheets(tmp_path / "parallel" / "绩效目标汇总.xlsx")
+    serial_forms, parallel_forms = _forms(tmp_path / "serial"), _forms(tmp_path / "parallel")
+    assert len(serial_forms) == 25
+    assert serial_forms == parallel_forms
+
+
+def test_a_worker_that_dies_costs_only_its_own_file(batch_input, tmp_path, config, monkeypatch):
+    real = perfxl.pipeline.read_project
+
+    def dying(path, file, config):
+        if file == "project_00005.xlsx":
+            os._exit(3)  # the process dies, as on a crash in a native library
+        return real(path, file, config)
+
+    monkeypatch.setattr(perfxl.pipeline, "read_project", dying)
+    batch = run(batch_input, tmp_path / "out", config, jobs=2)
+    ledger = {entry.file: entry for entry in batch.ledger}
+    assert ledger["project_00005.xlsx"].status == "失败"
+    assert "异常退出" in ledger["project_00005.xlsx"].message
+    assert len(ledger) == 28  # every file, the dead one included
+    assert sum(1 for entry in batch.ledger if entry.status == "已处理") == 26
+
+
+def _perfxl_run(batch_input, output, stderr):
+    command = [sys.executable, "-m", "perfxl", "run", str(batch_input), str(output)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT)
+
+
+def test_progress_bar_on_a_terminal_and_not_in_a_pipe(batch_input, tmp_path):
+    leader, follower = os.openpty()
+    fcntl.ioctl(leader, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a size
+    process = _perfxl_run(batch_input, tmp_path / "tty", follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's other side is closed, the run is over
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    process.wait(timeout=120)
+    assert "读取与校验" in shown.decode("utf-8", "replace")
+    piped = _perfxl_run(batch_input, tmp_path / "pipe", subprocess.PIPE)
+    _, errors = piped.communicate(timeout=120)
+    assert "读取与校验" not in errors.decode()
