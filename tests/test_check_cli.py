@@ -111,3 +111,11 @@ def test_unusable_previous_is_a_clear_error(make_workbook, tmp_path, content, wo
         assert result.exit_code == 2
         assert words in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_every_command_is_documented_in_the_readme():
+    from perfxl.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = {name for name in cli.commands if f"| `perfxl {name}" in readme}
+    assert documented == set(cli.commands)
