@@ -74,6 +74,8 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None) -> 
     try:
         batch = run(input_dir, output_dir, config)
     except OutputError as error:
+        if error.batch is not None:
+            _print_findings(error.batch)
         click.secho(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
     _print_findings(batch)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from openpyxl.utils import column_index_from_string
 
+from .catalogue import finding
 from .config import Config
 from .files import InputFile, atomic_write, discover, remove_stale_temps
 from .frames import budget_line_frame, finding_frame, indicator_frame, ledger_frame, project_frame
@@ -18,7 +19,9 @@ from .rules import check_batch, check_project
 
 
 class OutputError(Exception):
-    """An output file cannot be written; the message says which and why."""
+    """An output file cannot be written; the message says which and why, `batch` what the run found."""
+
+    batch: Batch | None = None
 
 
 @dataclass
@@ -57,9 +60,22 @@ def _ledger_message(file: InputFile, findings: list[Finding], failure: str) -> s
 
 
 def process_file(file: InputFile, config: Config) -> tuple[Project | None, list[Finding], LedgerEntry]:
-    """Read and check one input file; everything a worker does for one file."""
+    """Read and check one input file; everything a worker does for one file. Never raises for one file."""
+    if file.status == FAILED:
+        reason, _, todo = file.message.partition("：")
+        return None, [finding("S01", file.name, reason=reason, todo=todo)], LedgerEntry(file.name, FAILED, file.message)
     if file.status:
         return None, [], LedgerEntry(file.name, file.status, file.message)
+    try:
+        return _read_and_check(file, config)
+    except Exception as error:  # noqa: BLE001 - one file's surprise must not end the batch
+        reason = f"读取时发生意外错误（{type(error).__name__}: {str(error)[:200]}）"
+        todo = "请用 Excel 打开该文件另存为 .xlsx 后重试；如仍失败，请把该文件发给技术支持"
+        return None, [finding("S01", file.name, reason=reason, todo=todo)], LedgerEntry(file.name, FAILED,
+                                                                                         f"{reason}：{todo}")
+
+
+def _read_and_check(file: InputFile, config: Config) -> tuple[Project | None, list[Finding], LedgerEntry]:
     result = read_project(file.path, file.name, config)
     findings = result.findings
     if result.project is not None and not result.failure:
@@ -103,6 +119,7 @@ def validate(input_dir: Path, config: Config, previous: dict | None = None) -> B
 
 def write_outputs(batch: Batch, output_dir: Path) -> None:
     """Write the consolidated workbook of `batch` into `output_dir`."""
+    target = output_dir / REPORT_NAME
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(output_dir)
@@ -113,18 +130,32 @@ def write_outputs(batch: Batch, output_dir: Path) -> None:
             "findings": finding_frame(batch.findings),
             "ledger": ledger_frame(batch.ledger),
         }
-        target = output_dir / REPORT_NAME
         with atomic_write(target) as temp:
             write_report(temp, frames)
         batch.outputs.append(target)
     except OSError as error:
-        raise OutputError(f"无法写入 {error.filename or output_dir}：{error.strerror or error}。"
-                          "请关闭正在打开的汇总表，或检查输出文件夹是否可写") from error
+        raise OutputError(_output_problem(error, output_dir, target)) from error
+
+
+def _output_problem(error: OSError, output_dir: Path, target: Path) -> str:
+    """What went wrong writing `target`, and what to do, for a user who has never seen a traceback."""
+    if output_dir.exists() and not output_dir.is_dir():
+        return f"输出文件夹 {output_dir} 是一个文件，不是文件夹：请删除或改名该文件，或指定其他输出文件夹"
+    if target.is_dir():
+        return f"无法写入 {target}：同名的文件夹已存在，请删除或改名该文件夹"
+    if isinstance(error, PermissionError):
+        return (f"无法写入 {target}：没有写入权限。如果汇总表正在 Excel 或 WPS 中打开，请先关闭；"
+                "否则请检查输出文件夹是否只读")
+    return f"无法写入 {target}：{error.strerror or error}。请检查输出文件夹是否存在、可写，磁盘是否已满"
 
 
 def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None) -> Batch:
     """Validate the batch and write its outputs."""
     batch = validate(input_dir, config, previous)
-    write_outputs(batch, output_dir)
+    try:
+        write_outputs(batch, output_dir)
+    except OutputError as error:
+        error.batch = batch  # so that the caller can still show the inputs' findings
+        raise
     return batch
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from .frames import (
     BUDGET_LINE_COLUMNS,
@@ -22,10 +23,12 @@ from .frames import (
     PROJECT_COLUMNS,
 )
 from .model import ERROR, FAILED, WARNING
+from .values import cut_to_excel_length
 
 REPORT_NAME = "绩效目标汇总.xlsx"
 SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
 NUMBER_FORMATS = {"amount": "#,##0.00", "rate": "0.0%", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
+EXCEL_CELL_CHARS = 32767
 WIDTH_SAMPLE = 2000
 MAX_WIDTH = 60
 
@@ -89,7 +92,8 @@ class _Writer:
         elif kind in ("int", "amount", "rate", "number") and isinstance(value, int | float):
             sheet.write_number(row, col, value, style)
         else:
-            sheet.write_string(row, col, str(value), style)
+            # The reader already cut long cell texts with an S07; this guard keeps any other text legal.
+            sheet.write_string(row, col, cut_to_excel_length(str(value), EXCEL_CELL_CHARS), style)
 
     def totals(self, sheet, frame: pd.DataFrame, columns: dict, row: int) -> None:
         sheet.write_string(row, 0, f"合计（{len(frame)} 个项目）", self.total)
@@ -106,11 +110,18 @@ def _width(header: str, values: pd.Series, kind: str) -> float:
 
 
 def write_report(path: Path, frames: dict[str, pd.DataFrame]) -> None:
-    """Write the five sheets of the consolidated workbook to `path` from the batch's frames."""
+    """Write the five sheets of the consolidated workbook to `path` from the batch's frames.
+
+    Raises OSError when the file cannot be written (xlsxwriter wraps it in its own exception).
+    """
     writer = _Writer(path)
     writer.sheet(SHEETS[0], frames["projects"], PROJECT_COLUMNS, highlight="status")
     writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
     writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
     writer.sheet(SHEETS[3], frames["findings"], FINDING_COLUMNS, highlight="severity")
     writer.sheet(SHEETS[4], frames["ledger"], LEDGER_COLUMNS, highlight="status")
-    writer.book.close()
+    try:
+        writer.book.close()
+    except FileCreateError as error:
+        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
+        raise cause from error

@@ -25,6 +25,24 @@ def label_key(text: object) -> str:
     return key.rstrip("：:")
 
 
+def excel_length(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units, so a character outside the BMP (𠀀) counts twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def cut_to_excel_length(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` Excel characters, never splitting a character in two."""
+    if len(text) * 2 <= limit or excel_length(text) <= limit:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(ch)
+    return "".join(kept)
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -33,6 +51,8 @@ def to_text(value: object) -> str:
     """A cell value as the text a person sees (whole floats without `.0`)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"  # as Excel shows a logical value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime) and value.time() == dt.time():
