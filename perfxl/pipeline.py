@@ -139,8 +139,9 @@ def write_outputs(batch: Batch, output_dir: Path) -> None:
 
 def _output_problem(error: OSError, output_dir: Path, target: Path) -> str:
     """What went wrong writing `target`, and what to do, for a user who has never seen a traceback."""
-    if output_dir.exists() and not output_dir.is_dir():
-        return f"输出文件夹 {output_dir} 是一个文件，不是文件夹：请删除或改名该文件，或指定其他输出文件夹"
+    clash = next((p for p in (output_dir, *output_dir.parents) if p.exists() and not p.is_dir()), None)
+    if clash is not None:
+        return f"输出文件夹路径中的 {clash} 是一个文件，不是文件夹：请删除或改名该文件，或指定其他输出文件夹"
     if target.is_dir():
         return f"无法写入 {target}：同名的文件夹已存在，请删除或改名该文件夹"
     if isinstance(error, PermissionError):

@@ -39,7 +39,7 @@ def display_width(text: str) -> int:
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+    return value is None or (isinstance(value, float) and not math.isfinite(value)) or value is pd.NaT
 
 
 class _Writer:

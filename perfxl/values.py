@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
+MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
 _AMOUNT = re.compile(r"^[¥￥]?([+-]?\d+(?:\.\d+)?)(万元|元|万)?$")
 
 
@@ -83,13 +85,15 @@ def parse_amount(value: object) -> float:
     if isinstance(value, bool):
         raise ParseError("是逻辑值（TRUE/FALSE），不是金额")
     if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+            raise ParseError("超出金额的合理范围")
         return float(value)
     text = unicodedata.normalize("NFKC", str(value)).replace(",", "").replace(" ", "")
     match = _AMOUNT.match(text)
     if not match:
         raise ParseError("不是金额")
     amount = float(match.group(1))
-    return amount * 10000 if match.group(2) in ("万元", "万") else amount
+    return parse_amount(amount * 10000 if match.group(2) in ("万元", "万") else amount)
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+0{1,2}:00(?::00)?)?$")

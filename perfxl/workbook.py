@@ -180,13 +180,22 @@ def _openpyxl_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
         values_book.close()
 
 
+def _fast_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+    """calamine's grids; openpyxl's when calamine panics (e.g. on a huge number in a date-formatted cell)."""
+    try:
+        return _calamine_grids(path, wanted)
+    except BaseException as error:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+        if type(error).__name__ != "PanicException":
+            raise
+    return _openpyxl_grids(path, wanted)
+
+
 def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits) -> dict[str, Grid]:
     """The sheets named in `wanted` (matched ignoring spaces) that the workbook has, as grids."""
     try:
-        has_formulas = _check_container(path, limits)
-        if has_formulas:
+        if _check_container(path, limits):
             return _openpyxl_grids(path, wanted)
-        return _calamine_grids(path, wanted)
+        return _fast_grids(path, wanted)
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("工作簿设置了密码，无法读取", "请取消密码后另存为 .xlsx") from error
     except UnreadableWorkbook:

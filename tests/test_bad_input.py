@@ -333,3 +333,15 @@ def test_files_in_equal_ledger_rows_and_inputs_are_untouched(make_workbook, smal
     assert checksums(tmp_path / "input") == before
     with zipfile.ZipFile(tmp_path / "output" / "绩效目标汇总.xlsx") as report:
         assert report.testzip() is None
+
+
+def test_a_number_past_the_date_range_in_a_date_cell_is_s04(make_workbook, clean_project, config, tmp_path):
+    """calamine panics on it (a Rust panic): the reader falls back to openpyxl and reports the cell."""
+    fields, _ = clean_project
+    fields["计划开始日期"] = -418312173
+    fields["同名项目上年预算额（元）"] = 1.7976931348623155e308
+    make_workbook("远日期.xlsx", fields)
+    batch = validate(tmp_path / "input", config)
+    assert _entry(batch, "远日期.xlsx").status == PROCESSED
+    s04 = {f.sheet: f.message for f in batch.findings if f.rule == "S04"}
+    assert "计划开始日期" in s04["项目信息"] and "合理范围" in s04["预算"]
