@@ -88,6 +88,8 @@ def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict
     try:
         return run(input_dir, output_dir, config, previous, jobs=jobs, progress=_progress(quiet))
     except OutputError as error:
+        if error.batch is not None and not quiet:
+            _print_findings(error.batch)
         click.secho(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
 

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from .catalogue import finding
 from .config import Config
-from .files import InputFile, atomic_write, discover, remove_stale_temps
+from .files import TEMP_PREFIX, InputFile, atomic_write, discover, remove_stale_temps
 from .forms import (
     FORMS_DIR,
     FormError,
@@ -35,7 +35,9 @@ from .rules import check_batch, check_project
 
 
 class OutputError(Exception):
-    """An output file cannot be written; the message says which and why."""
+    """An output file cannot be written; the message says which and why, `batch` what the run found."""
+
+    batch: Batch | None = None
 
 
 @dataclass
@@ -84,10 +86,26 @@ class FileResult(NamedTuple):
     check_seconds: float = 0.0
 
 
+def _failed(file: InputFile, reason: str, todo: str) -> FileResult:
+    return FileResult(None, [finding("S01", file.name, reason=reason, todo=todo)],
+                      LedgerEntry(file.name, FAILED, f"{reason}：{todo}"))
+
+
 def process_file(file: InputFile, config: Config) -> FileResult:
-    """Read and check one input file; everything a worker does for one file."""
+    """Read and check one input file; everything a worker does for one file. Never raises for one file."""
+    if file.status == FAILED:
+        reason, _, todo = file.message.partition("：")
+        return _failed(file, reason, todo)
     if file.status:
         return FileResult(None, [], LedgerEntry(file.name, file.status, file.message))
+    try:
+        return _read_and_check(file, config)
+    except Exception as error:  # noqa: BLE001 - one file's surprise must not end the batch
+        return _failed(file, f"读取时发生意外错误（{type(error).__name__}: {str(error)[:200]}）",
+                       "请用 Excel 打开该文件另存为 .xlsx 后重试；如仍失败，请把该文件发给技术支持")
+
+
+def _read_and_check(file: InputFile, config: Config) -> FileResult:
     started = time.perf_counter()
     result = read_project(file.path, file.name, config)
     read = time.perf_counter()
@@ -119,9 +137,7 @@ def apply_overrides(findings: list[Finding], config: Config) -> list[Finding]:
 
 
 def _crashed(file: InputFile) -> FileResult:
-    entry = LedgerEntry(file.name, FAILED, "读取该文件时程序异常退出：文件可能已损坏，请用 Excel 打开后另存再试")
-    return FileResult(None, [finding("S01", file.name, reason="读取时程序异常退出", todo="请用 Excel 打开后另存再试")],
-                      entry)
+    return _failed(file, "读取该文件时程序异常退出，文件可能已损坏", "请用 Excel 打开后另存为 .xlsx 再试")
 
 
 def validate(input_dir: Path, config: Config, previous: dict | None = None, workers: Workers | None = None,
@@ -169,8 +185,28 @@ def write_outputs(batch: Batch, output_dir: Path, form_template: Path | None = N
     except FormError as error:
         raise OutputError(str(error)) from error
     except OSError as error:
-        raise OutputError(f"无法写入 {error.filename or output_dir}：{error.strerror or error}。"
-                          "请关闭正在打开的汇总表或目标表，或检查输出文件夹是否可写") from error
+        raise OutputError(_output_problem(error, output_dir, _written(error, output_dir))) from error
+
+
+def _written(error: OSError, output_dir: Path) -> Path:
+    """The output file an error is about (not the temporary file it was being written to)."""
+    path = Path(error.filename) if error.filename else output_dir / REPORT_NAME
+    if path.name.startswith(TEMP_PREFIX):
+        path = path.with_name(path.name.removeprefix(TEMP_PREFIX).split("-", 1)[1])
+    return path
+
+
+def _output_problem(error: OSError, output_dir: Path, target: Path) -> str:
+    """What went wrong writing `target`, and what to do, for a user who has never seen a traceback."""
+    clash = next((p for p in (output_dir, *output_dir.parents) if p.exists() and not p.is_dir()), None)
+    if clash is not None:
+        return f"输出文件夹路径中的 {clash} 是一个文件，不是文件夹：请删除或改名该文件，或指定其他输出文件夹"
+    if target.is_dir():
+        return f"无法写入 {target}：同名的文件夹已存在，请删除或改名该文件夹"
+    if isinstance(error, PermissionError):
+        return (f"无法写入 {target}：没有写入权限。如果汇总表正在 Excel 或 WPS 中打开，请先关闭；"
+                "否则请检查输出文件夹是否只读")
+    return f"无法写入 {target}：{error.strerror or error}。请检查输出文件夹是否存在、可写，磁盘是否已满"
 
 
 FORM_CHUNK = 16
@@ -213,5 +249,9 @@ def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None
     """Validate the batch and write its outputs, with `jobs` worker processes (default: one per core)."""
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, progress)
-        write_outputs(batch, output_dir, form_template, workers)
+        try:
+            write_outputs(batch, output_dir, form_template, workers)
+        except OutputError as error:
+            error.batch = batch  # so that the caller can still show the inputs' findings
+            raise
     return batch

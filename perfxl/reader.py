@@ -27,6 +27,8 @@ from .model import (
 from .values import (
     ParseError,
     clean_text,
+    cut_to_excel_length,
+    excel_length,
     is_blank,
     label_key,
     parse_amount,
@@ -36,7 +38,7 @@ from .values import (
     target_was_rewritten,
     to_text,
 )
-from .workbook import Grid, UnreadableWorkbook, load_grids
+from .workbook import Grid, Limits, UnreadableWorkbook, load_grids
 
 LABEL_ROWS = 200
 HEADER_ROWS = 20
@@ -79,13 +81,23 @@ class _Reader:
         formula = grid.formulas.get((row, col))
         value = grid.value(row, col)
         if formula is not None and is_blank(value):
-            self.add("S06", grid.name, cell_name(row, col), formula=formula)
+            self.add("S06", grid.name, cell_name(row, col), formula=_short(formula))
         text = to_text(value)
         cleaned = clean_text(text)
         if cleaned != text:
             self.add("S07", grid.name, cell_name(row, col), value=_short(text), normalised=_short(cleaned),
                      todo="已去除从网页复制带入的标记（如 <p>），建议在工作簿中也删去")
-        return cleaned
+        return self.fit(grid, row, col, cleaned)
+
+    def fit(self, grid: Grid, row: int, col: int, text: str) -> str:
+        """`text` cut to what one Excel cell holds, with an S07 提示 when it had to be cut."""
+        limit = self.config.limits["max_cell_chars"]
+        cut = cut_to_excel_length(text, limit)
+        if cut != text:
+            self.add("S07", grid.name, cell_name(row, col), value=f"{_short(text)}（共 {excel_length(text)} 字）",
+                     normalised=f"前 {limit} 字",
+                     todo=f"Excel 一个单元格最多容纳 {limit} 字，汇总表中只保留前 {limit} 字；请精简该内容")
+        return cut
 
     def read_fields(self, grid: Grid, fields: list[Field]) -> None:
         rows = {}
@@ -182,8 +194,8 @@ class _Reader:
     def indicator(self, grid: Grid, r: int, col: int, level1: str, level2: str, has_note: bool) -> Indicator:
         formula = grid.formulas.get((r, col + 3))
         if formula is not None:
-            written = formula if formula.startswith("=") else f"={formula}"
-            self.add("S07", grid.name, cell_name(r, col + 3), value=f"公式 {written}", normalised=written,
+            written = self.fit(grid, r, col + 3, formula if formula.startswith("=") else f"={formula}")
+            self.add("S07", grid.name, cell_name(r, col + 3), value=f"公式 {_short(written)}", normalised=_short(written),
                      todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
         else:
             written = self.cell_text(grid, r, col + 3)
@@ -214,7 +226,8 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     """Read the workbook at `path` (shown to the user as `file`); never raises for bad content."""
     reader = _Reader(file, config)
     try:
-        grids = load_grids(path, REQUIRED_SHEETS, config.limits["max_unzipped_mb"] * 2**20)
+        limits = Limits(config.limits["max_unzipped_mb"] * 2**20, config.limits["max_sheet_cells"])
+        grids = load_grids(path, REQUIRED_SHEETS, limits)
     except UnreadableWorkbook as error:
         reader.add("S01", "", reason=error.reason, todo=error.todo)
         return ReadResult(None, reader.findings, failure=f"{error.reason}：{error.todo}")

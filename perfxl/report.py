@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.url import Url
 
 from .frames import (
@@ -23,10 +24,12 @@ from .frames import (
     PROJECT_COLUMNS,
 )
 from .model import ERROR, FAILED, WARNING
+from .values import cut_to_excel_length
 
 REPORT_NAME = "绩效目标汇总.xlsx"
 SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
 NUMBER_FORMATS = {"amount": "#,##0.00", "rate": "0.0%", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
+EXCEL_CELL_CHARS = 32767
 WIDTH_SAMPLE = 2000
 MAX_WIDTH = 60
 
@@ -37,7 +40,7 @@ def display_width(text: str) -> int:
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+    return value is None or (isinstance(value, float) and not math.isfinite(value)) or value is pd.NaT
 
 
 class _Writer:
@@ -91,7 +94,8 @@ class _Writer:
         elif kind in ("int", "amount", "rate", "number") and isinstance(value, int | float):
             sheet.write_number(row, col, value, style)
         else:
-            sheet.write_string(row, col, str(value), style)
+            # The reader already cut long cell texts with an S07; this guard keeps any other text legal.
+            sheet.write_string(row, col, cut_to_excel_length(str(value), EXCEL_CELL_CHARS), style)
 
     def totals(self, sheet, frame: pd.DataFrame, columns: dict, row: int) -> None:
         sheet.write_string(row, 0, f"合计（{len(frame)} 个项目）", self.total)
@@ -122,11 +126,18 @@ def _width(header: str, values: pd.Series, kind: str) -> float:
 
 
 def write_report(path: Path, frames: dict[str, pd.DataFrame]) -> None:
-    """Write the five sheets of the consolidated workbook to `path` from the batch's frames."""
+    """Write the five sheets of the consolidated workbook to `path` from the batch's frames.
+
+    Raises OSError when the file cannot be written (xlsxwriter wraps it in its own exception).
+    """
     writer = _Writer(path)
     writer.sheet(SHEETS[0], frames["projects"], PROJECT_COLUMNS, highlight="status")
     writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
     writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
     writer.sheet(SHEETS[3], frames["findings"], FINDING_COLUMNS, highlight="severity")
     writer.sheet(SHEETS[4], frames["ledger"], LEDGER_COLUMNS, highlight="status")
-    writer.book.close()
+    try:
+        writer.book.close()
+    except FileCreateError as error:
+        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
+        raise cause from error

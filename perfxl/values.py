@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,6 +26,24 @@ def label_key(text: object) -> str:
     return key.rstrip("：:")
 
 
+def excel_length(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units, so a character outside the BMP (𠀀) counts twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def cut_to_excel_length(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` Excel characters, never splitting a character in two."""
+    if len(text) * 2 <= limit or excel_length(text) <= limit:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(ch)
+    return "".join(kept)
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -33,6 +52,8 @@ def to_text(value: object) -> str:
     """A cell value as the text a person sees (whole floats without `.0`)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"  # as Excel shows a logical value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime) and value.time() == dt.time():
@@ -55,6 +76,7 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
+MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
 _AMOUNT = re.compile(r"^[¥￥]?([+-]?\d+(?:\.\d+)?)(万元|元|万)?$")
 
 
@@ -63,13 +85,15 @@ def parse_amount(value: object) -> float:
     if isinstance(value, bool):
         raise ParseError("是逻辑值（TRUE/FALSE），不是金额")
     if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+            raise ParseError("超出金额的合理范围")
         return float(value)
     text = unicodedata.normalize("NFKC", str(value)).replace(",", "").replace(" ", "")
     match = _AMOUNT.match(text)
     if not match:
         raise ParseError("不是金额")
     amount = float(match.group(1))
-    return amount * 10000 if match.group(2) in ("万元", "万") else amount
+    return parse_amount(amount * 10000 if match.group(2) in ("万元", "万") else amount)
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+0{1,2}:00(?::00)?)?$")

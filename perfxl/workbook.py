@@ -6,7 +6,10 @@ holds formulas, since only openpyxl tells a formula's text apart from its cached
 
 from __future__ import annotations
 
+import re
+import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,22 @@ from .values import label_key
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+# A cell's address, or the far corner of the sheet's declared <dimension>: both size what an engine allocates.
+CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c\s[^>]*?\br=\"|dimension\s+ref=\"(?:[A-Z]{1,3}\d{1,7}:)?)"
+                      rb"([A-Z]{1,3})(\d{1,7})\"")
+CHUNK = 1 << 20
+OVERLAP = 256  # bytes kept from the previous chunk, so that no mark is missed across a chunk boundary
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a workbook may expand to (bytes) and how many cells one sheet's used area may span."""
+
+    max_bytes: int
+    max_cells: int
 
 
 class UnreadableWorkbook(Exception):
@@ -43,8 +62,65 @@ class Grid:
         return None
 
 
-def _check_container(path: Path, max_bytes: int) -> list[str]:
-    """Refuse what is not an .xlsx container, or one that would expand past `max_bytes`; return sheet parts."""
+def _refuse_size(max_bytes: int) -> UnreadableWorkbook:
+    return UnreadableWorkbook(f"文件解压后超过 {max_bytes // 2**20} MB，疑似异常文件，已拒绝读取",
+                              "请确认文件来源；正常的申报表只有几十 KB")
+
+
+@dataclass
+class _Scan:
+    """What one pass over a part's bytes found: its real size so far, formulas, the sheet's used area."""
+
+    total: int = 0
+    has_formulas: bool = False
+    max_row: int = 0
+    max_col: int = 0
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
+    if name.endswith(XML_SUFFIXES) and any(mark in window for mark in DTD_MARKS):
+        raise UnreadableWorkbook("文件中含有 XML 实体定义（DOCTYPE/ENTITY），正常的 Excel 文件没有，疑似恶意文件，已拒绝读取",
+                                 "请确认文件来源，用 Excel 打开后另存为 .xlsx 再放入 input 文件夹")
+    if not name.startswith("xl/worksheets/"):
+        return
+    scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
+    for letters, digits in CELL_REF.findall(window):
+        scan.max_col = max(scan.max_col, _column_number(letters))
+        scan.max_row = max(scan.max_row, int(digits))
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: Limits) -> None:
+    """Decompress one part in chunks, counting the bytes it really holds (not what its header claims)."""
+    tail = b""
+    scan.max_row = scan.max_col = 0
+    with archive.open(info) as part:
+        while chunk := part.read(CHUNK):
+            scan.total += len(chunk)
+            if scan.total > limits.max_bytes:
+                raise _refuse_size(limits.max_bytes)
+            window = tail + chunk
+            _scan_window(window, info.filename, scan)
+            tail = window[-OVERLAP:]
+    if scan.max_row * scan.max_col > limits.max_cells:
+        raise UnreadableWorkbook(
+            f"工作表的使用范围过大（{scan.max_row} 行 × {scan.max_col} 列），已拒绝读取",
+            "请删除远处误填的单元格（按 Ctrl+End 可找到），保存后重新放入 input 文件夹")
+
+
+def _check_container(path: Path, limits: Limits) -> bool:
+    """Refuse what is not a safe .xlsx container before any parser sees it; True when it holds formulas.
+
+    Every part is decompressed once in chunks: a zip bomb (also one whose headers lie about sizes) stops at
+    the limit, an XML entity definition is refused, and a sheet's used area is measured before an engine
+    would allocate it.
+    """
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
@@ -56,23 +132,17 @@ def _check_container(path: Path, max_bytes: int) -> list[str]:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-            names = [info.filename for info in infos]
-            if "xl/workbook.xml" not in names:
+            if "xl/workbook.xml" not in {info.filename for info in infos}:
                 raise UnreadableWorkbook("文件不是 Excel 工作簿", "请使用模板填写并另存为 .xlsx 格式")
-            if sum(info.file_size for info in infos) > max_bytes:
-                raise UnreadableWorkbook(
-                    f"文件解压后超过 {max_bytes // 2**20} MB，疑似异常文件，已拒绝读取",
-                    "请确认文件来源；正常的申报表只有几十 KB",
-                )
-            sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-            return [archive.read(n) for n in sheets]
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+            if sum(info.file_size for info in infos) > limits.max_bytes:
+                raise _refuse_size(limits.max_bytes)
+            scan = _Scan()
+            for info in infos:
+                _scan_part(archive, info, scan, limits)
+            return scan.has_formulas
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as error:
         raise UnreadableWorkbook("文件已损坏，无法打开（不是完整的 .xlsx 文件）",
                                  "请用 Excel 打开并另存，或请填报人重新发送") from error
-
-
-def _has_formulas(sheet_parts: list[bytes]) -> bool:
-    return any(b"<f>" in part or b"<f " in part for part in sheet_parts)
 
 
 def _match_sheets(available: list[str], wanted: tuple[str, ...]) -> dict[str, str]:
@@ -93,6 +163,13 @@ def _calamine_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
 
 
 def _openpyxl_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+    # openpyxl warns on stderr about what the reader reports as findings anyway (e.g. dates out of range)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _openpyxl_grids_quietly(path, wanted)
+
+
+def _openpyxl_grids_quietly(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
     formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -111,13 +188,22 @@ def _openpyxl_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
         values_book.close()
 
 
-def load_grids(path: Path, wanted: tuple[str, ...], max_bytes: int) -> dict[str, Grid]:
-    """The sheets named in `wanted` (matched ignoring spaces) that the workbook has, as grids."""
-    sheet_parts = _check_container(path, max_bytes)
+def _fast_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+    """calamine's grids; openpyxl's when calamine panics (e.g. on a huge number in a date-formatted cell)."""
     try:
-        if _has_formulas(sheet_parts):
-            return _openpyxl_grids(path, wanted)
         return _calamine_grids(path, wanted)
+    except BaseException as error:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+        if type(error).__name__ != "PanicException":
+            raise
+    return _openpyxl_grids(path, wanted)
+
+
+def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits) -> dict[str, Grid]:
+    """The sheets named in `wanted` (matched ignoring spaces) that the workbook has, as grids."""
+    try:
+        if _check_container(path, limits):
+            return _openpyxl_grids(path, wanted)
+        return _fast_grids(path, wanted)
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("工作簿设置了密码，无法读取", "请取消密码后另存为 .xlsx") from error
     except UnreadableWorkbook:

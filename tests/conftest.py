@@ -114,3 +114,10 @@ def check(make_workbook, tmp_path, config):
         return validate(tmp_path / "input", config, previous).findings
 
     return run_check
+
+
+def is_form_link(cell) -> bool:
+    """The one hyperlink the consolidated workbook may hold: 项目汇总's 目标表 column, to a form file."""
+    header = cell.parent.cell(1, cell.column).value
+    return (cell.parent.title == "项目汇总" and header == "目标表" and cell.hyperlink is not None
+            and cell.hyperlink.target.startswith("目标表/") and cell.hyperlink.target.endswith(".docx"))
