@@ -14,14 +14,12 @@ from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .form_template import FORM_TEMPLATE, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
-from .importer import find_documents, import_document, summary_lines
-from .mail import MailError, mail_batch
 from .model import ERROR, INFO, WARNING
 from .parallel import Workers
 from .pipeline import Batch, OutputError, run, validate
-from .previous import PreviousError, read_previous
-from .template import write_template
 
+# Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
+# without openpyxl's and the importer's imports.
 OK, FOUND_ERRORS, USAGE = 0, 1, 2
 DEFAULT_TEMPLATE = Path("templates/绩效目标申报表.xlsx")
 
@@ -37,6 +35,8 @@ def _config(path: Path | None) -> Config:
 def _previous(path: Path | None) -> dict | None:
     if path is None:
         return None
+    from .previous import PreviousError, read_previous
+
     try:
         return read_previous(path)
     except PreviousError as error:
@@ -200,6 +200,8 @@ def template_command(path: Path, config_path: Path | None) -> None:
     config = _config(config_path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        from .template import write_template
+
         write_template(path, config)
     except OSError as error:
         click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
@@ -239,6 +241,8 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
     config = _config(config_path)
     batch = _run_batch(input_dir, output_dir, config)
     _print_summary(batch)
+    from .mail import MailError, mail_batch
+
     try:
         outcome = mail_batch(batch, output_dir, config.mail, Path("templates"), do_send, resend)
     except MailError as error:
@@ -265,6 +269,8 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     示例：perfxl import 旧目标表/ --out input --year 2021
     """
     config = _config(config_path)
+    from .importer import find_documents, import_document, summary_lines
+
     documents = find_documents(sources)
     if not documents:
         click.secho("没有找到 Word 文档（.docx）", fg="red", err=True)

@@ -23,15 +23,17 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
-from docxtpl import DocxTemplate
-from lxml import etree
 from markupsafe import Markup, escape
 
 from .files import atomic_write, form_file_names
 from .form_template import FORM_TEMPLATE, template_parts
 from .model import Indicator, Project
+
+if TYPE_CHECKING:
+    from docxtpl import DocxTemplate
 
 FORMS_DIR = "目标表"
 FORM_SUFFIX = ".docx"
@@ -95,8 +97,12 @@ def form_context(project: Project) -> dict:
 def _paragraphs_filter(breaks: list[str]):
     def paragraphs(value: object, index: int) -> Markup:
         text = "" if value is None or isinstance(value, jinja2.Undefined) else str(value)
-        text = INVALID_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-        return Markup(breaks[index]).join(escape(line) for line in text.split("\n"))
+        if INVALID_XML.search(text):
+            text = INVALID_XML.sub("", text)
+        if "\n" not in text and "\r" not in text:  # the usual case, and the hot path of a large batch
+            return escape(text)
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return Markup(breaks[index].join(str(escape(line)) for line in lines))
     return paragraphs
 
 
@@ -135,6 +141,8 @@ def _add_vertical_merges(source: str) -> str:
 
 
 def _jinja_source(patcher: DocxTemplate, xml: bytes, breaks: list[str]) -> str:
+    from lxml import etree
+
     root = etree.fromstring(xml)
     source = patcher.patch_xml(etree.tostring(root, encoding="unicode"))
     source = _add_vertical_merges(_route_expressions(source, breaks))
@@ -169,6 +177,10 @@ class FormTemplate:
     @classmethod
     def compile(cls, parts: dict[str, bytes], source: str) -> FormTemplate:
         """Compile the parts holding placeholders (document, headers, footers); keep the others as bytes."""
+        # Imported here: docxtpl (and python-docx under it) is needed once per run, to compile.
+        from docxtpl import DocxTemplate
+        from lxml import etree
+
         if "word/document.xml" not in parts:
             raise FormError(f"目标表模板 {source} 不是 Word 文档（缺少 word/document.xml）")
         breaks: list[str] = []

@@ -25,9 +25,8 @@ from pathlib import Path
 import jinja2
 
 from .files import atomic_write
-from .model import Project
+from .model import REPORT_NAME, Project
 from .pipeline import Batch
-from .report import REPORT_NAME
 
 PASSWORD_VARIABLE = "PERFXL_SMTP_PASSWORD"
 MAIL_FOLDER = "邮件"

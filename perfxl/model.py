@@ -144,6 +144,24 @@ class Project:
 
 
 PROCESSED, SKIPPED, FAILED = "已处理", "已跳过", "失败"
+REPORT_NAME = "绩效目标汇总.xlsx"
+
+
+def column_letter(index: int) -> str:
+    """Excel's letters for 1-based column `index`: 1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """The 1-based column of Excel's `letters`: A -> 1, AA -> 27."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index
 
 
 @dataclass(frozen=True)

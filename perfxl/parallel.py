@@ -43,20 +43,25 @@ class Workers:
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
         return self._pool
 
-    def _parallel(self, count: int) -> bool:
+    def worth_it(self, count: int) -> bool:
+        """Whether `count` items of per-file work are worth sending to worker processes."""
         return self.jobs > 1 and count >= POOL_THRESHOLD
 
     def map(self, function: Callable[[Item], Result], items: list[Item],
             on_crash: Callable[[Item], Result]) -> Iterator[Result]:
-        """`function` over `items`, in order. An item whose worker dies (the process, not an exception)
-        is retried alone in a fresh process; if that dies too, `on_crash(item)` stands for its result."""
-        if not self._parallel(len(items)):
-            yield from map(function, items)
-            return
+        """`function` over `items`, in order; the work is under way when this returns. An item whose
+        worker dies (the process, not an exception) is retried alone in a fresh process; if that dies
+        too, `on_crash(item)` stands for its result."""
+        if not self.worth_it(len(items)):
+            return map(function, items)
         chunk = max(1, min(32, len(items) // (self.jobs * 8)))
+        return self._results(self._executor().map(function, items, chunksize=chunk), function, items, on_crash)
+
+    def _results(self, results: Iterator[Result], function: Callable[[Item], Result], items: list[Item],
+                 on_crash: Callable[[Item], Result]) -> Iterator[Result]:
         done = 0
         try:
-            for result in self._executor().map(function, items, chunksize=chunk):
+            for result in results:
                 yield result
                 done += 1
         except BrokenProcessPool:
@@ -64,10 +69,10 @@ class Workers:
             for item in items[done:]:
                 yield _isolated(function, item, on_crash)
 
-    def submit_all(self, function: Callable[[Item], None], items: Iterable[Item]) -> list[Future]:
-        """Start `function` on each item in the background; in-process (already done) without a pool."""
+    def submit_all(self, function: Callable[[Item], None], items: Iterable[Item], background: bool) -> list[Future]:
+        """Start `function` on each item on the workers when `background`, else run it here (futures done)."""
         items = list(items)
-        if not self._parallel(len(items)):
+        if not background or self.jobs == 1:
             return [_done(function, item) for item in items]
         return [self._executor().submit(function, item) for item in items]
 

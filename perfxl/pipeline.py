@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from openpyxl.utils import column_index_from_string
 from tqdm import tqdm
 
 from .catalogue import finding
@@ -26,11 +27,20 @@ from .forms import (
     resolve_template,
     write_form_chunk,
 )
-from .frames import budget_line_frame, finding_frame, indicator_frame, ledger_frame, project_frame
-from .model import ERROR, FAILED, PROCESSED, REQUIRED_SHEETS, WARNING, Finding, LedgerEntry, Project
+from .model import (
+    ERROR,
+    FAILED,
+    PROCESSED,
+    REPORT_NAME,
+    REQUIRED_SHEETS,
+    WARNING,
+    Finding,
+    LedgerEntry,
+    Project,
+    column_index,
+)
 from .parallel import Workers
 from .reader import read_project
-from .report import REPORT_NAME, write_report
 from .rules import check_batch, check_project
 
 
@@ -123,7 +133,7 @@ _CELL = re.compile(r"([A-Z]+)(\d+)")
 
 def _sort_key(f: Finding) -> tuple:
     match = _CELL.fullmatch(f.cell)
-    position = (int(match.group(2)), column_index_from_string(match.group(1))) if match else (0, 0)
+    position = (int(match.group(2)), column_index(match.group(1))) if match else (0, 0)
     sheet = REQUIRED_SHEETS.index(f.sheet) if f.sheet in REQUIRED_SHEETS else -1
     return (f.file, sheet, position, f.rule, f.message)
 
@@ -141,14 +151,18 @@ def _crashed(file: InputFile) -> FileResult:
 
 
 def validate(input_dir: Path, config: Config, previous: dict | None = None, workers: Workers | None = None,
-             progress: bool = False) -> Batch:
-    """Read and check every file under `input_dir` (on `workers` when given); writes nothing."""
+             progress: bool = False, meanwhile: Callable[[], object] | None = None) -> Batch:
+    """Read and check every file under `input_dir` (on `workers` when given); writes nothing.
+
+    `meanwhile` is called once the workers are reading, in this otherwise idle process."""
     batch = Batch()
     files = discover(input_dir)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         workers = workers or stack.enter_context(Workers(1))
         results = workers.map(functools.partial(process_file, config=config), files, _crashed)
+        if meanwhile is not None:
+            meanwhile()
         shown = progress and len(files) > PROGRESS_MIN_FILES
         bar = tqdm(results, total=len(files), desc="读取与校验", unit="个", disable=not shown, leave=False)
         for result in bar:
@@ -226,11 +240,21 @@ def _start_forms(batch: Batch, output_dir: Path, form_template: Path | None, wor
     remove_stale_temps(output_dir / FORMS_DIR)
     batch.forms = {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
     pairs = [(p, targets[p.file]) for p in passed]
-    chunks = [(template_path, pairs[i : i + FORM_CHUNK]) for i in range(0, len(pairs), FORM_CHUNK)]
-    return workers.submit_all(write_form_chunk, chunks)
+    # This process writes the consolidated workbook meanwhile: leave it a core of its own.
+    size = max(FORM_CHUNK, -(-len(pairs) // max(1, workers.jobs - 1)))
+    chunks = [(template_path, pairs[i : i + size]) for i in range(0, len(pairs), size)]
+    return workers.submit_all(write_form_chunk, chunks, background=workers.worth_it(len(pairs)))
+
+
+def _import_writers() -> None:
+    """Import the writers' libraries (pandas alone takes ~0.4 s) while the workers read, not before."""
+    importlib.import_module(".report", __package__)
 
 
 def _write_report(batch: Batch, output_dir: Path) -> None:
+    from .frames import budget_line_frame, finding_frame, indicator_frame, ledger_frame, project_frame
+    from .report import write_report
+
     frames = {
         "projects": project_frame(batch.projects, batch.findings, batch.forms),
         "indicators": indicator_frame(batch.projects),
@@ -248,7 +272,7 @@ def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None
         form_template: Path | None = None, jobs: int | None = None, progress: bool = False) -> Batch:
     """Validate the batch and write its outputs, with `jobs` worker processes (default: one per core)."""
     with Workers(jobs) as workers:
-        batch = validate(input_dir, config, previous, workers, progress)
+        batch = validate(input_dir, config, previous, workers, progress, meanwhile=_import_writers)
         try:
             write_outputs(batch, output_dir, form_template, workers)
         except OutputError as error:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from .catalogue import finding
 from .config import Config
 from .model import (
@@ -23,6 +21,7 @@ from .model import (
     Finding,
     Indicator,
     Project,
+    column_letter,
 )
 from .values import (
     ParseError,
@@ -61,7 +60,7 @@ class ReadResult:
 
 def cell_name(row: int, col: int) -> str:
     """A1 address of 0-based (row, col)."""
-    return f"{get_column_letter(col + 1)}{row + 1}"
+    return f"{column_letter(col + 1)}{row + 1}"
 
 
 class _Reader:
@@ -171,7 +170,7 @@ class _Reader:
         head_row, col = header
         has_note = label_key(grid.value(head_row, col + 4)) == NOTE_HEADER
         names = ("level1", "level2", "level3", "target") + (("note",) if has_note else ())
-        self.project.indicator_columns = {n: get_column_letter(col + i + 1) for i, n in enumerate(names)}
+        self.project.indicator_columns = {n: column_letter(col + i + 1) for i, n in enumerate(names)}
         level1 = level2 = ""
         for r in range(head_row + 1, len(grid.rows)):
             if all(is_blank(grid.value(r, col + i)) for i in range(4)):

@@ -26,7 +26,6 @@ from .frames import (
 from .model import ERROR, FAILED, WARNING
 from .values import cut_to_excel_length
 
-REPORT_NAME = "绩效目标汇总.xlsx"
 SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
 NUMBER_FORMATS = {"amount": "#,##0.00", "rate": "0.0%", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
 EXCEL_CELL_CHARS = 32767

