@@ -196,6 +196,11 @@ class _Reader:
             written = self.fit(grid, r, col + 3, formula if formula.startswith("=") else f"={formula}")
             self.add("S07", grid.name, cell_name(r, col + 3), value=f"公式 {_short(written)}", normalised=_short(written),
                      todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
+        elif _is_number(grid.value(r, col + 3)) and (r, col + 3) in (grid.percents or ()):
+            number = grid.value(r, col + 3)
+            written = f"{number * 100:.10g}%"
+            self.add("S07", grid.name, cell_name(r, col + 3), value=f"数字 {number:g}（百分比格式）", normalised=written,
+                     todo="该单元格是数字格式，Excel 把输入的百分数存成了小数；建议把该列设为“文本”格式后重新输入")
         else:
             written = self.cell_text(grid, r, col + 3)
         target = parse_target(written)
@@ -205,6 +210,19 @@ class _Reader:
         note = self.cell_text(grid, r, col + 4) if has_note else ""
         return Indicator(r + 1, level1, level2, self.cell_text(grid, r, col + 2), written, target.text,
                          target.operator, target.value, target.unit_of_measure, note)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numeric_targets(grid: Grid | None) -> bool:
+    """Whether a 指标目标值 cell holds a number: only then do number formats (e.g. `0%`) matter."""
+    header = _find_header(grid) if grid is not None and grid.percents is None else None
+    if header is None:
+        return False
+    head_row, col = header
+    return any(_is_number(grid.value(r, col + 3)) for r in range(head_row + 1, len(grid.rows)))
 
 
 def _find_header(grid: Grid) -> tuple[int, int] | None:
@@ -227,6 +245,8 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     try:
         limits = Limits(config.limits["max_unzipped_mb"] * 2**20, config.limits["max_sheet_cells"])
         grids = load_grids(path, REQUIRED_SHEETS, limits)
+        if _numeric_targets(grids.get(INDICATOR_SHEET)):
+            grids = load_grids(path, REQUIRED_SHEETS, limits, formats=True)
     except UnreadableWorkbook as error:
         reader.add("S01", "", reason=error.reason, todo=error.todo)
         return ReadResult(None, reader.findings, failure=f"{error.reason}：{error.todo}")

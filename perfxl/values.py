@@ -134,6 +134,8 @@ def parse_year(value: object) -> int:
     """A fiscal year from `2020`, `2020年`, `2020年度`."""
     if isinstance(value, bool):
         raise ParseError("是逻辑值（TRUE/FALSE），不是年度")
+    if isinstance(value, dt.date):
+        raise ParseError("显示为日期：该单元格被设成了日期格式，请把格式改为“常规”后填写四位年份")
     match = _YEAR.match(unicodedata.normalize("NFKC", to_text(value)))
     if not match or not 1990 <= int(match.group(1)) <= 2100:
         raise ParseError("不是年度")

@@ -53,6 +53,8 @@ class Grid:
     name: str
     rows: list[list[object]]
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Numbers shown as percentages (format `0%`…); None when the engine does not read formats (calamine).
+    percents: set[tuple[int, int]] | None = None
 
     def value(self, row: int, col: int) -> object:
         if row < len(self.rows) and col < len(self.rows[row]):
@@ -177,12 +179,15 @@ def _openpyxl_grids_quietly(path: Path, wanted: tuple[str, ...]) -> dict[str, Gr
         grids = {}
         for name, actual in _match_sheets(formulas_book.sheetnames, wanted).items():
             rows = [list(row) for row in values_book[actual].iter_rows(values_only=True)]
-            formulas = {}
+            formulas, percents = {}, set()
             for r, row in enumerate(formulas_book[actual].iter_rows()):
                 for c, cell in enumerate(row):
-                    if getattr(cell, "data_type", None) == "f":
+                    kind = getattr(cell, "data_type", None)
+                    if kind == "f":
                         formulas[(r, c)] = str(getattr(cell.value, "text", cell.value))
-            grids[name] = Grid(name, rows, formulas)
+                    elif kind == "n" and "%" in (cell.number_format or ""):
+                        percents.add((r, c))
+            grids[name] = Grid(name, rows, formulas, percents)
         return grids
     finally:
         formulas_book.close()
@@ -199,10 +204,12 @@ def _fast_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
     return _openpyxl_grids(path, wanted)
 
 
-def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits) -> dict[str, Grid]:
-    """The sheets named in `wanted` (matched ignoring spaces) that the workbook has, as grids."""
+def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits, formats: bool = False) -> dict[str, Grid]:
+    """The sheets named in `wanted` (matched ignoring spaces) that the workbook has, as grids.
+
+    `formats`: read with openpyxl, which also tells which numbers are shown as percentages."""
     try:
-        if _check_container(path, limits):
+        if _check_container(path, limits) or formats:
             return _openpyxl_grids(path, wanted)
         return _fast_grids(path, wanted)
     except python_calamine.PasswordError as error:

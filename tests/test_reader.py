@@ -494,3 +494,37 @@ def test_s07_near_miss_target_typed_as_text(make_workbook, config):
     result = read(make_workbook(indicators=indicators), config)
     assert places(result.findings, "S07") == []
     assert result.project.indicators[8].written == "=95%"
+
+
+def test_a_percentage_stored_as_a_number_reads_as_typed_with_s07(make_workbook, config, tmp_path):
+    """Typed `95%` into a General cell: Excel keeps the number 0.95 formatted `0%`."""
+
+    def as_number(book):
+        cell = book["绩效指标"]["D10"]
+        cell.value, cell.number_format = 0.95, "0%"
+
+    make_workbook("百分比.xlsx", edit=as_number)
+    result = read_project(tmp_path / "input" / "百分比.xlsx", "百分比.xlsx", config)
+    satisfaction = result.project.indicators[8]
+    assert (satisfaction.written, satisfaction.operator, satisfaction.value, satisfaction.unit_of_measure) == \
+        ("95%", "=", 95, "%")
+    assert [(f.rule, f.cell) for f in result.findings] == [("S07", "D10")]
+
+
+def test_a_plain_number_target_is_not_taken_for_a_percentage(make_workbook, config, tmp_path):
+    def as_number(book):
+        book["绩效指标"]["D6"].value = 30000
+
+    make_workbook("数字.xlsx", edit=as_number)
+    result = read_project(tmp_path / "input" / "数字.xlsx", "数字.xlsx", config)
+    assert result.project.indicators[4].written == "30000"
+    assert result.findings == []
+
+
+def test_a_year_in_a_date_formatted_cell_says_so(make_workbook, clean_project, config, tmp_path):
+    fields, _ = clean_project
+    fields["年度"] = dt.datetime(1905, 7, 13)  # 2021 typed into a cell formatted as a date
+    make_workbook("年度.xlsx", fields=fields)
+    result = read_project(tmp_path / "input" / "年度.xlsx", "年度.xlsx", config)
+    [s04] = [f for f in result.findings if f.rule == "S04"]
+    assert "日期格式" in s04.message and s04.cell == "B2"
