@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 from .config import Config
 from .model import Finding, Project
-from .rules import batch_rule, field_finding, yuan
+from .rules import batch_rule, field_finding
+from .values import yuan
 
 UNFILLED = "（未填写）"
 

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from .files import atomic_write, form_file_names
 from .form_template import FORM_TEMPLATE, template_parts
 from .model import Indicator, Project
+from .values import yuan
 
 if TYPE_CHECKING:
     from docxtpl import DocxTemplate
@@ -49,13 +50,6 @@ TCPR_HEAD = re.compile(r"<w:tcPr>((?:<w:tcW [^>]*/>)?(?:<w:gridSpan [^>]*/>)?)")
 
 class FormError(Exception):
     """A form cannot be written (unusable template, invalid name); the message says which and why."""
-
-
-def amount_text(value: float | None) -> str:
-    """`1,338,310` for whole yuan, `1,338,310.50` otherwise; empty for a missing amount."""
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
@@ -88,7 +82,7 @@ def form_context(project: Project) -> dict:
     context["year"] = project.year or ""
     context.update({name: getattr(project, name).isoformat() if getattr(project, name) else ""
                     for name in ("start_date", "end_date")})
-    context.update({name: amount_text(getattr(project, name))
+    context.update({name: yuan(getattr(project, name))
                     for name in ("total_budget", "annual_budget", "prior_budget", "prior_spent")})
     context["indicators"] = indicator_rows(project.indicators)
     return context

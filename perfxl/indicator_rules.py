@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from .catalogue import finding
 from .config import Config
 from .model import INDICATOR_SHEET, Finding, Indicator, Project
-from .rules import project_rule, yuan
-from .values import parse_target
+from .rules import project_rule
+from .values import parse_target, yuan
 
 AMOUNT_UNITS = {"元": 1, "万元": 10_000}  # units of a 成本 target, in yuan
 UNFILLED = "（未填写）"

@@ -27,6 +27,7 @@ import jinja2
 from .files import atomic_write
 from .model import REPORT_NAME, Project
 from .pipeline import Batch
+from .values import yuan
 
 PASSWORD_VARIABLE = "PERFXL_SMTP_PASSWORD"
 MAIL_FOLDER = "邮件"
@@ -55,14 +56,10 @@ class Draft:
     message: MIMEMultipart
 
 
-def _yuan(value: float | None) -> str:
-    return "" if value is None else f"{value:,.2f}".removesuffix(".00")
-
-
 def _environment(template_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
-    env.filters["yuan"] = _yuan
+    env.filters["yuan"] = yuan
     return env
 
 

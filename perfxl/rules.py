@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from .catalogue import CATALOGUE, finding
 from .config import Config
 from .model import BUDGET_SHEET, FIELD_BY_NAME, Finding, Project
+from .values import yuan
 
 ProjectCheck = Callable[[Project, Config], Iterator[Finding]]
 BatchCheck = Callable[[list[Project], Config, dict], Iterator[Finding]]
@@ -55,11 +56,6 @@ def check_batch(projects: list[Project], config: Config, previous: dict | None =
 
 
 # Helpers shared by the checks -------------------------------------------------------------------
-
-
-def yuan(amount: float) -> str:
-    """An amount as the form shows it: `1,338,310` or `1,338,310.50`."""
-    return f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
 
 
 def percent(ratio: float) -> str:

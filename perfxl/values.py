@@ -74,6 +74,13 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
+def yuan(amount: float | None) -> str:
+    """An amount as the form shows it: `1,338,310`, or `1,338,310.50` with fen; empty when missing."""
+    if amount is None:
+        return ""
+    return f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+
+
 MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
 _AMOUNT = re.compile(r"^[¥￥]?([+-]?\d+(?:\.\d+)?)(万元|元|万)?$")
 
