@@ -20,26 +20,22 @@ PROJECT_CHECKS: dict[str, ProjectCheck] = {}
 BATCH_CHECKS: dict[str, BatchCheck] = {}
 
 
-def project_rule(rule: str) -> Callable[[ProjectCheck], ProjectCheck]:
-    """Register the decorated function as the check of project rule `rule`."""
-    assert rule in CATALOGUE, rule
+def _registrar(registry: dict) -> Callable[[str], Callable]:
+    def rule(rule_id: str) -> Callable:
+        """Register the decorated function as the check of rule `rule_id`."""
+        assert rule_id in CATALOGUE, rule_id
 
-    def register(check: ProjectCheck) -> ProjectCheck:
-        PROJECT_CHECKS[rule] = check
-        return check
+        def register(check):
+            registry[rule_id] = check
+            return check
 
-    return register
+        return register
+
+    return rule
 
 
-def batch_rule(rule: str) -> Callable[[BatchCheck], BatchCheck]:
-    """Register the decorated function as the check of batch rule `rule`."""
-    assert rule in CATALOGUE, rule
-
-    def register(check: BatchCheck) -> BatchCheck:
-        BATCH_CHECKS[rule] = check
-        return check
-
-    return register
+project_rule = _registrar(PROJECT_CHECKS)  # @project_rule("T02") on a ProjectCheck
+batch_rule = _registrar(BATCH_CHECKS)  # @batch_rule("X01") on a BatchCheck
 
 
 def check_project(project: Project, config: Config) -> list[Finding]:
