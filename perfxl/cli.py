@@ -46,7 +46,7 @@ def _previous(path: Path | None) -> dict | None:
 
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
                            help="并行进程数（默认等于 CPU 核数）")
-quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条和问题列表，只显示汇总")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条、问题列表和汇总，只以退出码表示结果")
 
 
 def _progress(quiet: bool) -> bool:
@@ -80,11 +80,15 @@ def _print_summary(batch: Batch) -> None:
         click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
 
 
-def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
-               jobs: int | None = None, quiet: bool = False) -> Batch:
+def _require_folder(input_dir: Path) -> None:
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
         sys.exit(USAGE)
+
+
+def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
+               jobs: int | None = None, quiet: bool = False) -> Batch:
+    _require_folder(input_dir)
     try:
         return run(input_dir, output_dir, config, previous, jobs=jobs, progress=_progress(quiet))
     except OutputError as error:
@@ -167,9 +171,7 @@ def check_command(input_dir: Path, config_path: Path | None, previous_path: Path
     """
     config = _config(config_path)
     previous = _previous(previous_path)
-    if not input_dir.is_dir():
-        click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
-        sys.exit(USAGE)
+    _require_folder(input_dir)
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, _progress(quiet=False))
     _print_findings(batch)
