@@ -244,20 +244,6 @@ def write_form_chunk(job: tuple[Path | None, list[tuple[Project, Path]]]) -> Non
         template.write(project, target)
 
 
-def write_forms(projects: list[Project], output_dir: Path, template_path: Path | None = None) -> dict[str, str]:
-    """Write a form for each project into output_dir/目标表 (in this process) and remove every other form.
-
-    Returns project file -> form path relative to `output_dir` (with `/`).
-    """
-    template_path = resolve_template(template_path)
-    compiled(template_path)
-    targets = plan_forms(projects, output_dir)
-    (output_dir / FORMS_DIR).mkdir(parents=True, exist_ok=True)
-    write_form_chunk((template_path, [(p, targets[p.file]) for p in projects]))
-    remove_stale_forms(output_dir / FORMS_DIR, {t.name for t in targets.values()})
-    return {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
-
-
 def remove_stale_forms(folder: Path, keep: Iterable[str]) -> None:
     """Remove forms (and PDFs) in `folder` that this run did not write, so no stale form is emailed."""
     keep = set(keep)

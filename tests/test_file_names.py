@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from perfxl.files import MAX_NAME_BYTES, form_file_names, safe_file_name
-from perfxl.forms import FORMS_DIR, write_forms
+from perfxl.forms import FORMS_DIR
 from perfxl.model import Project
+from perfxl.pipeline import run
 
 
 @pytest.mark.parametrize(("stem", "expected"), [
@@ -58,10 +59,16 @@ def test_a_clash_left_after_the_suffix_gets_a_number():
     assert all(len(n.encode("utf-8")) <= MAX_NAME_BYTES for n in names.values())
 
 
-def test_hostile_names_are_written_inside_the_forms_folder(tmp_path):
-    projects = [_project("1.xlsx", "../../逃逸"), _project("2.xlsx", "/etc/passwd"), _project("3.xlsx", "CON"),
-                _project("4.xlsx", "长" * 300), _project("5.xlsx", "../../逃逸")]
-    forms = write_forms(projects, tmp_path)
-    folder = tmp_path / FORMS_DIR
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f.split("/", 1)[1] for f in forms.values())
-    assert len(forms) == 5 and list(tmp_path.iterdir()) == [folder]
+def test_hostile_names_are_written_inside_the_forms_folder(make_workbook, clean_project, config, tmp_path):
+    names = ["../../逃逸", "/etc/passwd", "CON", "长" * 300, "../../逃逸"]
+    for number, name in enumerate(names):
+        fields, _ = clean_project
+        fields["项目名称"] = name
+        fields["申报单位名称"] = f"单位{number}"  # the same name twice is not X01 when the units differ
+        make_workbook(f"{number}.xlsx", fields=fields)
+    batch = run(tmp_path / "input", tmp_path / "output", config)
+    folder = tmp_path / "output" / FORMS_DIR
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f.split("/", 1)[1] for f in batch.forms.values())
+    assert len(batch.forms) == 5
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == sorted([FORMS_DIR, "绩效目标汇总.xlsx"])
+    assert not (tmp_path / "etc").exists() and not (tmp_path.parent / "逃逸").exists()
