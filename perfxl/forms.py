@@ -201,10 +201,11 @@ class FormTemplate:
     def write(self, project: Project, target: Path) -> None:
         """Write the form of `project` to `target` (atomically)."""
         parts = self.render(project)
-        with atomic_write(target) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED,
-                                                           compresslevel=1) as package:
+        with atomic_write(target) as temp, zipfile.ZipFile(temp, "w") as package:
             for name, data in parts.items():
-                package.writestr(name, data)
+                # the filled parts are deflated; the template's small fixed parts are stored as they are
+                method = zipfile.ZIP_DEFLATED if name in self.rendered else zipfile.ZIP_STORED
+                package.writestr(name, data, compress_type=method, compresslevel=1)
 
 
 _COMPILED: dict[str, FormTemplate] = {}  # per process: each worker compiles the template once

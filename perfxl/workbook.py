@@ -92,9 +92,11 @@ def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
     if not name.startswith("xl/worksheets/"):
         return
     scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
-    for letters, digits in CELL_REF.findall(window):
-        scan.max_col = max(scan.max_col, _column_number(letters))
-        scan.max_row = max(scan.max_row, int(digits))
+    refs = CELL_REF.findall(window)
+    if refs:  # the farthest row and column, converted once: a sheet may hold a million cells
+        scan.max_row = max(scan.max_row, max(map(int, (digits for _, digits in refs))))
+        widest = max((letters for letters, _ in refs), key=lambda letters: (len(letters), letters))
+        scan.max_col = max(scan.max_col, _column_number(widest))
 
 
 def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, limits: Limits) -> None:
