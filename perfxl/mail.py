@@ -18,6 +18,7 @@ from email.header import Header
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formatdate, make_msgid
 from itertools import groupby
 from pathlib import Path
@@ -38,6 +39,8 @@ TEMPLATE_NAME = "邮件.txt.j2"
 MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
               ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
               ".pdf": ("application", "pdf")}
+# Lines end in CRLF, as RFC 5322 wants: smtplib sends bytes as they are, and servers refuse bare LF.
+SMTP_LINES = compat32.clone(linesep="\r\n")
 OVERHEAD_BYTES = 20_000  # headers and body of one message, on top of its base64 attachments
 
 
@@ -157,7 +160,7 @@ def write_drafts(drafts: list[Draft], folder: Path) -> list[Path]:
     for number, draft in enumerate(drafts, start=1):
         path = folder / f"{number:02d}_{draft.key}.eml"
         with atomic_write(path) as temp:
-            temp.write_bytes(draft.message.as_bytes())
+            temp.write_bytes(draft.message.as_bytes(policy=SMTP_LINES))
         written.append(path)
     return written
 
@@ -226,7 +229,7 @@ def send(drafts: list[Draft], settings: dict, log: Path, resend: bool = False) -
     try:
         for draft in pending:
             try:
-                server.sendmail(settings["from"], draft.recipients, draft.message.as_bytes())
+                server.sendmail(settings["from"], draft.recipients, draft.message.as_bytes(policy=SMTP_LINES))
             except smtplib.SMTPRecipientsRefused as error:
                 refused = "、".join(error.recipients)
                 problems.append(f"「{draft.subject}」：收件人被拒绝（{refused}），未发送")
