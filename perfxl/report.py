@@ -54,7 +54,7 @@ class _Writer:
                                             "valign": "vcenter"})
         self.formats = {kind: self.book.add_format({"num_format": fmt, "valign": "top"})
                         for kind, fmt in NUMBER_FORMATS.items()}
-        self.formats["text"] = self.book.add_format({"valign": "top"})
+        self.formats["text"] = None  # Excel's default style: a style on each of a million text cells costs 20%
         self.formats["link"] = self.book.add_format({"font_color": "blue", "underline": 1, "valign": "top"})
         self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "valign": "top"})
         self.warning = self.book.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700", "valign": "top"})
@@ -84,7 +84,10 @@ class _Writer:
 
     def cell(self, sheet, row: int, col: int, value: object, kind: str, style=None) -> None:
         style = style or self.formats[kind]
-        if _is_missing(value) or value == "":
+        if kind == "text" and value.__class__ is str and value:  # the common case, first
+            # The reader already cut long cell texts with an S07; this guard keeps any other text legal.
+            sheet.write_string(row, col, cut_to_excel_length(value, EXCEL_CELL_CHARS), style)
+        elif _is_missing(value) or value == "":
             sheet.write_blank(row, col, None, style)
         elif kind == "date":
             sheet.write_datetime(row, col, dt.datetime.combine(value, dt.time()), style)
