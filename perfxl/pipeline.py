@@ -173,7 +173,8 @@ def validate(input_dir: Path, config: Config, previous: dict | None = None, work
             batch.timings["读取（各进程合计）"] += result.read_seconds
             batch.timings["校验（各进程合计）"] += result.check_seconds
     batch.timings["读取与校验"] = time.perf_counter() - started
-    usable = [p for p in batch.projects if p.file not in {e.file for e in batch.ledger if e.status == FAILED}]
+    failed = {e.file for e in batch.ledger if e.status == FAILED}
+    usable = [p for p in batch.projects if p.file not in failed]
     batch.findings = apply_overrides(batch.findings + check_batch(usable, config, previous), config)
     return batch
 
