@@ -6,7 +6,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from conftest import CLEAN_FIELDS, read_sheet
+from conftest import CLEAN_FIELDS, ROOT, read_sheet
 
 from perfxl.pipeline import run
 
@@ -123,3 +123,18 @@ def test_empty_input_folder_still_writes_all_sheets(tmp_path, config):
     book = openpyxl.load_workbook(tmp_path / "output" / "绩效目标汇总.xlsx")
     assert book.sheetnames == list(HEADERS)
     assert [c.value for c in book["处理清单"][1]] == HEADERS["处理清单"]
+
+
+def test_streamed_and_in_memory_workbooks_hold_the_same_cells(tmp_path, config, monkeypatch):
+    """Large batches are streamed row by row (constant memory), small ones kept in memory: same content."""
+    import perfxl.report
+
+    written = {}
+    for mode, limit in (("memory", 10**12), ("stream", 0)):
+        monkeypatch.setattr(perfxl.report, "STREAM_ABOVE_CELLS", limit)
+        run(ROOT / "input", tmp_path / mode, config)
+        book = openpyxl.load_workbook(tmp_path / mode / "绩效目标汇总.xlsx")
+        written[mode] = {sheet.title: [[(c.value, c.data_type, c.number_format) for c in row]
+                                       for row in sheet.iter_rows()] for sheet in book}
+    assert written["memory"] == written["stream"]
+    assert len(written["memory"]["绩效指标"]) == 66
