@@ -66,7 +66,9 @@ def _print_findings(batch: Batch) -> None:
             click.echo(f"  {click.style(f.severity, fg=colour)} {f.rule} {place}  {f.message}  → {f.hint}")
 
 
-def _print_summary(batch: Batch) -> None:
+def _print_summary(batch: Batch, input_dir: Path) -> None:
+    if not batch.ledger:
+        click.secho(f"{input_dir} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
     failed_files = sum(1 for e in batch.ledger if e.status == "失败")
     click.echo(
         f"文件 {len(batch.ledger)} 个（失败 {failed_files}），项目 {len(batch.projects)} 个，"
@@ -131,7 +133,7 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
     batch = _run_batch(input_dir, output_dir, config, _previous(previous_path), jobs, quiet)
     if not quiet:
         _print_findings(batch)
-        _print_summary(batch)
+        _print_summary(batch, input_dir)
     if timings:
         _print_timings(batch, time.perf_counter() - started)
     if pdf:
@@ -175,7 +177,7 @@ def check_command(input_dir: Path, config_path: Path | None, previous_path: Path
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, _progress(quiet=False))
     _print_findings(batch)
-    _print_summary(batch)
+    _print_summary(batch, input_dir)
     sys.exit(_exit_code(batch))
 
 
@@ -242,7 +244,7 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
     """
     config = _config(config_path)
     batch = _run_batch(input_dir, output_dir, config)
-    _print_summary(batch)
+    _print_summary(batch, input_dir)
     from .mail import MailError, mail_batch
 
     try:

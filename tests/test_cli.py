@@ -121,3 +121,10 @@ def test_second_make_does_not_reinstall(goal):
     planned = subprocess.run(["make", "-n", goal], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert "pip install" not in planned
     assert "venv" not in planned.replace(".venv/bin/", "")
+
+
+def test_an_empty_input_folder_says_what_to_do(tmp_path):
+    (tmp_path / "input").mkdir()
+    result = invoke("run", tmp_path / "input", tmp_path / "output")
+    assert result.exit_code == 0
+    assert "中没有文件：请把填好的申报表（.xlsx）放进这个文件夹" in result.output
