@@ -17,8 +17,8 @@ import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+from .files import office_container
+
 NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 # Text of runs, wherever they sit (hyperlinks, content controls, tracked insertions), but not the
 # text of drawing text boxes, which Word also stores twice (choice and fallback).
@@ -118,14 +118,15 @@ class _Flattener:
 
 def _check_container(path: Path, max_bytes: int) -> None:
     """Refuse what is not a .docx container, or one that would expand past `max_bytes`."""
+    kind = office_container(path)
+    if kind == "empty":
+        raise UnreadableDocument("文件是空的（0 字节）：请重新保存或重新发送该文件")
+    if kind == "encrypted":
+        raise UnreadableDocument("文档设置了打开密码，无法读取：请在 Word 中取消密码后另存为 .docx")
+    if kind == "legacy":
+        raise UnreadableDocument("这是旧版 Word（.doc）格式的文件，无法读取：请另存为 .docx（用 Word 或 WPS 打开，文件 → 另存为）")
     with path.open("rb") as handle:
         head = handle.read(8)
-    if not head:
-        raise UnreadableDocument("文件是空的（0 字节）：请重新保存或重新发送该文件")
-    if head == OLE_MAGIC:
-        if ENCRYPTED_MARK in path.read_bytes():
-            raise UnreadableDocument("文档设置了打开密码，无法读取：请在 Word 中取消密码后另存为 .docx")
-        raise UnreadableDocument("这是旧版 Word（.doc）格式的文件，无法读取：请另存为 .docx（用 Word 或 WPS 打开，文件 → 另存为）")
     if head.startswith(b"{\\rtf"):
         raise UnreadableDocument("这是 RTF 格式的文件：请用 Word 或 WPS 打开，另存为 .docx")
     if not zipfile.is_zipfile(path):

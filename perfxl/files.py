@@ -15,6 +15,19 @@ WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CONVERT_SUFFIXES = {".xls": "旧版 Excel（.xls）", ".et": "WPS 表格（.et）", ".ods": "OpenDocument 表格（.ods）",
                     ".xlsb": "Excel 二进制工作簿（.xlsb）", ".csv": "CSV 文本文件", ".numbers": "Numbers 表格"}
 TEMP_PREFIX = ".perfxl-"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office files, and encrypted new ones
+ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+
+
+def office_container(path: Path) -> str:
+    """What the first bytes of an Office file say: "empty", "encrypted", "legacy" (.xls/.doc) or ""."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        return "empty"
+    if head == OLE_MAGIC:
+        return "encrypted" if ENCRYPTED_MARK in path.read_bytes() else "legacy"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import python_calamine
 
+from .files import office_container
 from .values import label_key
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
@@ -124,13 +123,12 @@ def _check_container(path: Path, limits: Limits) -> bool:
     the limit, an XML entity definition is refused, and a sheet's used area is measured before an engine
     would allocate it.
     """
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head:
+    kind = office_container(path)
+    if kind == "empty":
         raise UnreadableWorkbook("文件是空的（0 字节）", "文件可能没有保存完整，请重新保存或重新发送该文件")
-    if head == OLE_MAGIC:
-        if ENCRYPTED_MARK in path.read_bytes():
-            raise UnreadableWorkbook("工作簿设置了打开密码，无法读取", "请取消密码后另存为 .xlsx 再放入 input 文件夹")
+    if kind == "encrypted":
+        raise UnreadableWorkbook("工作簿设置了打开密码，无法读取", "请取消密码后另存为 .xlsx 再放入 input 文件夹")
+    if kind == "legacy":
         raise UnreadableWorkbook("这是旧版 Excel（.xls）格式的文件", "请用 Excel 或 WPS 打开，另存为 .xlsx 格式")
     try:
         with zipfile.ZipFile(path) as archive:
