@@ -14,7 +14,7 @@ from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .form_template import FORM_TEMPLATE, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
-from .model import ERROR, INFO, WARNING
+from .model import ERROR, FAILED, INFO, WARNING
 from .parallel import Workers
 from .pipeline import Batch, OutputError, run, validate
 
@@ -69,7 +69,7 @@ def _print_findings(batch: Batch) -> None:
 def _print_summary(batch: Batch, input_dir: Path) -> None:
     if not batch.ledger:
         click.secho(f"{input_dir} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
-    failed_files = sum(1 for e in batch.ledger if e.status == "失败")
+    failed_files = sum(1 for e in batch.ledger if e.status == FAILED)
     click.echo(
         f"文件 {len(batch.ledger)} 个（失败 {failed_files}），项目 {len(batch.projects)} 个，"
         f"通过 {len(batch.passed())} 个；错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}，"

@@ -19,7 +19,7 @@ from openpyxl.styles import Font
 
 from .config import Config
 from .docxread import Line, UnreadableDocument, load_lines
-from .files import atomic_write
+from .files import MAX_NAME_BYTES, atomic_write, safe_file_name
 from .model import BUDGET_SHEET, FIELD_BY_NAME, FIELDS, INDICATOR_HEADERS, NOTE_HEADER, Field
 from .template import fill_template
 from .values import ParseError, label_key, parse_amount, parse_date, parse_year
@@ -32,7 +32,6 @@ _YEAR_IN_TITLE = re.compile(r"(?:财政项目支出绩效目标表)?[(（]?(\d{4
 _YEAR_HEADING = re.compile(r"(\d{4})年度?绩效目标")
 _INLINE = re.compile(r"^([^：:\n]{1,30})[：:](.*)$", re.S)
 _NEXT_LABEL = re.compile(r"(?:\s{2,}|\t)(?=[^\s：:]{1,12}[：:])")  # `单位：X    填报日期：Y` ends X
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
 def _label_aliases() -> dict[str, str]:
@@ -300,9 +299,7 @@ def roll_forward(form: FormImport, year: int) -> None:
 # --- writing --------------------------------------------------------------------------------------
 
 
-def safe_file_name(name: str) -> str:
-    """`name` usable as a file name on Windows and macOS (no `\\ / : * ? " < > |`)."""
-    return _UNSAFE.sub("_", name).strip(" ._")[:80] or "未命名项目"
+NUMBER_ROOM = 16  # bytes kept for `（12）.xlsx`
 
 
 def free_path(folder: Path, stem: str) -> Path:
@@ -340,7 +337,7 @@ def write_form(form: FormImport, folder: Path, config: Config) -> Path:
     book = fill_template(config, fields, _workbook_rows(form.indicators))
     if form.rolled_from is not None:
         _mark_prior_spent(book)
-    stem = safe_file_name(form.project_name or Path(form.source).stem)
+    stem = safe_file_name(form.project_name or Path(form.source).stem, "", MAX_NAME_BYTES - NUMBER_ROOM)
     target = free_path(folder, stem)
     with atomic_write(target) as temp:
         book.save(temp)
