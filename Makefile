@@ -35,8 +35,12 @@ bench: $(DEV)
 mail: $(RUNTIME)
 	$(BIN)/perfxl mail input output
 
+# the committed blank workbooks and Word templates of the built-in layouts
 template: $(RUNTIME)
-	$(BIN)/perfxl template templates/绩效目标申报表.xlsx
+	$(BIN)/perfxl template --layout 上海2020
+	$(BIN)/perfxl template --layout 上海2026
+	$(BIN)/perfxl form-template --layout 上海2020
+	$(BIN)/perfxl form-template --layout 上海2026
 
 samples: $(RUNTIME)
 	$(BIN)/python tools/make_samples.py input

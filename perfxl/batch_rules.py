@@ -27,7 +27,7 @@ def same_project_twice(projects: list[Project], config: Config, previous: dict) 
         if len(same) > 1:
             files = "、".join(p.file for p in same)
             for project in same:
-                yield field_finding("X01", project, "project_name", name=name, year=year, unit=unit, files=files)
+                yield field_finding("X01", project, config.layout(project.layout), "project_name", name=name, year=year, unit=unit, files=files)
 
 
 def usual_year(counts: Counter) -> int:
@@ -44,7 +44,7 @@ def several_years(projects: list[Project], config: Config, previous: dict) -> It
     years = "、".join(f"{year} 年度 {counts[year]} 个" for year in sorted(counts))
     for project in projects:
         if project.year is not None and project.year != usual:
-            yield field_finding("X02", project, "year", year=project.year, years=years)
+            yield field_finding("X02", project, config.layout(project.layout), "year", year=project.year, years=years)
 
 
 @batch_rule("X03")
@@ -52,10 +52,11 @@ def prior_budget_differs_from_last_year(projects: list[Project], config: Config,
                                         previous: dict) -> Iterator[Finding]:
     tolerance = config.thresholds["amount_tolerance"]
     for project in projects:
+        layout = config.layout(project.layout)
         last_year = previous.get((project.unit, project.project_name))
-        if last_year is None:
+        if last_year is None or not layout.applies("X03"):
             continue
         prior = project.prior_budget
         if prior is None or abs(prior - last_year) > tolerance:
-            yield field_finding("X03", project, "prior_budget", prior=UNFILLED if prior is None else yuan(prior),
+            yield field_finding("X03", project, layout, "prior_budget", prior=UNFILLED if prior is None else yuan(prior),
                                 previous=yuan(last_year))

@@ -12,7 +12,7 @@ import click
 from . import __version__
 from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
-from .form_template import FORM_TEMPLATE, write_form_template
+from .form_template import BODIES, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .model import ERROR, FAILED, INFO, WARNING
 from .parallel import Workers
@@ -21,7 +21,6 @@ from .pipeline import Batch, OutputError, run, validate
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
 # without openpyxl's and the importer's imports.
 OK, FOUND_ERRORS, USAGE = 0, 1, 2
-DEFAULT_TEMPLATE = Path("templates/绩效目标申报表.xlsx")
 
 
 def _config(path: Path | None) -> Config:
@@ -192,41 +191,79 @@ def rules_command() -> None:
         click.echo(f"{spec.id}\t{spec.severity}\t{spec.title}")
 
 
-@cli.command("template")
-@click.argument("path", default=str(DEFAULT_TEMPLATE), type=click.Path(dir_okay=False, path_type=Path))
+def _chosen_layout(config: Config, name: str | None):
+    if name is not None and name not in config.layouts:
+        click.secho(f"没有版式「{name}」；可用的版式：{'、'.join(config.layouts)}（perfxl layouts 列出说明）",
+                    fg="red", err=True)
+        sys.exit(USAGE)
+    return config.layout(name)
+
+
+layout_option = click.option("--layout", "layout_name", help="版式名称，例如 上海2026、上海2020（默认为现行版式；perfxl layouts 列出全部）")
+
+
+@cli.command("layouts")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def template_command(path: Path, config_path: Path | None) -> None:
-    """写出空白的标准申报工作簿（下拉列表取自配置）。
+def layouts_command(config_path: Path | None) -> None:
+    """列出可用的版式（每个一行：名称、适用年度、说明）。
 
     \b
-    示例：perfxl template 绩效目标申报表.xlsx
+    示例：perfxl layouts
     """
     config = _config(config_path)
+    for layout in config.layouts.values():
+        mark = "（默认）" if layout.name == config.default_layout else ""
+        click.echo(f"{layout.name}{mark}\t{layout.years[0]}–{layout.years[1]} 年\t{layout.title}：{layout.description}")
+
+
+@cli.command("template")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@layout_option
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def template_command(path: Path | None, layout_name: str | None, config_path: Path | None) -> None:
+    """写出空白的标准申报工作簿（默认为现行版式，下拉列表取自版式和配置）。
+
+    \b
+    示例：perfxl template 新项目.xlsx
+          perfxl template --layout 上海2020 旧版项目.xlsx
+    """
+    config = _config(config_path)
+    layout = _chosen_layout(config, layout_name)
+    path = path or config.templates / layout.workbook_template
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         from .template import write_template
 
-        write_template(path, config)
+        write_template(path, layout)
     except OSError as error:
         click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入：{path}")
+    click.echo(f"已写入（{layout.name}）：{path}")
 
 
 @cli.command("form-template")
-@click.argument("path", default=str(FORM_TEMPLATE), type=click.Path(dir_okay=False, path_type=Path))
-def form_template_command(path: Path) -> None:
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@layout_option
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def form_template_command(path: Path | None, layout_name: str | None, config_path: Path | None) -> None:
     """写出目标表的 Word 模板（版式、字体、样式）；可在 Word 中修改样式，生成的目标表随之改变。
 
     \b
-    示例：perfxl form-template templates/目标表.docx
+    示例：perfxl form-template
+          perfxl form-template --layout 上海2020 templates/目标表.docx
     """
+    layout = _chosen_layout(_config(config_path), layout_name)
+    if layout.name not in BODIES:
+        click.secho(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
+                    fg="red", err=True)
+        sys.exit(USAGE)
+    path = path or _config(config_path).templates / layout.form_template
     try:
-        write_form_template(path)
+        write_form_template(path, layout)
     except OSError as error:
         click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入：{path}")
+    click.echo(f"已写入（{layout.name}）：{path}")
 
 
 @cli.command("mail")

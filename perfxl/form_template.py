@@ -5,6 +5,9 @@ placeholders in docxtpl syntax; `forms.py` fills it. It is built from our own XM
 python-docx's default document, whose styles map East Asian text to a Japanese theme font: here every
 `w:rFonts` names its East Asian font explicitly and none carries a `*Theme` attribute.
 Staff may restyle the written file in Word; the forms follow without a code change.
+
+Each built-in layout has a body here (BODIES); a layout of one's own brings its own .docx instead.
+The indicator table's columns come from the layout.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .files import atomic_write
-
-FORM_TEMPLATE = Path("templates/目标表.docx")
+from .layout import Layout
 
 LATIN_FONT, EAST_ASIAN_FONT, HEADING_FONT = "Times New Roman", "宋体", "黑体"
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN_SIDE, MARGIN_TOP = 11906, 16838, 1134, 1247  # A4 in twips; 2.0 / 2.2 cm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN_SIDE  # 9638
 INFO_COLUMNS = (2600, 2500, 1900, 2638)
 BUDGET_COLUMNS = (3330, 1489, 3330, 1489)
-INDICATOR_COLUMNS = (1560, 1700, 3438, 2940)
+INDICATOR_COLUMNS = (1560, 1700, 3438, 2940)  # 一级, 二级, 三级, 指标值; a layout's further columns share the 三级's
+HALVES = (TEXT_WIDTH // 2, TEXT_WIDTH - TEXT_WIDTH // 2)
+FUNDS_COLUMNS = (2619, 2200, 2619, 2200)  # amounts such as 10,308,000.00 on one line
 
 NS = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
@@ -35,8 +39,12 @@ LONG_TEXTS = (("项目概况", "overview"), ("立项依据", "basis"), ("项目�
               ("保证项目实施的制度、措施", "safeguards"), ("项目实施计划", "plan"), ("总目标及阶段性目标", "goals"))
 BUDGET_PAIRS = (("项目总预算（元）", "total_budget", "项目当年预算（元）", "annual_budget"),
                 ("同名项目上年预算额（元）", "prior_budget", "同名项目上年预算执行数（元）", "prior_spent"))
-INDICATOR_FIELDS = ("level1", "level2", "level3", "target")
-INDICATOR_TITLES = ("一级目标", "二级目标", "三级目标", "指标目标值")
+INFO_PAIRS_2026 = (("项目性质", "nature", "项目类别", "category"), ("主管部门", "department", "实施单位", "unit"),
+                   ("计划开始日期", "start_date", "计划完成日期", "end_date"))
+FUNDS_ROWS_2026 = (("项目资金总额", "project_funds", "年度资金申请总额", "annual_funds"),
+                   ("其中：财政资金", "project_fiscal_funds", "其中：当年财政拨款", "annual_appropriation"),
+                   ("其他资金", "project_other_funds", "上年结转资金", "carryover"),
+                   ("", "", "其他资金", "annual_other_funds"))
 
 
 def _fonts(east_asian: str = EAST_ASIAN_FONT, latin: str = LATIN_FONT) -> str:
@@ -88,10 +96,12 @@ def _p(text: str, style: str) -> str:
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{run}</w:p>'
 
 
-def _tc(width: int, text: str, style: str, span: int = 1, center: bool = True) -> str:
+def _tc(width: int, text: str | tuple[str, ...], style: str, span: int = 1, center: bool = True) -> str:
+    """A cell of `width` twips holding one paragraph per text."""
     grid = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
     valign = '<w:vAlign w:val="center"/>' if center else ""
-    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{grid}{valign}</w:tcPr>{_p(text, style)}</w:tc>'
+    paragraphs = "".join(_p(t, style) for t in ((text,) if isinstance(text, str) else text))
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{grid}{valign}</w:tcPr>{paragraphs}</w:tc>'
 
 
 def _tr(cells: str, header: bool = False, cant_split: bool = False) -> str:
@@ -107,41 +117,85 @@ def _table(widths: tuple[int, ...], rows: str) -> str:
 
 
 def _pair_rows(pairs: tuple[tuple[str, str, str, str], ...], w: tuple[int, ...]) -> str:
-    return "".join(_tr(_tc(w[0], f"{a}：", "FormLabel") + _tc(w[1], f"{{{{ {x} }}}}", "FormValue")
-                       + _tc(w[2], f"{b}：", "FormLabel") + _tc(w[3], f"{{{{ {y} }}}}", "FormValue"))
+    def label(text: str) -> str:
+        return f"{text}：" if text else ""
+
+    def value(name: str) -> str:
+        return f"{{{{ {name} }}}}" if name else ""
+
+    return "".join(_tr(_tc(w[0], label(a), "FormLabel") + _tc(w[1], value(x), "FormValue")
+                       + _tc(w[2], label(b), "FormLabel") + _tc(w[3], value(y), "FormValue"))
                    for a, x, b, y in pairs)
 
 
-def _indicator_rows() -> str:
-    w = INDICATOR_COLUMNS
-    header = _tr("".join(_tc(w[i], INDICATOR_TITLES[i], "TableHeader") for i in range(4)), header=True,
+def indicator_widths(layout: Layout) -> tuple[int, ...]:
+    """Column widths of the indicator table: the layout's further columns share the 三级 column's width."""
+    extra = len([c for c in layout.columns if c.in_form]) - 4
+    if extra <= 0:
+        return INDICATOR_COLUMNS
+    share = INDICATOR_COLUMNS[2] // (extra + 1)
+    return (*INDICATOR_COLUMNS[:2], INDICATOR_COLUMNS[2] - share * extra, INDICATOR_COLUMNS[3], *[share] * extra)
+
+
+def _indicator_table(layout: Layout) -> str:
+    columns = [c for c in layout.columns if c.in_form]
+    w = indicator_widths(layout)
+    header = _tr("".join(_tc(w[i], c.header, "TableHeader") for i, c in enumerate(columns)), header=True,
                  cant_split=True)
-    loop = _tr(_tc(TEXT_WIDTH, "{%tr for row in indicators %}", "FormText", span=4))
-    styles = ("TableCenter", "TableCenter", "FormText", "FormText")
-    row = _tr("".join(_tc(w[i], f"{{{{ row.{INDICATOR_FIELDS[i]} }}}}", styles[i]) for i in range(4)),
+    loop = _tr(_tc(sum(w), "{%tr for row in indicators %}", "FormText", span=len(w)))
+    styles = ("TableCenter", "TableCenter", *["FormText"] * (len(w) - 2))
+    row = _tr("".join(_tc(w[i], f"{{{{ row.{c.name} }}}}", styles[i]) for i, c in enumerate(columns)),
               cant_split=True)
-    end = _tr(_tc(TEXT_WIDTH, "{%tr endfor %}", "FormText", span=4))
-    return header + loop + row + end
+    end = _tr(_tc(sum(w), "{%tr endfor %}", "FormText", span=len(w)))
+    return _table(w, header + loop + row + end)
 
 
-def document_xml() -> str:
-    """The body: title, info grid, budget grid, indicator table, with docxtpl placeholders."""
+def _body_2020(layout: Layout) -> str:
+    """Title, unit, info grid with the six long texts, last year's budget grid, indicator table."""
     w = INFO_COLUMNS
     long_rows = "".join(_tr(_tc(w[0], f"{label}：", "FormLabel")
                             + _tc(sum(w[1:]), f"{{{{ {name} }}}}", "FormText", span=3, center=False))
                         for label, name in LONG_TEXTS)
-    section = (f'<w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1"/>'
-               f'<w:pgSz w:w="{PAGE_WIDTH}" w:h="{PAGE_HEIGHT}"/>'
-               f'<w:pgMar w:top="{MARGIN_TOP}" w:right="{MARGIN_SIDE}" w:bottom="{MARGIN_TOP}" '
-               f'w:left="{MARGIN_SIDE}" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>')
-    body = (_p("财政项目支出绩效目标表", "Title") + _p("({{ year }}年度)", "Subtitle")
+    return (_p(layout.title, "Title") + _p("({{ year }}年度)", "Subtitle")
             + _p("申报单位名称：{{ unit }}", "Unit")
             + _table(w, _pair_rows(INFO_PAIRS, w) + long_rows)
             + _p("本项目上年度市级财政资金使用情况", "Heading1")
             + _table(BUDGET_COLUMNS, _pair_rows(BUDGET_PAIRS, BUDGET_COLUMNS))
             + _p("{{ year }}年绩效目标", "Heading1")
-            + _table(INDICATOR_COLUMNS, _indicator_rows()))
-    return f"{HEAD}<w:document {NS}><w:body>{body}{section}</w:body></w:document>"
+            + _indicator_table(layout))
+
+
+def _body_2026(layout: Layout) -> str:
+    """Title; header grid; 项目资金（元） in two blocks; 项目总体目标 (with its span) beside 年度总体目标;
+    the indicator table (shared/layout-sh2026.md)."""
+    w = INFO_COLUMNS
+    name_row = _tr(_tc(w[0], "项目名称：", "FormLabel") + _tc(sum(w[1:]), "{{ project_name }}", "FormValue", span=3))
+    funds = (_tr(_tc(TEXT_WIDTH, "项目资金（元）", "TableHeader", span=4))
+             + _tr(_tc(sum(FUNDS_COLUMNS[:2]), "项目资金", "TableHeader", span=2)
+                   + _tc(sum(FUNDS_COLUMNS[2:]), "年度资金", "TableHeader", span=2))
+             + _pair_rows(FUNDS_ROWS_2026, FUNDS_COLUMNS))
+    goals = (_tr(_tc(TEXT_WIDTH, "项目绩效目标", "TableHeader", span=2))
+             + _tr(_tc(HALVES[0], ("项目总体目标", "{{ span }}"), "TableHeader") + _tc(HALVES[1], "年度总体目标", "TableHeader"))
+             + _tr(_tc(HALVES[0], "{{ overall_goal }}", "FormText", center=False)
+                   + _tc(HALVES[1], "{{ annual_goal }}", "FormText", center=False)))
+    return (_p(layout.title, "Title") + _p("（{{ year }}年度）", "Subtitle")
+            + _table(w, name_row + _pair_rows(INFO_PAIRS_2026, w))
+            + _table(FUNDS_COLUMNS, funds)
+            + _table(HALVES, goals)
+            + _p("绩效指标", "Heading1")
+            + _indicator_table(layout))
+
+
+BODIES = {"上海2020": _body_2020, "上海2026": _body_2026}  # layouts whose Word template perfxl can write
+
+
+def document_xml(layout: Layout) -> str:
+    """The document part of `layout`'s template, with docxtpl placeholders."""
+    section = (f'<w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1"/>'
+               f'<w:pgSz w:w="{PAGE_WIDTH}" w:h="{PAGE_HEIGHT}"/>'
+               f'<w:pgMar w:top="{MARGIN_TOP}" w:right="{MARGIN_SIDE}" w:bottom="{MARGIN_TOP}" '
+               f'w:left="{MARGIN_SIDE}" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>')
+    return f"{HEAD}<w:document {NS}><w:body>{BODIES[layout.name](layout)}{section}</w:body></w:document>"
 
 
 def footer_xml() -> str:
@@ -197,18 +251,19 @@ CORE = (
 )
 
 
-def template_parts() -> dict[str, str]:
-    """Every part of the template package, by name in the zip ([Content_Types].xml first)."""
+def template_parts(layout: Layout) -> dict[str, str]:
+    """Every part of `layout`'s template package, by name in the zip ([Content_Types].xml first)."""
     return {
-        "[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": PACKAGE_RELS, "docProps/core.xml": CORE,
-        "word/document.xml": document_xml(), "word/_rels/document.xml.rels": DOCUMENT_RELS,
+        "[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": PACKAGE_RELS,
+        "docProps/core.xml": CORE.replace("财政项目支出绩效目标表", escape(layout.title)),
+        "word/document.xml": document_xml(layout), "word/_rels/document.xml.rels": DOCUMENT_RELS,
         "word/styles.xml": styles_xml(), "word/settings.xml": SETTINGS, "word/footer1.xml": footer_xml(),
     }
 
 
-def write_form_template(path: Path) -> None:
-    """Write the form's Word template to `path`."""
+def write_form_template(path: Path, layout: Layout) -> None:
+    """Write `layout`'s Word template to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, xml in template_parts().items():
+        for name, xml in template_parts(layout).items():
             package.writestr(name, xml)

@@ -15,6 +15,7 @@ Two things docxtpl does not do are added to the source here:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -29,7 +30,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .files import atomic_write, form_file_names
-from .form_template import FORM_TEMPLATE, template_parts
+from .form_template import BODIES, template_parts
+from .layout import Layout
 from .model import Indicator, Project
 from .values import yuan
 
@@ -65,7 +67,7 @@ def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
         rows.append({
             "level1": "" if same1_prev else ind.level1, "merge1": _merge(same1_prev, same1_next),
             "level2": "" if same2_prev else ind.level2, "merge2": _merge(same2_prev, same2_next),
-            "level3": ind.level3, "target": ind.target,
+            "level3": ind.level3, "target": ind.target, "note": ind.note, **ind.extra,
         })
     return rows
 
@@ -74,17 +76,19 @@ def _merge(continues: bool, goes_on: bool) -> str:
     return "continue" if continues else ("restart" if goes_on else "")
 
 
-def form_context(project: Project) -> dict:
-    """Everything the template's placeholders may name, as display text."""
-    context = {name: getattr(project, name) or "" for name in (
-        "unit", "project_name", "category", "gov_procurement", "performance_type",
-        "overview", "basis", "necessity", "safeguards", "plan", "goals")}
-    context["year"] = project.year or ""
-    context.update({name: getattr(project, name).isoformat() if getattr(project, name) else ""
-                    for name in ("start_date", "end_date")})
-    context.update({name: yuan(getattr(project, name))
-                    for name in ("total_budget", "annual_budget", "prior_budget", "prior_spent")})
-    context["indicators"] = indicator_rows(project.indicators)
+def form_context(project: Project, layout: Layout) -> dict:
+    """Everything the template's placeholders may name, as display text: the layout's fields by name,
+    `span` (the plan period, `(2024 年-2026 年)`), `title` and `indicators`."""
+    context: dict[str, object] = {}
+    for spec in layout.fields:
+        value = project.get(spec.name)
+        if spec.kind == "amount":
+            context[spec.name] = yuan(value, layout.amount_decimals)
+        elif isinstance(value, dt.date):
+            context[spec.name] = value.isoformat()
+        else:
+            context[spec.name] = "" if value is None else value
+    context.update(title=layout.title, span=project.plan_span, indicators=indicator_rows(project.indicators))
     return context
 
 
@@ -151,25 +155,27 @@ class FormTemplate:
     copied: dict[str, bytes]
     order: list[str]
 
+    layout: Layout | None = None
+
     @classmethod
-    def load(cls, path: Path | None = None) -> FormTemplate:
-        """Read and compile the template at `path`, or the built-in one when `path` is None.
+    def load(cls, path: Path | None, layout: Layout) -> FormTemplate:
+        """Read and compile the template at `path`, or `layout`'s built-in one when `path` is None.
 
         Raises FormError when the file is not a usable template.
         """
         if path is None:
-            parts = {name: xml.encode("utf-8") for name, xml in template_parts().items()}
-            return cls.compile(parts, "内置模板")
+            parts = {name: xml.encode("utf-8") for name, xml in template_parts(layout).items()}
+            return cls.compile(parts, f"内置模板（{layout.name}）", layout)
         try:
             with zipfile.ZipFile(path) as package:
                 parts = {info.filename: package.read(info) for info in package.infolist()}
         except (OSError, zipfile.BadZipFile) as error:
             raise FormError(f"无法读取目标表模板 {path}：{error}。"
                                     "请检查该文件，或运行 perfxl form-template 重新生成") from error
-        return cls.compile(parts, str(path))
+        return cls.compile(parts, str(path), layout)
 
     @classmethod
-    def compile(cls, parts: dict[str, bytes], source: str) -> FormTemplate:
+    def compile(cls, parts: dict[str, bytes], source: str, layout: Layout) -> FormTemplate:
         """Compile the parts holding placeholders (document, headers, footers); keep the others as bytes."""
         # Imported here: docxtpl (and python-docx under it) is needed once per run, to compile.
         from docxtpl import DocxTemplate
@@ -190,11 +196,11 @@ class FormTemplate:
                     raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
             else:
                 copied[name] = data
-        return cls(rendered, copied, list(parts))
+        return cls(rendered, copied, list(parts), layout)
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
-        context = form_context(project)
+        context = form_context(project, self.layout)
         return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
                        else self.copied[name]) for name in self.order}
 
@@ -208,19 +214,27 @@ class FormTemplate:
                 package.writestr(name, data, compress_type=method, compresslevel=1)
 
 
-_COMPILED: dict[str, FormTemplate] = {}  # per process: each worker compiles the template once
+_COMPILED: dict[str, FormTemplate] = {}  # per process: each worker compiles each template once
 
 
-def resolve_template(path: Path | None) -> Path | None:
-    """`path`, else templates/目标表.docx when it exists; None means the built-in template."""
-    return path if path is not None or not FORM_TEMPLATE.exists() else FORM_TEMPLATE
+def resolve_template(layout: Layout, templates: Path) -> Path | None:
+    """The Word template of `layout`: its file under `templates` (the project's templates/), else beside
+    the layout's own file; None means the built-in one. Raises FormError when a layout of one's own has none."""
+    for folder in (templates, Path(layout.source).parent):
+        path = folder / layout.form_template
+        if path.is_file():
+            return path
+    if layout.name in BODIES:
+        return None
+    raise FormError(f"找不到版式「{layout.name}」的目标表模板 {layout.form_template}："
+                    f"请把它放在 {templates} 或版式文件 {layout.source} 所在的文件夹中")
 
 
-def compiled(path: Path | None) -> FormTemplate:
-    """The template at `path` (None: built-in), compiled once per process."""
-    key = f"{path}:{path.stat().st_mtime_ns}" if path is not None else "built-in"
+def compiled(path: Path | None, layout: Layout) -> FormTemplate:
+    """The template at `path` (None: `layout`'s built-in one), compiled once per process."""
+    key = f"{layout.name}:{path}:{path.stat().st_mtime_ns if path is not None else ''}"
     if key not in _COMPILED:
-        _COMPILED[key] = FormTemplate.load(path)
+        _COMPILED[key] = FormTemplate.load(path, layout)
     return _COMPILED[key]
 
 
@@ -237,10 +251,10 @@ def plan_forms(projects: list[Project], output_dir: Path) -> dict[str, Path]:
     return targets
 
 
-def write_form_chunk(job: tuple[Path | None, list[tuple[Project, Path]]]) -> None:
-    """Write the forms of one chunk of (project, target) pairs; what a worker does."""
-    template_path, pairs = job
-    template = compiled(template_path)
+def write_form_chunk(job: tuple[Path | None, Layout, list[tuple[Project, Path]]]) -> None:
+    """Write the forms of one chunk of (project, target) pairs of one layout; what a worker does."""
+    template_path, layout, pairs = job
+    template = compiled(template_path, layout)
     for project, target in pairs:
         template.write(project, target)
 

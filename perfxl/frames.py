@@ -6,30 +6,48 @@ from collections import Counter
 
 import pandas as pd
 
-from .model import ERROR, WARNING, Finding, LedgerEntry, Project
+from .config import Config
+from .model import ERROR, PROJECT_FIELDS, WARNING, Finding, LedgerEntry, Project
 
 PASSED, FAILED_STATUS = "通过", "未通过"
 
 
-def project_frame(projects: list[Project], findings: list[Finding], forms: dict[str, str]) -> pd.DataFrame:
+def project_columns(config: Config) -> dict[str, tuple[str, str]]:
+    """项目汇总's columns: 版式, then every layout's short fields (a field two layouts share once), the
+    computed 2020 ratios, counts and status. A column that does not apply to a project stays empty."""
+    columns = {"file": ("文件", "text"), "layout": ("版式", "text")}
+    for layout in config.layouts.values():
+        for spec in layout.fields:
+            if not spec.long and spec.name not in columns:
+                columns[spec.name] = (spec.label, SUMMARY_KINDS[spec.kind])
+            if spec.name == "prior_spent":
+                columns.update(COMPUTED_COLUMNS)
+    return {**columns, **COUNT_COLUMNS}
+
+
+def project_frame(projects: list[Project], findings: list[Finding], forms: dict[str, str],
+                  config: Config) -> pd.DataFrame:
     """One row per project; `forms` maps a project's file to its Word form's path relative to the output."""
     counts = Counter((f.file, f.severity) for f in findings)
+    columns = project_columns(config)
     rows = []
     for p in projects:
+        layout = config.layout(p.layout)
+        own = {spec.name for spec in layout.fields} | {"file", "layout"}
         quantitative = sum(1 for i in p.indicators if i.quantitative)
         errors = counts[(p.file, ERROR)]
-        rows.append({
-            "file": p.file, "year": p.year, "unit": p.unit, "project_name": p.project_name,
-            "category": p.category, "start_date": p.start_date, "end_date": p.end_date,
-            "total_budget": p.total_budget, "annual_budget": p.annual_budget,
-            "prior_budget": p.prior_budget, "prior_spent": p.prior_spent,
-            "prior_execution_rate": p.prior_execution_rate, "budget_change": p.budget_change,
+        row = {name: p.get(name) if name in own and name in PROJECT_FIELDS else None for name in columns}
+        row.update({
+            "file": p.file, "layout": p.layout,
             "indicator_count": len(p.indicators),
             "quantitative_share": quantitative / len(p.indicators) if p.indicators else None,
             "errors": errors, "warnings": counts[(p.file, WARNING)],
             "status": FAILED_STATUS if errors else PASSED, "form": forms.get(p.file, ""),
         })
-    return pd.DataFrame(rows, columns=list(PROJECT_COLUMNS))
+        if "prior_spent" in own:
+            row.update(prior_execution_rate=p.prior_execution_rate, budget_change=p.budget_change)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(columns))
 
 
 def indicator_frame(projects: list[Project]) -> pd.DataFrame:
@@ -56,13 +74,9 @@ def ledger_frame(ledger: list[LedgerEntry]) -> pd.DataFrame:
 
 
 # column -> (header, kind); kinds: text, int, amount, rate, date, link
-PROJECT_COLUMNS = {
-    "file": ("文件", "text"), "year": ("年度", "int"), "unit": ("申报单位名称", "text"),
-    "project_name": ("项目名称", "text"), "category": ("项目类别", "text"),
-    "start_date": ("计划开始日期", "date"), "end_date": ("计划完成日期", "date"),
-    "total_budget": ("项目总预算（元）", "amount"), "annual_budget": ("项目当年预算（元）", "amount"),
-    "prior_budget": ("同名项目上年预算额（元）", "amount"), "prior_spent": ("同名项目上年预算执行数（元）", "amount"),
-    "prior_execution_rate": ("上年预算执行率", "rate"), "budget_change": ("较上年增减", "rate"),
+SUMMARY_KINDS = {"text": "text", "choice": "text", "date": "date", "amount": "amount", "year": "int"}
+COMPUTED_COLUMNS = {"prior_execution_rate": ("上年预算执行率", "rate"), "budget_change": ("较上年增减", "rate")}
+COUNT_COLUMNS = {
     "indicator_count": ("指标数", "int"), "quantitative_share": ("定量指标占比", "rate"),
     "errors": ("错误数", "int"), "warnings": ("警告数", "int"), "status": ("状态", "text"),
     "form": ("目标表", "link"),

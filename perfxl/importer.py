@@ -17,14 +17,20 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
-from .config import Config
+from .config import Config, shipped_layout
 from .docxread import Line, UnreadableDocument, load_lines
 from .files import MAX_NAME_BYTES, atomic_write, safe_file_name
-from .model import BUDGET_SHEET, FIELD_BY_NAME, FIELDS, INDICATOR_HEADERS, NOTE_HEADER, Field
+from .layout import FieldSpec
+from .model import BUDGET_SHEET
 from .template import fill_template
 from .values import ParseError, label_key, parse_amount, parse_date, parse_year
 
-TITLE_KEY = label_key("财政项目支出绩效目标表")
+LAYOUT = shipped_layout("上海2020")  # the form import reads and the workbooks it writes
+FIELDS = LAYOUT.fields
+FIELD_BY_NAME = {spec.name: spec for spec in FIELDS}
+INDICATOR_HEADERS = tuple(c.header for c in LAYOUT.columns if not c.optional)
+NOTE_HEADER = "备注"
+TITLE_KEY = label_key(LAYOUT.title)
 WORD_SUFFIXES = {".docx", ".doc", ".docm", ".wps", ".rtf"}  # what a folder search picks up
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
 PRIOR_SPENT_NOTE = "请填写上年实际执行数：本工作簿由 perfxl import --year 滚动生成，上年执行数无法从原表得知。"
@@ -141,13 +147,13 @@ def _year_from_headings(lines: list[Line]) -> str:
     return ""
 
 
-def _convert(spec: Field, text: str, form: FormImport) -> object:
+def _convert(spec: FieldSpec, text: str, form: FormImport) -> object:
     """The value to write for `spec`: parsed when it parses, else the text as written (and a note)."""
     if not text:
         if spec.need != "optional":
             form.missing.append(f"{spec.label}：表中为空")
         return None
-    if spec.kind == "text":
+    if spec.kind in ("text", "choice"):
         return text
     try:
         value = PARSERS[spec.kind](text)
@@ -291,7 +297,7 @@ def roll_forward(form: FormImport, year: int) -> None:
     form.rolled_from = source
     form.notes.append(f"已滚动到 {year} 年度：项目当年预算、项目总预算沿用 {source} 年数，请按新年度修改；"
                       "同名项目上年预算执行数已留空，请补填")
-    stale = [spec.label for spec in FIELDS if spec.kind == "text" and str(source) in str(form.values.get(spec.name) or "")]
+    stale = [spec.label for spec in FIELDS if spec.kind in ("text", "choice") and str(source) in str(form.values.get(spec.name) or "")]
     if stale:
         form.notes.append(f"{'、'.join(stale)}：文字中仍写有 {source} 年，请按新年度修改")
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from .catalogue import finding
-from .config import Config
+from .layout import Layout
 from .model import INDICATOR_SHEET, Finding, Indicator, Project
 from .rules import project_rule
 from .values import parse_target, yuan
@@ -50,15 +50,15 @@ def _run_starts(project: Project, key: Callable[[Indicator], object]) -> Iterato
 
 
 @project_rule("T01")
-def no_indicators(project: Project, config: Config) -> Iterator[Finding]:
+def no_indicators(project: Project, layout: Layout) -> Iterator[Finding]:
     # Without a header row the reader has already raised S03; T01 would only repeat it.
     if project.indicator_columns and not project.indicators:
         yield project_finding("T01", project)
 
 
 @project_rule("T02")
-def level1_not_allowed(project: Project, config: Config) -> Iterator[Finding]:
-    allowed = config.hierarchy
+def level1_not_allowed(project: Project, layout: Layout) -> Iterator[Finding]:
+    allowed = layout.hierarchy
     for indicator in _run_starts(project, lambda i: i.level1):
         if indicator.level1 not in allowed:
             yield indicator_finding("T02", project, indicator, "level1", value=indicator.level1 or UNFILLED,
@@ -66,16 +66,16 @@ def level1_not_allowed(project: Project, config: Config) -> Iterator[Finding]:
 
 
 @project_rule("T03")
-def level2_not_under_level1(project: Project, config: Config) -> Iterator[Finding]:
+def level2_not_under_level1(project: Project, layout: Layout) -> Iterator[Finding]:
     for indicator in _run_starts(project, lambda i: (i.level1, i.level2)):
-        allowed = config.hierarchy.get(indicator.level1)
+        allowed = layout.hierarchy.get(indicator.level1)
         if allowed is not None and indicator.level2 not in allowed:  # unknown 一级 is T02's
             yield indicator_finding("T03", project, indicator, "level2", value=indicator.level2 or UNFILLED,
                                     level1=indicator.level1, allowed="、".join(allowed))
 
 
 @project_rule("T04")
-def level3_or_target_empty(project: Project, config: Config) -> Iterator[Finding]:
+def level3_or_target_empty(project: Project, layout: Layout) -> Iterator[Finding]:
     for indicator in project.indicators:
         where = f"「{indicator.level3}」" if indicator.level3 else f"第 {indicator.row} 行"
         if not indicator.level3:
@@ -85,56 +85,48 @@ def level3_or_target_empty(project: Project, config: Config) -> Iterator[Finding
 
 
 @project_rule("T05")
-def output_or_effect_missing(project: Project, config: Config) -> Iterator[Finding]:
+def output_or_effect_missing(project: Project, layout: Layout) -> Iterator[Finding]:
     if not project.indicators:  # T01's
         return
-    present = {indicator.level1 for indicator in project.indicators}
-    for role in ("output_level1", "effect_level1"):
-        level1 = config.profile["roles"][role]
-        if level1 not in present:
-            yield project_finding("T05", project, level1=level1)
+    for role in ("output", "effect"):
+        if not any(layout.is_role(indicator, role) for indicator in project.indicators):
+            yield project_finding("T05", project, level1=layout.role_name(role))
 
 
 @project_rule("T06")
-def output_incomplete(project: Project, config: Config) -> Iterator[Finding]:
-    roles = config.profile["roles"]
-    present = {i.level2 for i in project.indicators if i.level1 == roles["output_level1"]}
+def output_incomplete(project: Project, layout: Layout) -> Iterator[Finding]:
+    present = {i.level2 for i in project.indicators if layout.is_role(i, "output")}
     if not present:  # no 产出目标 at all is T05's
         return
-    required = roles["output_required_level2"]
+    required = layout.roles["output"].requires
     for level2 in required:
         if level2 not in present:
             yield project_finding("T06", project, missing=level2, required="、".join(required))
 
 
 @project_rule("T07")
-def standard_indicator_differs(project: Project, config: Config) -> Iterator[Finding]:
-    standards = config.profile["standard_indicators"]
+def standard_indicator_differs(project: Project, layout: Layout) -> Iterator[Finding]:
+    standards = layout.profile.standard_indicators
     for indicator in project.indicators:
         standard = standards.get(indicator.level3)
         if standard is None:
             continue
-        expected = {"level2": standard["level2"], "level3": indicator.level3, "target": standard["target"]}
-        if (indicator.level1, indicator.level2) != (standard["level1"], standard["level2"]):
-            column = "level1" if indicator.level1 != standard["level1"] else "level2"
+        expected = {"level2": standard.level2, "level3": indicator.level3, "target": standard.target}
+        if (indicator.level1, indicator.level2) != (standard.level1, standard.level2):
+            column = "level1" if indicator.level1 != standard.level1 else "level2"
             problem = (f"位于「{indicator.level1} / {indicator.level2}」下，"
-                       f"应在「{standard['level1']} / {standard['level2']}」下")
+                       f"应在「{standard.level1} / {standard.level2}」下")
             yield indicator_finding("T07", project, indicator, column, problem=problem, **expected)
-        if indicator.written and not same_target(indicator.written, standard["target"]):
-            problem = f"的目标值为「{indicator.written}」，标准值为「{standard['target']}」"
+        if indicator.written and not same_target(indicator.written, standard.target):
+            problem = f"的目标值为「{indicator.written}」，标准值为「{standard.target}」"
             yield indicator_finding("T07", project, indicator, "target", problem=problem, **expected)
 
 
-def is_satisfaction(indicator: Indicator, config: Config) -> bool:
-    name = config.profile["roles"]["satisfaction_level2"]
-    return indicator.level2 == name or name in indicator.level3
-
-
 @project_rule("T08")
-def satisfaction_target_too_weak(project: Project, config: Config) -> Iterator[Finding]:
-    floor = config.thresholds["satisfaction_floor"]
+def satisfaction_target_too_weak(project: Project, layout: Layout) -> Iterator[Finding]:
+    floor = layout.thresholds.satisfaction_floor
     for indicator in project.indicators:
-        if not indicator.written or not is_satisfaction(indicator, config):
+        if not indicator.written or not layout.is_role(indicator, "satisfaction"):
             continue
         target = parse_target(indicator.written)
         if not (target.operator == "≥" and target.unit_of_measure == "%" and target.value >= floor):
@@ -158,8 +150,8 @@ def unbalanced_brackets(text: str, pairs: list[str]) -> list[str]:
 
 
 @project_rule("T09")
-def level3_cut_off(project: Project, config: Config) -> Iterator[Finding]:
-    pairs, endings = config.thresholds["bracket_pairs"], config.thresholds["cut_off_endings"]
+def level3_cut_off(project: Project, layout: Layout) -> Iterator[Finding]:
+    pairs, endings = layout.thresholds.bracket_pairs, layout.thresholds.cut_off_endings
     for indicator in project.indicators:
         name = indicator.level3.strip()
         problems = [f"括号「{b}」不成对" for b in unbalanced_brackets(name, pairs)]
@@ -171,7 +163,7 @@ def level3_cut_off(project: Project, config: Config) -> Iterator[Finding]:
 
 
 @project_rule("T10")
-def level3_repeated(project: Project, config: Config) -> Iterator[Finding]:
+def level3_repeated(project: Project, layout: Layout) -> Iterator[Finding]:
     rows: dict[str, list[Indicator]] = defaultdict(list)
     for indicator in project.indicators:
         if indicator.level3:
@@ -184,25 +176,25 @@ def level3_repeated(project: Project, config: Config) -> Iterator[Finding]:
 
 
 @project_rule("T11")
-def quantitative_without_unit(project: Project, config: Config) -> Iterator[Finding]:
+def quantitative_without_unit(project: Project, layout: Layout) -> Iterator[Finding]:
     for indicator in project.indicators:
         if indicator.quantitative and not indicator.unit_of_measure.strip():
             yield indicator_finding("T11", project, indicator, "target", value=indicator.written)
 
 
 @project_rule("T12")
-def cost_above_annual_budget(project: Project, config: Config) -> Iterator[Finding]:
-    if project.annual_budget is None:
+def cost_above_annual_budget(project: Project, layout: Layout) -> Iterator[Finding]:
+    annual = project.get(layout.budget.annual)
+    if annual is None:
         return
-    cost = config.profile["roles"]["cost_level2"]
     for indicator in project.indicators:
         factor = AMOUNT_UNITS.get(indicator.unit_of_measure.strip())
-        if indicator.level2 != cost or not indicator.quantitative or factor is None:
+        if not layout.is_role(indicator, "cost") or not indicator.quantitative or factor is None:
             continue
         amount = indicator.value * factor
-        if amount > project.annual_budget:
-            yield indicator_finding("T12", project, indicator, "target", level3=indicator.level3,
-                                    amount=yuan(amount), annual=yuan(project.annual_budget))
+        if amount > annual:
+            yield indicator_finding("T12", project, indicator, "target", level3=indicator.level3, amount=yuan(amount),
+                                    annual=yuan(annual), label=layout.label(layout.budget.annual))
 
 
 def is_placeholder(written: str, placeholders: list[str]) -> bool:
@@ -214,8 +206,49 @@ def is_placeholder(written: str, placeholders: list[str]) -> bool:
 
 
 @project_rule("T13")
-def target_is_placeholder(project: Project, config: Config) -> Iterator[Finding]:
+def target_is_placeholder(project: Project, layout: Layout) -> Iterator[Finding]:
     for indicator in project.indicators:
-        if indicator.written and is_placeholder(indicator.written, config.thresholds["placeholders"]):
+        if indicator.written and is_placeholder(indicator.written, layout.thresholds.placeholders):
             yield indicator_finding("T13", project, indicator, "target", level3=indicator.level3,
                                     value=indicator.written)
+
+
+def role_missing(rule: str, project: Project, layout: Layout, role: str) -> Iterator[Finding]:
+    """A finding about the whole table when no indicator plays `role`."""
+    if project.indicators and not any(layout.is_role(i, role) for i in project.indicators):
+        yield project_finding(rule, project, level1=layout.role_name(role))
+
+
+@project_rule("T14")
+def no_cost_indicator(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from role_missing("T14", project, layout, "cost")
+
+
+@project_rule("T15")
+def cost_is_a_word(project: Project, layout: Layout) -> Iterator[Finding]:
+    for indicator in project.indicators:
+        if layout.is_role(indicator, "cost") and indicator.written and not indicator.quantitative:
+            yield indicator_finding("T15", project, indicator, "target", level3=indicator.level3,
+                                    value=indicator.written)
+
+
+@project_rule("T16")
+def cost_is_a_floor(project: Project, layout: Layout) -> Iterator[Finding]:
+    for indicator in project.indicators:
+        if layout.is_role(indicator, "cost") and indicator.operator in ("≥", ">"):
+            yield indicator_finding("T16", project, indicator, "target", level3=indicator.level3,
+                                    value=indicator.written, operator=indicator.operator)
+
+
+@project_rule("T17")
+def percentage_above_ceiling(project: Project, layout: Layout) -> Iterator[Finding]:
+    ceiling = layout.thresholds.percent_ceiling
+    for indicator in project.indicators:
+        if indicator.unit_of_measure.strip() == "%" and indicator.value is not None and indicator.value > ceiling:
+            yield indicator_finding("T17", project, indicator, "target", level3=indicator.level3,
+                                    value=indicator.written, ceiling=f"{ceiling:g}")
+
+
+@project_rule("T18")
+def no_satisfaction_indicator(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from role_missing("T18", project, layout, "satisfaction")

@@ -14,42 +14,6 @@ ERROR, WARNING, INFO = "错误", "警告", "提示"
 SEVERITIES = (ERROR, WARNING, INFO)
 
 
-@dataclass(frozen=True)
-class Field:
-    """One labelled field of the contract: where it lives and how it is read."""
-
-    name: str
-    label: str
-    sheet: str
-    kind: str  # year | text | date | amount
-    need: str  # required | recommended | optional
-
-
-FIELDS = (
-    Field("year", "年度", INFO_SHEET, "year", "required"),
-    Field("unit", "申报单位名称", INFO_SHEET, "text", "required"),
-    Field("project_name", "项目名称", INFO_SHEET, "text", "required"),
-    Field("category", "项目类别", INFO_SHEET, "text", "required"),
-    Field("start_date", "计划开始日期", INFO_SHEET, "date", "required"),
-    Field("end_date", "计划完成日期", INFO_SHEET, "date", "required"),
-    Field("gov_procurement", "是否含有政府购买服务", INFO_SHEET, "text", "required"),
-    Field("performance_type", "绩效类型", INFO_SHEET, "text", "required"),
-    Field("overview", "项目概况", INFO_SHEET, "text", "recommended"),
-    Field("basis", "立项依据", INFO_SHEET, "text", "recommended"),
-    Field("necessity", "项目设立的必要性", INFO_SHEET, "text", "recommended"),
-    Field("safeguards", "保证项目实施的制度、措施", INFO_SHEET, "text", "recommended"),
-    Field("plan", "项目实施计划", INFO_SHEET, "text", "recommended"),
-    Field("goals", "总目标及阶段性目标", INFO_SHEET, "text", "recommended"),
-    Field("total_budget", "项目总预算（元）", BUDGET_SHEET, "amount", "required"),
-    Field("annual_budget", "项目当年预算（元）", BUDGET_SHEET, "amount", "required"),
-    Field("prior_budget", "同名项目上年预算额（元）", BUDGET_SHEET, "amount", "optional"),
-    Field("prior_spent", "同名项目上年预算执行数（元）", BUDGET_SHEET, "amount", "optional"),
-)
-FIELD_BY_NAME = {f.name: f for f in FIELDS}
-TEXT_FIELDS = tuple(f.name for f in FIELDS if f.need == "recommended")
-
-INDICATOR_HEADERS = ("一级目标", "二级目标", "三级目标", "指标目标值")
-NOTE_HEADER = "备注"
 BUDGET_LINES_HEADER = ("明细项目", "金额（元）", "说明")
 
 
@@ -79,6 +43,7 @@ class Indicator:
     value: float | None
     unit_of_measure: str
     note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # a layout's own columns (e.g. 指标解释)
 
     @property
     def quantitative(self) -> bool:
@@ -95,15 +60,21 @@ class BudgetLine:
 
 @dataclass
 class Project:
-    """One workbook's target table. Field values are None when missing or unreadable."""
+    """One workbook's target table. Field values are None when missing or unreadable.
+
+    The attributes are the glossary's names of every built-in layout's fields; a layout of one's own
+    may name others, which live in `other`. `layout` names the layout the workbook follows.
+    """
 
     file: str
+    layout: str = ""
     year: int | None = None
     unit: str | None = None
     project_name: str | None = None
     category: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
+    # 上海2020
     gov_procurement: str | None = None
     performance_type: str | None = None
     overview: str | None = None
@@ -116,15 +87,47 @@ class Project:
     annual_budget: float | None = None
     prior_budget: float | None = None
     prior_spent: float | None = None
+    # 上海2026
+    nature: str | None = None
+    department: str | None = None
+    overall_goal: str | None = None
+    annual_goal: str | None = None
+    implementer: str | None = None
+    budget_arrangement: str | None = None
+    project_funds: float | None = None
+    project_fiscal_funds: float | None = None
+    project_other_funds: float | None = None
+    annual_funds: float | None = None
+    annual_appropriation: float | None = None
+    carryover: float | None = None
+    annual_other_funds: float | None = None
+    other: dict[str, object] = field(default_factory=dict)  # fields of a layout's own, by name
     budget_lines: list[BudgetLine] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)  # field name -> A1 address of its value
     indicator_columns: dict[str, str] = field(default_factory=dict)  # level1…target -> column letter
     budget_line_columns: dict[str, str] = field(default_factory=dict)  # item/amount/note -> column
 
+    def get(self, name: str) -> object:
+        """The value of field `name`, a model attribute or a layout's own field."""
+        return getattr(self, name) if name in PROJECT_FIELDS else self.other.get(name)
+
+    def set(self, name: str, value: object) -> None:
+        if name in PROJECT_FIELDS:
+            setattr(self, name, value)
+        else:
+            self.other[name] = value
+
     @property
     def name(self) -> str:
         return self.project_name or ""
+
+    @property
+    def plan_span(self) -> str:
+        """The plan period as the 2026 form heads 项目总体目标: `(2024 年-2026 年)`."""
+        if self.start_date is None or self.end_date is None:
+            return ""
+        return f"({self.start_date.year} 年-{self.end_date.year} 年)"
 
     @property
     def prior_execution_rate(self) -> float | None:
@@ -143,8 +146,12 @@ class Project:
         return f"{letter}{indicator.row}" if letter else ""
 
 
+PROJECT_FIELDS = {f for f in Project.__dataclass_fields__} - {
+    "file", "layout", "other", "budget_lines", "indicators", "cells", "indicator_columns", "budget_line_columns"}
+
 PROCESSED, SKIPPED, FAILED = "已处理", "已跳过", "失败"
 REPORT_NAME = "绩效目标汇总.xlsx"
+PROJECT_SHEET = "项目汇总"  # the consolidated workbook's first sheet; --previous reads it back
 
 
 def column_letter(index: int) -> str:

@@ -179,18 +179,19 @@ def validate(input_dir: Path, config: Config, previous: dict | None = None, work
     return batch
 
 
-def write_outputs(batch: Batch, output_dir: Path, form_template: Path | None = None,
+def write_outputs(batch: Batch, output_dir: Path, config: Config, templates: Path | None = None,
                   workers: Workers | None = None) -> None:
     """Write the Word forms of the passed projects (on `workers`) while the consolidated workbook is
-    written here; then remove forms this run did not write."""
+    written here; then remove forms this run did not write. Word templates are looked up in `templates`
+    (default: the configuration's templates/ folder)."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(output_dir)
         with contextlib.ExitStack() as stack:
             workers = workers or stack.enter_context(Workers(1))
             started = time.perf_counter()
-            pending = _start_forms(batch, output_dir, form_template, workers)
-            _write_report(batch, output_dir)
+            pending = _start_forms(batch, output_dir, config, templates or config.templates, workers)
+            _write_report(batch, output_dir, config)
             batch.timings["汇总表"] = time.perf_counter() - started
             for future in pending:
                 future.result()
@@ -228,23 +229,27 @@ FORM_CHUNK = 16
 PROGRESS_MIN_FILES = 5
 
 
-def _start_forms(batch: Batch, output_dir: Path, form_template: Path | None, workers: Workers) -> list:
+def _start_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, workers: Workers) -> list:
     """Plan the passed projects' forms into `batch.forms` and start writing them; returns the futures."""
     passed = batch.passed()
     if not passed:
         batch.forms = {}
         return []
-    template_path = resolve_template(form_template)
-    compiled(template_path)  # an unusable template fails here, before any worker starts
+    layouts = {name: config.layout(name) for name in dict.fromkeys(p.layout for p in passed)}
+    paths = {name: resolve_template(layout, templates) for name, layout in layouts.items()}
+    for name, layout in layouts.items():
+        compiled(paths[name], layout)  # an unusable template fails here, before any worker starts
     targets = plan_forms(passed, output_dir)
     (output_dir / FORMS_DIR).mkdir(parents=True, exist_ok=True)
     remove_stale_temps(output_dir / FORMS_DIR)
     batch.forms = {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
-    pairs = [(p, targets[p.file]) for p in passed]
     # This process writes the consolidated workbook meanwhile: leave it a core of its own.
-    size = max(FORM_CHUNK, -(-len(pairs) // max(1, workers.jobs - 1)))
-    chunks = [(template_path, pairs[i : i + size]) for i in range(0, len(pairs), size)]
-    return workers.submit_all(write_form_chunk, chunks, background=workers.worth_it(len(pairs)))
+    size = max(FORM_CHUNK, -(-len(passed) // max(1, workers.jobs - 1)))
+    chunks = []
+    for name, layout in layouts.items():
+        pairs = [(p, targets[p.file]) for p in passed if p.layout == name]
+        chunks += [(paths[name], layout, pairs[i : i + size]) for i in range(0, len(pairs), size)]
+    return workers.submit_all(write_form_chunk, chunks, background=workers.worth_it(len(passed)))
 
 
 def _import_writers() -> None:
@@ -252,12 +257,19 @@ def _import_writers() -> None:
     importlib.import_module(".report", __package__)
 
 
-def _write_report(batch: Batch, output_dir: Path) -> None:
-    from .frames import budget_line_frame, finding_frame, indicator_frame, ledger_frame, project_frame
+def _write_report(batch: Batch, output_dir: Path, config: Config) -> None:
+    from .frames import (
+        budget_line_frame,
+        finding_frame,
+        indicator_frame,
+        ledger_frame,
+        project_columns,
+        project_frame,
+    )
     from .report import write_report
 
     frames = {
-        "projects": project_frame(batch.projects, batch.findings, batch.forms),
+        "projects": project_frame(batch.projects, batch.findings, batch.forms, config),
         "indicators": indicator_frame(batch.projects),
         "budget_lines": budget_line_frame(batch.projects),
         "findings": finding_frame(batch.findings),
@@ -265,17 +277,17 @@ def _write_report(batch: Batch, output_dir: Path) -> None:
     }
     target = output_dir / REPORT_NAME
     with atomic_write(target) as temp:
-        write_report(temp, frames)
+        write_report(temp, frames, project_columns(config))
     batch.outputs.append(target)
 
 
 def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
-        form_template: Path | None = None, jobs: int | None = None, progress: bool = False) -> Batch:
+        templates: Path | None = None, jobs: int | None = None, progress: bool = False) -> Batch:
     """Validate the batch and write its outputs, with `jobs` worker processes (default: one per core)."""
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, progress, meanwhile=_import_writers)
         try:
-            write_outputs(batch, output_dir, form_template, workers)
+            write_outputs(batch, output_dir, config, templates, workers)
         except OutputError as error:
             error.batch = batch  # so that the caller can still show the inputs' findings
             raise

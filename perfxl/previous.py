@@ -8,12 +8,11 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .frames import PROJECT_COLUMNS
-from .report import SHEETS
+from .model import PROJECT_SHEET
 from .values import ParseError, is_blank, label_key, parse_amount, to_text
 
-PROJECT_SHEET = SHEETS[0]
-KEY_COLUMNS = ("unit", "project_name", "annual_budget")
+# 项目汇总's columns that identify a project and give its 项目当年预算 (上海2020's labels)
+KEY_COLUMNS = ("申报单位名称", "项目名称", "项目当年预算（元）")
 
 
 class PreviousError(Exception):
@@ -40,8 +39,7 @@ def _open_rows(path: Path) -> list[tuple]:
 def _column_positions(header: tuple, path: Path) -> list[int]:
     keys = [label_key(value) for value in header]
     positions = []
-    for name in KEY_COLUMNS:
-        label = PROJECT_COLUMNS[name][0]
+    for label in KEY_COLUMNS:
         if label_key(label) not in keys:
             raise PreviousError(f"上年汇总表 {path} 的「{PROJECT_SHEET}」中没有「{label}」列")
         positions.append(keys.index(label_key(label)))

@@ -7,17 +7,14 @@ from pathlib import Path
 
 from .catalogue import finding
 from .config import Config
+from .layout import LAYOUT_LABEL, Column, FieldSpec, Layout
 from .model import (
     BUDGET_LINES_HEADER,
     BUDGET_SHEET,
-    FIELDS,
-    INDICATOR_HEADERS,
     INDICATOR_SHEET,
     INFO_SHEET,
-    NOTE_HEADER,
     REQUIRED_SHEETS,
     BudgetLine,
-    Field,
     Finding,
     Indicator,
     Project,
@@ -42,6 +39,7 @@ from .workbook import Grid, Limits, UnreadableWorkbook, load_grids
 LABEL_ROWS = 200
 HEADER_ROWS = 20
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
+MIN_RECOGNISED = 3  # labels and 一级 names a workbook without the 版式 mark must show of its layout
 FORMAT_HINTS = {
     "year": "请填写四位年份，例如 2020",
     "date": "请填写日期，例如 2020-01-01 或 2020年1月1日",
@@ -66,10 +64,11 @@ def cell_name(row: int, col: int) -> str:
 class _Reader:
     """Holds the state of one reading: the file's name, the project so far, the findings so far."""
 
-    def __init__(self, file: str, config: Config):
+    def __init__(self, file: str, config: Config, layout: Layout):
         self.file = file
         self.config = config
-        self.project = Project(file=file)
+        self.layout = layout
+        self.project = Project(file=file, layout=layout.name)
         self.findings: list[Finding] = []
 
     def add(self, rule: str, sheet: str, cell: str = "", **values) -> None:
@@ -98,13 +97,10 @@ class _Reader:
                      todo=f"Excel 一个单元格最多容纳 {limit} 字，汇总表中只保留前 {limit} 字；请精简该内容")
         return cut
 
-    def read_fields(self, grid: Grid, fields: list[Field]) -> None:
-        rows = {}
-        for r, row in enumerate(grid.rows[:LABEL_ROWS]):
-            if row and not is_blank(row[0]):
-                rows.setdefault(label_key(row[0]), r)
+    def read_fields(self, grid: Grid, fields: list[FieldSpec]) -> None:
+        rows = label_rows(grid)
         for spec in fields:
-            r = rows.get(label_key(spec.label))
+            r = min((rows[k] for k in spec.label_keys() if k in rows), default=None)
             if r is None:
                 self.missing(spec, "", "未找到（A 列中没有这个标签）")
                 continue
@@ -115,12 +111,12 @@ class _Reader:
                 continue
             self.read_value(grid, spec, r, cell)
 
-    def read_value(self, grid: Grid, spec: Field, r: int, cell: str) -> None:
+    def read_value(self, grid: Grid, spec: FieldSpec, r: int, cell: str) -> None:
         raw = grid.value(r, 1)
-        if spec.kind == "text":
+        if spec.kind in ("text", "choice"):
             text = self.cell_text(grid, r, 1)
             if text:
-                setattr(self.project, spec.name, text)
+                self.project.set(spec.name, text)
             else:
                 self.missing(spec, cell, "为空")
             return
@@ -128,12 +124,12 @@ class _Reader:
             self.missing(spec, cell, "为空")
             return
         try:
-            setattr(self.project, spec.name, PARSERS[spec.kind](raw))
+            self.project.set(spec.name, PARSERS[spec.kind](raw))
         except ParseError as error:
             self.add("S04", grid.name, cell, label=spec.label, value=_short(to_text(raw)), problem=str(error),
                      todo=FORMAT_HINTS[spec.kind])
 
-    def missing(self, spec: Field, cell: str, problem: str) -> None:
+    def missing(self, spec: FieldSpec, cell: str, problem: str) -> None:
         if spec.need == "required":
             self.add("S03", spec.sheet, cell, label=spec.label, problem=problem)
         elif spec.need == "recommended":
@@ -162,76 +158,104 @@ class _Reader:
             self.project.budget_lines.append(line)
 
     def read_indicators(self, grid: Grid) -> None:
-        header = _find_header(grid)
+        header = find_header(grid, self.layout.columns)
         if header is None:
-            self.add("S03", grid.name, "", label="表头（一级目标、二级目标、三级目标、指标目标值）",
-                     problem=f"在前 {HEADER_ROWS} 行中未找到")
+            headers = "、".join(c.header for c in self.layout.columns if not c.optional)
+            self.add("S03", grid.name, "", label=f"表头（{headers}）", problem=f"在前 {HEADER_ROWS} 行中未找到")
             return
-        head_row, col = header
-        has_note = label_key(grid.value(head_row, col + 4)) == NOTE_HEADER
-        names = ("level1", "level2", "level3", "target") + (("note",) if has_note else ())
-        self.project.indicator_columns = {n: column_letter(col + i + 1) for i, n in enumerate(names)}
+        head_row, columns = header
+        self.project.indicator_columns = {name: column_letter(c + 1) for name, c in columns.items()}
+        main = [columns[name] for name in ("level1", "level2", "level3", "target")]
         level1 = level2 = ""
         for r in range(head_row + 1, len(grid.rows)):
-            if all(is_blank(grid.value(r, col + i)) for i in range(4)):
+            if all(is_blank(grid.value(r, c)) for c in main):
                 continue
-            own1 = self.level_text(grid, r, col)
-            own2 = self.level_text(grid, r, col + 1)
+            own1 = self.level_text(grid, r, columns["level1"])
+            own2 = self.level_text(grid, r, columns["level2"])
             level2 = own2 or (level2 if not own1 or own1 == level1 else "")
             level1 = own1 or level1
-            self.project.indicators.append(self.indicator(grid, r, col, level1, level2, has_note))
+            self.project.indicators.append(self.indicator(grid, r, columns, level1, level2))
 
     def level_text(self, grid: Grid, r: int, c: int) -> str:
         text = self.cell_text(grid, r, c)
-        synonym = self.config.profile["synonyms"].get(text)
+        synonym = self.layout.profile.synonyms.get(text)
         if synonym:
             self.add("S07", grid.name, cell_name(r, c), value=text, normalised=synonym,
                      todo=f"已按「{synonym}」处理，建议在工作簿中也改为「{synonym}」")
             return synonym
         return text
 
-    def indicator(self, grid: Grid, r: int, col: int, level1: str, level2: str, has_note: bool) -> Indicator:
-        formula = grid.formulas.get((r, col + 3))
-        if formula is not None:
-            written = self.fit(grid, r, col + 3, formula if formula.startswith("=") else f"={formula}")
-            self.add("S07", grid.name, cell_name(r, col + 3), value=f"公式 {_short(written)}", normalised=_short(written),
-                     todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
-        elif _is_number(grid.value(r, col + 3)) and (r, col + 3) in (grid.percents or ()):
-            number = grid.value(r, col + 3)
-            written = f"{number * 100:.10g}%"
-            self.add("S07", grid.name, cell_name(r, col + 3), value=f"数字 {number:g}（百分比格式）", normalised=written,
-                     todo="该单元格是数字格式，Excel 把输入的百分数存成了小数；建议把该列设为“文本”格式后重新输入")
-        else:
-            written = self.cell_text(grid, r, col + 3)
+    def indicator(self, grid: Grid, r: int, columns: dict[str, int], level1: str, level2: str) -> Indicator:
+        written = self.target_text(grid, r, columns["target"])
         target = parse_target(written)
-        if formula is None and target_was_rewritten(written, target):
-            self.add("S07", grid.name, cell_name(r, col + 3), value=written, normalised=target.text,
+        if (r, columns["target"]) not in grid.formulas and target_was_rewritten(written, target):
+            self.add("S07", grid.name, cell_name(r, columns["target"]), value=written, normalised=target.text,
                      todo=f"建议在工作簿中直接写作「{target.text}」")
-        note = self.cell_text(grid, r, col + 4) if has_note else ""
-        return Indicator(r + 1, level1, level2, self.cell_text(grid, r, col + 2), written, target.text,
-                         target.operator, target.value, target.unit_of_measure, note)
+        others = {name: self.cell_text(grid, r, c) for name, c in columns.items() if name not in MAIN_COLUMNS}
+        note = others.pop("note", "")
+        return Indicator(r + 1, level1, level2, self.cell_text(grid, r, columns["level3"]), written, target.text,
+                         target.operator, target.value, target.unit_of_measure, note, others)
+
+    def target_text(self, grid: Grid, r: int, c: int) -> str:
+        """The 指标值 as typed: a formula Excel made of `=95%`, or a percentage stored as a number (S07)."""
+        formula = grid.formulas.get((r, c))
+        if formula is not None:
+            written = self.fit(grid, r, c, formula if formula.startswith("=") else f"={formula}")
+            self.add("S07", grid.name, cell_name(r, c), value=f"公式 {_short(written)}", normalised=_short(written),
+                     todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
+            return written
+        number = grid.value(r, c)
+        if _is_number(number) and (r, c) in (grid.percents or ()):
+            written = f"{number * 100:.10g}%"
+            self.add("S07", grid.name, cell_name(r, c), value=f"数字 {number:g}（百分比格式）", normalised=written,
+                     todo="该单元格是数字格式，Excel 把输入的百分数存成了小数；建议把该列设为“文本”格式后重新输入")
+            return written
+        return self.cell_text(grid, r, c)
+
+
+MAIN_COLUMNS = ("level1", "level2", "level3", "target")
+
+
+def label_rows(grid: Grid) -> dict[str, int]:
+    """label key of each column-A label in the first LABEL_ROWS rows -> its first row."""
+    rows: dict[str, int] = {}
+    for r, row in enumerate(grid.rows[:LABEL_ROWS]):
+        if row and not is_blank(row[0]):
+            rows.setdefault(label_key(row[0]), r)
+    return rows
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _numeric_targets(grid: Grid | None) -> bool:
-    """Whether a 指标目标值 cell holds a number: only then do number formats (e.g. `0%`) matter."""
-    header = _find_header(grid) if grid is not None and grid.percents is None else None
-    if header is None:
+def _numeric_targets(grid: Grid | None, layouts: list[Layout]) -> bool:
+    """Whether a 指标值 cell holds a number: only then do number formats (e.g. `0%`) matter."""
+    if grid is None or grid.percents is not None:
         return False
-    head_row, col = header
-    return any(_is_number(grid.value(r, col + 3)) for r in range(head_row + 1, len(grid.rows)))
+    for layout in layouts:
+        header = find_header(grid, layout.columns)
+        if header is not None:
+            head_row, columns = header
+            return any(_is_number(grid.value(r, columns["target"])) for r in range(head_row + 1, len(grid.rows)))
+    return False
 
 
-def _find_header(grid: Grid) -> tuple[int, int] | None:
-    wanted = [label_key(h) for h in INDICATOR_HEADERS]
+def find_header(grid: Grid, columns: list[Column]) -> tuple[int, dict[str, int]] | None:
+    """(row, column name -> index) of the indicator table's header: the required columns side by side,
+    in order, in the first HEADER_ROWS rows; the optional columns anywhere right of them."""
+    required = [c for c in columns if not c.optional]
     for r, row in enumerate(grid.rows[:HEADER_ROWS]):
         keys = [label_key(v) for v in row]
-        for c in range(len(keys) - 3):
-            if keys[c : c + 4] == wanted:
-                return r, c
+        for c in range(len(keys) - len(required) + 1):
+            if all(keys[c + i] in column.label_keys() for i, column in enumerate(required)):
+                found = {column.name: c + i for i, column in enumerate(required)}
+                for column in columns:
+                    if column.optional:
+                        at = next((i for i in range(c + len(required), len(keys)) if keys[i] in column.label_keys()), None)
+                        if at is not None:
+                            found[column.name] = at
+                return r, found
     return None
 
 
@@ -239,24 +263,47 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def recognise(grids: dict[str, Grid], config: Config) -> tuple[Layout | None, str]:
+    """The layout a workbook follows: the one its 版式 row names, else the one whose labels and 一级 names
+    it shows most clearly. (None, what was tried) when neither says."""
+    info = grids.get(INFO_SHEET)
+    rows = label_rows(info) if info is not None else {}
+    marked = to_text(info.value(rows[label_key(LAYOUT_LABEL)], 1)) if label_key(LAYOUT_LABEL) in rows else ""
+    if marked in config.layouts:
+        return config.layout(marked), ""
+    seen = set(rows)
+    for name in (BUDGET_SHEET, INDICATOR_SHEET):
+        if name in grids:
+            seen |= {label_key(v) for row in grids[name].rows[:LABEL_ROWS] for v in row[:8] if not is_blank(v)}
+    scores = sorted(((len(layout.recognition_keys() & seen), layout.name) for layout in config.layouts.values()),
+                    reverse=True)
+    if scores[0][0] >= MIN_RECOGNISED and (len(scores) == 1 or scores[0][0] > scores[1][0]):
+        return config.layout(scores[0][1]), ""
+    tried = "、".join(f"{name}（找到 {score} 项）" for score, name in scores)
+    return None, tried
+
+
 def read_project(path: Path, file: str, config: Config) -> ReadResult:
     """Read the workbook at `path` (shown to the user as `file`); never raises for bad content."""
-    reader = _Reader(file, config)
     try:
         limits = Limits(config.limits["max_unzipped_mb"] * 2**20, config.limits["max_sheet_cells"])
         grids = load_grids(path, REQUIRED_SHEETS, limits)
-        if _numeric_targets(grids.get(INDICATOR_SHEET)):
+        if _numeric_targets(grids.get(INDICATOR_SHEET), list(config.layouts.values())):
             grids = load_grids(path, REQUIRED_SHEETS, limits, formats=True)
     except UnreadableWorkbook as error:
-        reader.add("S01", "", reason=error.reason, todo=error.todo)
-        return ReadResult(None, reader.findings, failure=f"{error.reason}：{error.todo}")
+        failure = finding("S01", file, "", reason=error.reason, todo=error.todo)
+        return ReadResult(None, [failure], failure=f"{error.reason}：{error.todo}")
     missing = [name for name in REQUIRED_SHEETS if name not in grids]
+    layout, tried = recognise(grids, config)
+    if layout is None:
+        return _unrecognised(file, missing, tried)
+    reader = _Reader(file, config, layout)
     for name in missing:
-        reader.add("S02", name, sheet_name=name)
-    if INFO_SHEET in grids:
-        reader.read_fields(grids[INFO_SHEET], [f for f in FIELDS if f.sheet == INFO_SHEET])
+        reader.add("S02", name, **_missing_sheet(name))
+    for sheet in (INFO_SHEET, BUDGET_SHEET):
+        if sheet in grids:
+            reader.read_fields(grids[sheet], layout.fields_on(sheet))
     if BUDGET_SHEET in grids:
-        reader.read_fields(grids[BUDGET_SHEET], [f for f in FIELDS if f.sheet == BUDGET_SHEET])
         reader.read_budget_lines(grids[BUDGET_SHEET])
     if INDICATOR_SHEET in grids:
         reader.read_indicators(grids[INDICATOR_SHEET])
@@ -264,3 +311,18 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     findings = [replace(f, project_name=project.name) for f in reader.findings]
     failure = f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）" if missing else ""
     return ReadResult(project, findings, failure)
+
+
+def _unrecognised(file: str, missing: list[str], tried: str) -> ReadResult:
+    """S02 for a workbook that follows no known layout: its missing sheets, or the layouts tried."""
+    if missing:
+        findings = [finding("S02", file, name, **_missing_sheet(name)) for name in missing]
+        return ReadResult(None, findings, f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）")
+    problem = f"无法判断版式：已尝试 {tried}"
+    todo = f"请使用 perfxl template 写出的空白申报表，或在「项目信息」A 列加一行「{LAYOUT_LABEL}」并在 B 列填写版式名称"
+    return ReadResult(None, [finding("S02", file, INFO_SHEET, problem=problem, todo=todo)], f"{problem}：{todo}")
+
+
+def _missing_sheet(name: str) -> dict[str, str]:
+    return {"problem": f"缺少工作表「{name}」",
+            "todo": f"请从模板复制工作表「{name}」，或把改名的工作表改回「{name}」"}

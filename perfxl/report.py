@@ -21,12 +21,11 @@ from .frames import (
     FINDING_COLUMNS,
     INDICATOR_COLUMNS,
     LEDGER_COLUMNS,
-    PROJECT_COLUMNS,
 )
-from .model import ERROR, FAILED, WARNING
+from .model import ERROR, FAILED, PROJECT_SHEET, WARNING
 from .values import cut_to_excel_length
 
-SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
+SHEETS = (PROJECT_SHEET, "绩效指标", "预算明细", "校验结果", "处理清单")
 NUMBER_FORMATS = {"amount": "#,##0.00", "rate": "0.0%", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
 EXCEL_CELL_CHARS = 32767
 WIDTH_SAMPLE = 2000
@@ -130,14 +129,14 @@ def _width(header: str, values: pd.Series, kind: str) -> float:
     return min(max([display_width(header), *sample]) + 2, MAX_WIDTH)
 
 
-def write_report(path: Path, frames: dict[str, pd.DataFrame]) -> None:
+def write_report(path: Path, frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> None:
     """Write the five sheets of the consolidated workbook to `path` from the batch's frames.
 
     Raises OSError when the file cannot be written (xlsxwriter wraps it in its own exception).
     """
     cells = sum(frame.size for frame in frames.values())
     writer = _Writer(path, stream=cells > STREAM_ABOVE_CELLS)
-    writer.sheet(SHEETS[0], frames["projects"], PROJECT_COLUMNS, highlight="status")
+    writer.sheet(SHEETS[0], frames["projects"], project_columns, highlight="status")
     writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
     writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
     writer.sheet(SHEETS[3], frames["findings"], FINDING_COLUMNS, highlight="severity")

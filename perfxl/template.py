@@ -6,38 +6,21 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .config import Config
-from .model import (
-    BUDGET_LINES_HEADER,
-    BUDGET_SHEET,
-    FIELDS,
-    INDICATOR_HEADERS,
-    INDICATOR_SHEET,
-    INFO_SHEET,
-    NOTE_HEADER,
-)
+from .layout import LAYOUT_LABEL, Layout
+from .model import BUDGET_LINES_HEADER, BUDGET_SHEET, INDICATOR_SHEET, INFO_SHEET
 
 GUIDE_SHEET = "填表说明"
 INDICATOR_ROWS = 300  # rows prepared with drop-downs and text format
 BUDGET_LINE_ROWS = 30
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+MARK_FILL = PatternFill("solid", fgColor="EDEDED")
 REQUIRED_FONT = Font(bold=True, color="C00000")
 WRAP = Alignment(wrap_text=True, vertical="top")
-GUIDE = [
-    "财政项目支出绩效目标表 · 填表说明",
-    "1. 每个项目填写一个工作簿，文件名建议为“项目名称.xlsx”，填好后放入 input 文件夹，运行 make。",
-    "2. 标 * 的为必填项；A 列的标签请勿修改，可以插入行，perfxl 按标签查找内容。",
-    "3. 项目信息：日期请写成 2020-01-01 或 2020年1月1日；项目类别、是否含有政府购买服务请从下拉列表选择。",
-    "4. 预算：金额以元为单位填写数字，例如 1338310；新项目的上年预算额和执行数留空。",
-    "5. 预算明细（可选）：在“明细项目”表头下逐行填写，合计应等于项目当年预算。",
-    "6. 绩效指标：一级目标、二级目标从下拉列表选择；与上一行相同时可以留空或合并单元格。",
-    "7. 指标目标值按常用写法填写，例如 ≥98%、=1300册、≤1%、合规；定量指标请写明单位。",
-    "8. 投入与管理的四项标准指标已预先填好，请勿改动名称和目标值。",
-    "9. 满意度指标通常写作“≥90%”或更高。",
-]
 
 
 def _required(label: str, need: str) -> str:
@@ -51,12 +34,12 @@ def _list_validation(sheet: Worksheet, cells: str, choices: list[str], prompt: s
     sheet.add_data_validation(validation)
 
 
-def _label_sheet(sheet: Worksheet, title: str, sheet_name: str) -> dict[str, int]:
+def _label_sheet(sheet: Worksheet, title: str, layout: Layout, sheet_name: str) -> dict[str, int]:
     """Title row, then one labelled row per field of `sheet_name`; returns field name -> row."""
     sheet.append([title, "（带 * 为必填）"])
     sheet["A1"].font = Font(bold=True, size=14)
     rows = {}
-    for spec in (f for f in FIELDS if f.sheet == sheet_name):
+    for spec in layout.fields_on(sheet_name):
         sheet.append([_required(spec.label, spec.need), None])
         row = sheet.max_row
         rows[spec.name] = row
@@ -67,23 +50,27 @@ def _label_sheet(sheet: Worksheet, title: str, sheet_name: str) -> dict[str, int
         value = sheet.cell(row, 2)
         value.alignment = WRAP
         value.number_format = {"date": "yyyy-mm-dd", "amount": "#,##0.00", "year": "0"}.get(spec.kind, "@")
+        if spec.long:
+            sheet.row_dimensions[row].height = 60
+        if spec.kind == "choice":
+            _list_validation(sheet, f"B{row}", layout.choices(spec), f"从列表中选择{spec.label}")
     sheet.column_dimensions["A"].width = 30
     sheet.column_dimensions["B"].width = 80
     return rows
 
 
-def _info_sheet(book: Workbook, config: Config) -> None:
+def _info_sheet(book: Workbook, layout: Layout) -> None:
     sheet = book.create_sheet(INFO_SHEET)
-    rows = _label_sheet(sheet, "项目信息", INFO_SHEET)
-    for name in ("overview", "basis", "necessity", "safeguards", "plan", "goals"):
-        sheet.row_dimensions[rows[name]].height = 60
-    _list_validation(sheet, f"B{rows['category']}", config.profile["categories"], "从列表中选择项目类别")
-    _list_validation(sheet, f"B{rows['gov_procurement']}", config.profile["gov_procurement_choices"], "是 / 否")
+    _label_sheet(sheet, "项目信息", layout, INFO_SHEET)
+    sheet.append([LAYOUT_LABEL, layout.name])  # the mark the reader recognises the layout by
+    for cell in sheet[sheet.max_row]:
+        cell.fill = MARK_FILL
+        cell.font = Font(color="808080")
 
 
-def _budget_sheet(book: Workbook) -> None:
+def _budget_sheet(book: Workbook, layout: Layout) -> None:
     sheet = book.create_sheet(BUDGET_SHEET)
-    _label_sheet(sheet, "预算（单位：元）", BUDGET_SHEET)
+    _label_sheet(sheet, "预算（单位：元）", layout, BUDGET_SHEET)
     sheet.append([])
     sheet.append(list(BUDGET_LINES_HEADER))
     header_row = sheet.max_row
@@ -96,48 +83,46 @@ def _budget_sheet(book: Workbook) -> None:
     sheet.column_dimensions["C"].width = 40
 
 
-def _indicator_sheet(book: Workbook, config: Config) -> None:
+def _indicator_sheet(book: Workbook, layout: Layout) -> None:
     sheet = book.create_sheet(INDICATOR_SHEET)
-    sheet.append([*INDICATOR_HEADERS, NOTE_HEADER])
+    sheet.append([c.header for c in layout.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     sheet.freeze_panes = "A2"
-    previous = {"level1": None, "level2": None}
-    for level3, spec in config.profile["standard_indicators"].items():
-        level1 = spec["level1"] if spec["level1"] != previous["level1"] else None
-        sheet.append([level1, spec["level2"], level3, spec["target"]])
-        previous["level1"] = spec["level1"]
+    previous = None
+    for level3, spec in layout.profile.standard_indicators.items():
+        sheet.append([spec.level1 if spec.level1 != previous else None, spec.level2, level3, spec.target])
+        previous = spec.level1
     last = INDICATOR_ROWS + 1
     for row in range(2, last + 1):
         sheet.cell(row, 4).number_format = "@"  # keeps a typed =95% as text
-        for col in (3, 4, 5):
+        for col in range(3, len(layout.columns) + 1):
             sheet.cell(row, col).alignment = WRAP
-    level2_choices = list(dict.fromkeys(n for names in config.hierarchy.values() for n in names))
-    _list_validation(sheet, f"A2:A{last}", list(config.hierarchy), "一级目标；与上一行相同时可留空")
-    _list_validation(sheet, f"B2:B{last}", level2_choices, "二级目标须属于本行的一级目标")
-    for letter, width in zip("ABCDE", (14, 14, 36, 30, 20), strict=True):
-        sheet.column_dimensions[letter].width = width
+    _list_validation(sheet, f"A2:A{last}", list(layout.hierarchy), f"{layout.columns[0].header}；与上一行相同时可留空")
+    _list_validation(sheet, f"B2:B{last}", layout.level2_names(), f"{layout.columns[1].header}须属于本行的一级")
+    for col, width in enumerate((14, 16, 36, 30, *[30] * (len(layout.columns) - 4)), start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
 
 
-def build_template(config: Config) -> Workbook:
-    """The blank standard workbook, with drop-downs from the configured lists."""
+def build_template(layout: Layout) -> Workbook:
+    """The blank standard workbook of `layout`, with drop-downs from its lists."""
     book = Workbook()
     guide = book.active
     guide.title = GUIDE_SHEET
-    for line in GUIDE:
+    for line in layout.guide:
         guide.append([line])
     guide["A1"].font = Font(bold=True, size=14)
     guide.column_dimensions["A"].width = 110
-    _info_sheet(book, config)
-    _budget_sheet(book)
-    _indicator_sheet(book, config)
+    _info_sheet(book, layout)
+    _budget_sheet(book, layout)
+    _indicator_sheet(book, layout)
     book.active = 1
     return book
 
 
-def write_template(path: Path, config: Config) -> None:
-    build_template(config).save(path)
+def write_template(path: Path, layout: Layout) -> None:
+    build_template(layout).save(path)
 
 
 def _row_of(sheet: Worksheet, label: str) -> int:
@@ -152,14 +137,16 @@ def fill_template(
     fields: dict[str, object],
     indicators: list[list[object]],
     budget_lines: list[list[object]] = (),
+    layout: str = "上海2020",
 ) -> Workbook:
-    """A standard workbook holding `fields` (label -> value), indicator rows and 预算明细 rows.
+    """A standard workbook of `layout` holding `fields` (label -> value), indicator rows and 预算明细 rows.
 
     Runs of equal 一级目标 are merged as on the printed form; blank 一级/二级 cells stay blank.
     """
-    book = build_template(config)
+    chosen = config.layout(layout)
+    book = build_template(chosen)
     for label, value in fields.items():
-        spec = next(f for f in FIELDS if f.label == label)
+        spec = next(f for f in chosen.fields if f.label == label)
         sheet = book[spec.sheet]
         _set_text_or_value(sheet.cell(_row_of(sheet, label), 2), value)
     budget = book[BUDGET_SHEET]
@@ -168,7 +155,7 @@ def fill_template(
         for col, value in enumerate(line, start=1):
             budget.cell(first_line + offset, col).value = value
     sheet = book[INDICATOR_SHEET]
-    for row in sheet.iter_rows(min_row=2, max_row=sheet.max_row, max_col=5):
+    for row in sheet.iter_rows(min_row=2, max_row=sheet.max_row, max_col=len(chosen.columns)):
         for cell in row:
             cell.value = None
     for offset, values in enumerate(indicators):

@@ -74,11 +74,13 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def yuan(amount: float | None) -> str:
-    """An amount as the form shows it: `1,338,310`, or `1,338,310.50` with fen; empty when missing."""
+def yuan(amount: float | None, decimals: int = 0) -> str:
+    """An amount as the form shows it: `1,338,310`, or `1,338,310.50` with fen; empty when missing.
+
+    With `decimals` 2 always two decimals, as the 2026 form prints them: `10,308,000.00`."""
     if amount is None:
         return ""
-    return f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+    return f"{amount:,.0f}" if float(amount).is_integer() and not decimals else f"{amount:,.2f}"
 
 
 MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
@@ -182,8 +184,15 @@ def parse_target(written: str) -> Target:
         text=f"{shown_op}{number}{unit}",
         operator=operator,
         value=float(number.replace(",", "")),
-        unit_of_measure=unit,
+        unit_of_measure=_bare_unit(unit),
     )
+
+
+def _bare_unit(unit: str) -> str:
+    """The unit without the parentheses some forms print around it: `=100.00(%)` is in %."""
+    if len(unit) > 2 and unit[0] in "(（" and unit[-1] in ")）":
+        return unit[1:-1]
+    return unit
 
 
 def target_was_rewritten(written: str, target: Target) -> bool:

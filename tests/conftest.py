@@ -16,6 +16,7 @@ from perfxl.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = json.loads((ROOT / "tests/data/seed_projects.json").read_text(encoding="utf-8"))
+SAMPLE_2026 = json.loads((ROOT / "tests/data/sample_sh2026.json").read_text(encoding="utf-8"))
 
 CLEAN_FIELDS = {
     "年度": 2021,

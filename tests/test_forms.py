@@ -18,12 +18,14 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from perfxl.cli import cli
+from perfxl.config import shipped_layout
 from perfxl.form_template import INFO_PAIRS, LONG_TEXTS, template_parts
 from perfxl.forms import FORMS_DIR, FormTemplate, convert_to_pdf, form_context, indicator_rows
 from perfxl.model import Indicator, Project
 from perfxl.pipeline import run
 
-TEMPLATE = ROOT / "templates" / "目标表.docx"
+TEMPLATES = ROOT / "templates"
+TEMPLATE = TEMPLATES / "目标表.docx"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
@@ -33,8 +35,12 @@ def samples(tmp_path_factory):
     from perfxl.config import load_config
 
     out = tmp_path_factory.mktemp("out")
-    batch = run(ROOT / "input", out, load_config(ROOT / "perfxl" / "defaults.toml"), form_template=TEMPLATE)
+    batch = run(ROOT / "input", out, load_config(ROOT / "perfxl" / "defaults.toml"), templates=TEMPLATES)
     return batch, out
+
+
+def layout_2020():
+    return shipped_layout("上海2020")
 
 
 def _form(samples, seed) -> Path:
@@ -60,15 +66,17 @@ def _right_of(table, label: str) -> str:
     raise AssertionError(f"{label} not found")
 
 
-def test_committed_template_is_the_one_the_code_writes():
-    with zipfile.ZipFile(TEMPLATE) as package:
+@pytest.mark.parametrize("name", ["上海2020", "上海2026"])
+def test_committed_template_is_the_one_the_code_writes(name):
+    layout = shipped_layout(name)
+    with zipfile.ZipFile(TEMPLATES / layout.form_template) as package:
         committed = {name: package.read(name).decode("utf-8") for name in package.namelist()}
-    assert committed == template_parts()
+    assert committed == template_parts(layout)
 
 
 def test_a_form_for_every_sample(samples):
     batch, out = samples
-    assert len(batch.forms) == 6
+    assert len(batch.forms) == len(SEED) + 1  # and the 上海2026 sample
     assert sorted(p.name for p in (out / FORMS_DIR).iterdir()) == sorted(Path(f).name for f in batch.forms.values())
 
 
@@ -157,7 +165,7 @@ def test_restyled_template_changes_the_output_without_code_change(tmp_path, samp
     document.styles["Normal"].font.size = docx.shared.Pt(12)
     document.save(restyled)  # saved by python-docx: another serialisation of the same placeholders
     target = tmp_path / "form.docx"
-    FormTemplate.load(restyled).write(_project(samples, SEED[0]), target)
+    FormTemplate.load(restyled, layout_2020()).write(_project(samples, SEED[0]), target)
     form = docx.Document(target)
     assert form.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "楷体"
     assert form.styles["Normal"].font.size.pt == 12
@@ -168,7 +176,7 @@ def test_markup_characters_and_line_breaks_in_values(tmp_path):
     project = Project(file="x.xlsx", year=2021, unit="A&B <单位>", project_name='名称 <&> "引号"',
                       overview="第一段\n第二段\r\n\n第四段\x01", total_budget=1234567.5)
     target = tmp_path / "form.docx"
-    FormTemplate.load(None).write(project, target)
+    FormTemplate.load(None, layout_2020()).write(project, target)
     form = docx.Document(target)
     assert form.paragraphs[2].text == "申报单位名称：A&B <单位>"
     assert form.tables[0].rows[0].cells[1].text == '名称 <&> "引号"'
@@ -180,7 +188,7 @@ def test_markup_characters_and_line_breaks_in_values(tmp_path):
 
 
 def test_form_context_formats_amounts_and_dates(samples):
-    context = form_context(_project(samples, SEED[0]))
+    context = form_context(_project(samples, SEED[0]), layout_2020())
     assert (context["total_budget"], context["start_date"], context["year"]) == ("1,338,310", "2020-01-01", 2020)
 
 
@@ -204,14 +212,14 @@ def test_failing_project_gets_no_form_and_stale_forms_are_removed(tmp_path, make
     make_workbook("a.xlsx")
     make_workbook("b.xlsx", fields={**fields, "项目名称": "第二个项目"})
     out = tmp_path / "out"
-    first = run(tmp_path / "input", out, config, form_template=TEMPLATE)
+    first = run(tmp_path / "input", out, config, templates=TEMPLATES)
     assert len(first.forms) == 2
     (out / FORMS_DIR / "old.pdf").write_bytes(b"%PDF")
     failing = dict(fields, **{"项目名称": "第二个项目"})
     del failing["项目类别"]
     make_workbook("b.xlsx", fields=failing)
     (tmp_path / "input" / "a.xlsx").unlink()
-    second = run(tmp_path / "input", out, config, form_template=TEMPLATE)
+    second = run(tmp_path / "input", out, config, templates=TEMPLATES)
     assert second.forms == {} and second.failed_files() == {"b.xlsx"}
     assert list((out / FORMS_DIR).iterdir()) == []
     rows = openpyxl.load_workbook(out / "绩效目标汇总.xlsx")["项目汇总"]
@@ -219,9 +227,12 @@ def test_failing_project_gets_no_form_and_stale_forms_are_removed(tmp_path, make
 
 
 def test_form_template_command_writes_the_template(tmp_path):
-    result = CliRunner().invoke(cli, ["form-template", str(tmp_path / "t.docx")])
+    result = CliRunner().invoke(cli, ["form-template", "--layout", "上海2020", str(tmp_path / "t.docx")])
     assert result.exit_code == 0 and "已写入" in result.output
     assert docx.Document(tmp_path / "t.docx").paragraphs[0].text == "财政项目支出绩效目标表"
+    result = CliRunner().invoke(cli, ["form-template", str(tmp_path / "t2026.docx")])
+    assert result.exit_code == 0 and "上海2026" in result.output
+    assert docx.Document(tmp_path / "t2026.docx").paragraphs[0].text == "财政项目支出绩效目标申报表"
 
 
 def test_pdf_option_says_so_when_libreoffice_is_missing(tmp_path, monkeypatch):
@@ -263,4 +274,4 @@ def test_samples_render_in_libreoffice(samples, tmp_path):
 def test_pdf_option_writes_a_pdf_beside_each_form(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(ROOT / "input"), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
-    assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == 6
+    assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == len(SEED) + 1

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SEED
 
 from perfxl.cli import cli
-from perfxl.importer import import_document, shift_year
-from perfxl.model import FIELDS, INDICATOR_HEADERS
+from perfxl.importer import FIELDS, INDICATOR_HEADERS, import_document, shift_year
 from perfxl.reader import read_project
 
 INFO_PAIRS = [("项目名称", "项目类别"), ("计划开始日期", "计划完成日期"), ("是否含有政府购买服务", "绩效类型")]

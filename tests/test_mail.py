@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import email
+import shutil
 import socket
 from email import policy
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import ROOT
+from conftest import ROOT, SEED
 
 from perfxl.mail import LOG_NAME, MailError, build_drafts, mail_batch, split_parts
 from perfxl.pipeline import run
@@ -77,9 +78,12 @@ def smtp_server():
 
 @pytest.fixture
 def batch_with_forms(tmp_path):
-    """The six samples run into tmp_path/output: the real forms of the passed projects are on disk."""
-    output = tmp_path / "output"
-    batch = run(ROOT / "input", output, _config())
+    """The six 2020 samples (one unit) run into tmp_path/output: the real forms of the passed projects are on disk."""
+    output, folder = tmp_path / "output", tmp_path / "input"
+    folder.mkdir()
+    for seed in SEED:
+        shutil.copy(ROOT / "input" / seed["file"], folder)
+    batch = run(folder, output, _config())
     assert len(batch.forms) == len(batch.passed()) == 6
     return batch, output
 
@@ -126,7 +130,7 @@ def test_failed_projects_are_never_attached(batch_with_forms):
     failed = batch.projects[0]
     from perfxl.catalogue import finding
 
-    batch.findings.append(finding("B02", failed.file, "预算", "B3", failed.name, annual=2, total=1))
+    batch.findings.append(finding("B02", failed.file, "预算", "B3", failed.name, amount=2, limit=1))
     outcome = mail_batch(batch, output, _settings(25), ROOT / "templates")
     message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
     assert Path(batch.forms[failed.file]).name not in [p.get_filename() for p in message.iter_attachments()]
@@ -237,7 +241,7 @@ def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, m
     monkeypatch.chdir(ROOT)
     drafts = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out")])
     assert drafts.exit_code == 0, drafts.output
-    assert "邮件草稿 1 封" in drafts.output
+    assert "邮件草稿 2 封" in drafts.output  # one unit each: the 2020 samples and the 2026 one
     sending = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out"), "--send"])
     assert sending.exit_code == 1
     assert "[mail] 缺少：from、host、to" in sending.output

@@ -23,7 +23,7 @@ SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处�
 
 @pytest.fixture(scope="module")
 def batch_input(tmp_path_factory):
-    """20 synthetic projects, the six samples, one duplicate (X01, so two projects fail) and a bad file."""
+    """20 synthetic projects, the seven samples, one duplicate (X01, so two projects fail) and a bad file."""
     folder = tmp_path_factory.mktemp("in")
     generate(folder, 20, seed=7)
     for sample in (ROOT / "input").glob("*.xlsx"):
@@ -49,11 +49,11 @@ def _forms(folder):
 def test_jobs_one_and_default_give_the_same_outputs(batch_input, tmp_path, config):
     serial = run(batch_input, tmp_path / "serial", config, jobs=1)
     parallel = run(batch_input, tmp_path / "parallel", config, jobs=2)
-    assert len(parallel.projects) == 27 and len(parallel.passed()) == 25
+    assert len(parallel.projects) == 28 and len(parallel.passed()) == 26
     assert serial.findings == parallel.findings
     assert _sheets(tmp_path / "serial" / "绩效目标汇总.xlsx") == _sheets(tmp_path / "parallel" / "绩效目标汇总.xlsx")
     serial_forms, parallel_forms = _forms(tmp_path / "serial"), _forms(tmp_path / "parallel")
-    assert len(serial_forms) == 25
+    assert len(serial_forms) == 26
     assert serial_forms == parallel_forms
 
 
@@ -70,8 +70,8 @@ def test_a_worker_that_dies_costs_only_its_own_file(batch_input, tmp_path, confi
     ledger = {entry.file: entry for entry in batch.ledger}
     assert ledger["project_00005.xlsx"].status == "失败"
     assert "异常退出" in ledger["project_00005.xlsx"].message
-    assert len(ledger) == 28  # every file, the dead one included
-    assert sum(1 for entry in batch.ledger if entry.status == "已处理") == 26
+    assert len(ledger) == 29  # every file, the dead one included
+    assert sum(1 for entry in batch.ledger if entry.status == "已处理") == 27
 
 
 def _perfxl_run(batch_input, output, stderr):

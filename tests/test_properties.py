@@ -15,10 +15,12 @@ from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, is_form_link
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfxl.config import load_config
-from perfxl.model import FAILED, FIELDS, PROCESSED
+from perfxl.config import load_config, shipped_layout
+from perfxl.model import FAILED, PROCESSED
 from perfxl.pipeline import validate, write_outputs
 from perfxl.template import fill_template
+
+FIELDS = shipped_layout("上海2020").fields
 
 CONFIG = load_config(ROOT / "perfxl" / "defaults.toml")
 # openpyxl refuses the XML-illegal control characters; Excel cannot hold them either
@@ -75,7 +77,7 @@ def test_any_values_in_any_field_become_findings_never_exceptions(fields, indica
                 cell = project.cells.get(spec.name, "")
                 assert any(f.rule in SURE_FINDINGS and (f.cell == cell or spec.label in f.message)
                            for f in batch.findings), f"{spec.label} is unknown without a finding"
-        write_outputs(batch, output)
+        write_outputs(batch, output, CONFIG)
         _assert_report_is_safe(output)
 
 
@@ -120,6 +122,6 @@ def test_flipped_bytes_in_the_samples_are_read_or_reported(tmp_path):
     failed = [e for e in batch.ledger if e.status == FAILED]
     assert all(e.message for e in failed)
     assert 0 < len(failed) < 300, "some variants survive a flip in padding, most do not"
-    write_outputs(batch, tmp_path / "output")
+    write_outputs(batch, tmp_path / "output", CONFIG)
     _assert_report_is_safe(tmp_path / "output")
     shutil.rmtree(folder)

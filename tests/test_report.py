@@ -6,14 +6,18 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from conftest import CLEAN_FIELDS, ROOT, read_sheet
+from conftest import CLEAN_FIELDS, ROOT, SEED, read_sheet
 
 from perfxl.pipeline import run
 
 HEADERS = {
-    "项目汇总": ["文件", "年度", "申报单位名称", "项目名称", "项目类别", "计划开始日期", "计划完成日期",
+    "项目汇总": ["文件", "版式", "年度", "申报单位名称", "项目名称", "项目类别", "计划开始日期", "计划完成日期",
+             "是否含有政府购买服务", "绩效类型",
              "项目总预算（元）", "项目当年预算（元）", "同名项目上年预算额（元）", "同名项目上年预算执行数（元）",
-             "上年预算执行率", "较上年增减", "指标数", "定量指标占比", "错误数", "警告数", "状态"],
+             "上年预算执行率", "较上年增减", "项目性质", "主管部门",
+             "项目资金总额（元）", "其中：财政资金（元）", "其中：其他资金（元）", "年度资金申请总额（元）",
+             "其中：当年财政拨款（元）", "其中：上年结转资金（元）", "其中：年度其他资金（元）",
+             "指标数", "定量指标占比", "错误数", "警告数", "状态"],
     "绩效指标": ["文件", "项目名称", "一级目标", "二级目标", "三级目标", "指标目标值", "比较符", "数值", "单位", "性质"],
     "预算明细": ["文件", "项目名称", "明细项目", "金额（元）", "说明"],
     "校验结果": ["级别", "规则", "文件", "工作表", "单元格", "项目名称", "说明", "修改建议"],
@@ -137,4 +141,4 @@ def test_streamed_and_in_memory_workbooks_hold_the_same_cells(tmp_path, config, 
         written[mode] = {sheet.title: [[(c.value, c.data_type, c.number_format) for c in row]
                                        for row in sheet.iter_rows()] for sheet in book}
     assert written["memory"] == written["stream"]
-    assert len(written["memory"]["绩效指标"]) == 66
+    assert len(written["memory"]["绩效指标"]) == 1 + sum(len(s["indicators"]) for s in SEED) + 8  # and 2026's 8

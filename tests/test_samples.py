@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, SEED, read_sheet
+from conftest import ROOT, SAMPLE_2026, SEED, read_sheet
 
 from perfxl.pipeline import run
 
@@ -45,7 +45,7 @@ def test_every_indicator_of_the_seed_is_listed(report, seed):
 
 def test_every_sample_file_is_in_the_ledger(report):
     ledger = read_sheet(report[1], "处理清单")
-    assert sorted(r["文件"] for r in ledger) == sorted(s["file"] for s in SEED)
+    assert sorted(r["文件"] for r in ledger) == sorted([*(s["file"] for s in SEED), SAMPLE_2026["file"]])
     assert {r["状态"] for r in ledger} == {"已处理"}
 
 
@@ -71,6 +71,8 @@ SAMPLE_FINDINGS = [
     ("S07", "06", "项目信息", "B14"),
     ("S07", "06", "项目信息", "B15"),
     ("T08", "06", "绩效指标", "D12"),  # 综合满意度 written as a sentence
+    ("X02", "07", "项目信息", "B2"),  # the samples mix 2020 and 2026
+    ("T15", "07", "绩效指标", "D2"),  # the published 2026 form: 成本控制合理性 = 合理, a word (layout-sh2026.md)
 ]
 
 
@@ -78,7 +80,7 @@ def test_samples_give_the_findings_their_data_warrants(report):
     batch = report[0]
     assert [(f.rule, f.file[:2], f.sheet, f.cell) for f in batch.findings] == SAMPLE_FINDINGS
     assert batch.count("错误") == 0
-    assert len(batch.passed()) == 6
+    assert len(batch.passed()) == 7
 
 
 def test_sample_findings_are_stable(report, tmp_path):

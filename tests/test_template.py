@@ -1,4 +1,5 @@
-"""The blank standard workbook: the committed file matches the code, and it is made for the person filling it."""
+"""The blank standard workbooks (one per layout): the committed files match the code, and they are made for
+the person filling them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from conftest import ROOT
 from openpyxl.worksheet.cell_range import MultiCellRange
 
 from perfxl.config import load_config
-from perfxl.model import FIELDS
 from perfxl.reader import read_project
 from perfxl.template import write_template
 
-COMMITTED = ROOT / "templates" / "绩效目标申报表.xlsx"
+LAYOUTS = ["上海2020", "上海2026"]
 
 
 def describe(path) -> dict:
@@ -30,21 +30,36 @@ def describe(path) -> dict:
     return described
 
 
+@pytest.fixture(params=LAYOUTS)
+def layout(request, config):
+    return config.layout(request.param)
+
+
 @pytest.fixture
-def written(tmp_path, config):
+def written(tmp_path, layout):
     path = tmp_path / "模板.xlsx"
-    write_template(path, config)
+    write_template(path, layout)
     return describe(path)
 
 
-def test_committed_template_has_the_sheets_the_code_writes(written):
-    assert list(describe(COMMITTED)) == list(written) == ["填表说明", "项目信息", "预算", "绩效指标"]
+def committed(layout):
+    return ROOT / "templates" / layout.workbook_template
+
+
+def test_committed_template_has_the_sheets_the_code_writes(written, layout):
+    assert list(describe(committed(layout))) == list(written) == ["填表说明", "项目信息", "预算", "绩效指标"]
 
 
 @pytest.mark.parametrize("sheet", ["填表说明", "项目信息", "预算", "绩效指标"])
 @pytest.mark.parametrize("aspect", ["cells", "validations", "freeze", "merged"])
-def test_committed_template_matches_what_the_code_writes(written, sheet, aspect):
-    assert describe(COMMITTED)[sheet][aspect] == written[sheet][aspect], "run `make template` and commit"
+def test_committed_template_matches_what_the_code_writes(written, layout, sheet, aspect):
+    assert describe(committed(layout))[sheet][aspect] == written[sheet][aspect], "run `make template` and commit"
+
+
+def test_each_template_is_marked_with_its_layout(written, layout):
+    cells = written["项目信息"]["cells"]
+    row = _row_of(written, "项目信息", "版式")
+    assert cells[f"B{row}"][0] == layout.name
 
 
 def _validation_for(described: dict, sheet: str, cell: str) -> list[str]:
@@ -58,22 +73,27 @@ def _row_of(described: dict, sheet: str, label: str) -> int:
                 if coord.startswith("A") and str(value).lstrip("*") == label)
 
 
-def test_drop_downs_come_from_the_configuration(written, config):
-    info_row = {label: _row_of(written, "项目信息", label) for label in ("项目类别", "是否含有政府购买服务")}
-    assert _validation_for(written, "项目信息", f"B{info_row['项目类别']}") == config.profile["categories"]
-    assert _validation_for(written, "项目信息", f"B{info_row['是否含有政府购买服务']}") == ["是", "否"]
-    assert _validation_for(written, "绩效指标", "A2") == list(config.hierarchy)
-    assert _validation_for(written, "绩效指标", "A300") == list(config.hierarchy)
+def test_drop_downs_come_from_the_layout(written, layout):
+    for spec in (f for f in layout.fields if f.kind == "choice"):
+        row = _row_of(written, "项目信息", spec.label)
+        assert _validation_for(written, "项目信息", f"B{row}") == layout.choices(spec)
+    assert _validation_for(written, "绩效指标", "A2") == list(layout.hierarchy)
+    assert _validation_for(written, "绩效指标", "A300") == list(layout.hierarchy)
     level2 = _validation_for(written, "绩效指标", "B50")
-    assert set(level2) == {name for names in config.hierarchy.values() for name in names}
+    assert set(level2) == {name for names in layout.hierarchy.values() for name in names}
 
 
-def test_a_custom_configuration_changes_the_lists(tmp_path):
+@pytest.mark.parametrize("toml", [
+    '[profile]\ncategories = ["基本建设类", "运转类"]\n\n[profile.hierarchy]\n'
+    '"产出指标" = ["数量指标", "质量指标"]\n"效益指标" = ["社会效益指标"]\n',
+    '[layout."上海2020".profile]\ncategories = ["基本建设类", "运转类"]\n\n[layout."上海2020".profile.hierarchy]\n'
+    '"产出指标" = ["数量指标", "质量指标"]\n"效益指标" = ["社会效益指标"]\n',
+], ids=["profile", "layout-table"])
+def test_a_custom_configuration_changes_the_lists(tmp_path, toml):
     custom = tmp_path / "perfxl.toml"
-    custom.write_text('[profile]\ncategories = ["基本建设类", "运转类"]\n\n[profile.hierarchy]\n'
-                      '"产出指标" = ["数量指标", "质量指标"]\n"效益指标" = ["社会效益指标"]\n', encoding="utf-8")
+    custom.write_text(toml, encoding="utf-8")
     path = tmp_path / "模板.xlsx"
-    write_template(path, load_config(custom))
+    write_template(path, load_config(custom).layout("上海2020"))
     described = describe(path)
     row = _row_of(described, "项目信息", "项目类别")
     assert _validation_for(described, "项目信息", f"B{row}") == ["基本建设类", "运转类"]
@@ -81,22 +101,19 @@ def test_a_custom_configuration_changes_the_lists(tmp_path):
     assert _validation_for(described, "绩效指标", "B2") == ["数量指标", "质量指标", "社会效益指标"]
 
 
-def test_required_fields_are_marked_and_others_are_not(written):
+def test_required_fields_are_marked_and_others_are_not(written, layout):
     labels = {str(value) for sheet in ("项目信息", "预算")
               for coord, (value, _) in written[sheet]["cells"].items() if coord.startswith("A")}
-    for spec in FIELDS:
+    for spec in layout.fields:
         marked = f"*{spec.label}"
         assert (marked in labels) == (spec.need == "required"), spec.label
         assert marked in labels or spec.label in labels
 
 
-@pytest.mark.parametrize(("sheet", "label", "number_format"), [
-    ("项目信息", "计划开始日期", "yyyy-mm-dd"), ("项目信息", "计划完成日期", "yyyy-mm-dd"),
-    ("预算", "项目总预算（元）", "#,##0.00"), ("预算", "同名项目上年预算执行数（元）", "#,##0.00"),
-    ("项目信息", "项目名称", "@"),
-])
-def test_value_cells_carry_their_format(written, sheet, label, number_format):
-    assert written[sheet]["cells"][f"B{_row_of(written, sheet, label)}"][1] == number_format
+def test_value_cells_carry_their_format(written, layout):
+    formats = {"date": "yyyy-mm-dd", "amount": "#,##0.00", "year": "0", "text": "@", "choice": "@"}
+    for spec in layout.fields:
+        assert written[spec.sheet]["cells"][f"B{_row_of(written, spec.sheet, spec.label)}"][1] == formats[spec.kind]
 
 
 def test_target_column_is_text_so_a_typed_formula_stays_text(written):
@@ -104,8 +121,10 @@ def test_target_column_is_text_so_a_typed_formula_stays_text(written):
     assert {cells[f"D{row}"][1] for row in range(2, 302)} == {"@"}
 
 
-def test_standard_input_and_management_rows_are_prefilled(written, config):
-    cells = written["绩效指标"]["cells"]
+def test_standard_input_and_management_rows_are_prefilled(tmp_path, config):
+    path = tmp_path / "模板.xlsx"
+    write_template(path, config.layout("上海2020"))
+    cells = describe(path)["绩效指标"]["cells"]
     rows = [tuple(cells.get(f"{col}{row}", (None,))[0] for col in "ABCD") for row in range(1, 6)]
     assert rows == [
         ("一级目标", "二级目标", "三级目标", "指标目标值"),
@@ -122,11 +141,20 @@ def test_guide_sheet_explains_how_to_fill(written):
     assert "填表说明" in text and "*" in text and "下拉" in text
 
 
-def test_blank_template_reads_without_crash_and_reports_each_required_field(tmp_path, config):
+def test_the_2026_indicator_sheet_has_the_2026_headers(tmp_path, config):
+    path = tmp_path / "模板.xlsx"
+    write_template(path, config.layout("上海2026"))
+    cells = describe(path)["绩效指标"]["cells"]
+    assert [cells[f"{col}1"][0] for col in "ABCDE"] == ["一级指标", "二级指标", "三级指标", "指标值", "备注"]
+    assert "A2" not in cells  # no standard indicators in this layout
+
+
+def test_blank_template_reads_without_crash_and_reports_each_required_field(tmp_path, config, layout):
     path = tmp_path / "空白.xlsx"
-    write_template(path, config)
+    write_template(path, layout)
     result = read_project(path, path.name, config)
-    required = [f for f in FIELDS if f.need == "required"]
+    assert result.project.layout == layout.name
+    required = [f for f in layout.fields if f.need == "required"]
     assert sorted(f.message for f in result.findings if f.rule == "S03") == sorted(
         f"必填项「{f.label}」为空" for f in required)
-    assert [i.level3 for i in result.project.indicators] == list(config.profile["standard_indicators"])
+    assert [i.level3 for i in result.project.indicators] == list(layout.profile.standard_indicators)

@@ -1,6 +1,7 @@
-"""Write the six seed projects (tests/data/seed_projects.json) as standard workbooks into input/.
+"""Write the samples as standard workbooks into input/: the six seed projects of the 上海2020 layout
+(tests/data/seed_projects.json) and the published 上海2026 project (tests/data/sample_sh2026.json).
 
-The JSON is the seed text transcribed field by field; amounts become numbers and dates real dates,
+The JSON is the published text transcribed field by field; amounts become numbers and dates real dates,
 as a person filling the template would type them. Nothing in the data is corrected.
 """
 
@@ -21,7 +22,7 @@ def typed(label: str, value: str) -> object:
     if "日期" in label:
         return dt.date.fromisoformat(value)
     if label.endswith("（元）"):
-        return int(value.replace(",", ""))
+        return float(value.replace(",", ""))
     return int(value) if label == "年度" else value
 
 
@@ -32,6 +33,10 @@ def main(out: Path) -> None:
         book = fill_template(config, fields, project["indicators"])
         book.save(out / project["file"])
         print(out / project["file"])
+    sample = json.loads((ROOT / "tests/data/sample_sh2026.json").read_text(encoding="utf-8"))
+    fields = {label: typed(label, value) for label, value in sample["fields"].items()}
+    fill_template(config, fields, sample["indicators"], layout=sample["layout"]).save(out / sample["file"])
+    print(out / sample["file"])
 
 
 if __name__ == "__main__":
