@@ -6,7 +6,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from conftest import CLEAN_FIELDS, ROOT, read_sheet
+from conftest import CLEAN_FIELDS, SAMPLES, read_sheet
 
 from perfxl.pipeline import run
 
@@ -132,7 +132,7 @@ def test_streamed_and_in_memory_workbooks_hold_the_same_cells(tmp_path, config, 
     written = {}
     for mode, limit in (("memory", 10**12), ("stream", 0)):
         monkeypatch.setattr(perfxl.report, "STREAM_ABOVE_CELLS", limit)
-        run(ROOT / "input", tmp_path / mode, config)
+        run(SAMPLES, tmp_path / mode, config)
         book = openpyxl.load_workbook(tmp_path / mode / "绩效目标汇总.xlsx")
         written[mode] = {sheet.title: [[(c.value, c.data_type, c.number_format) for c in row]
                                        for row in sheet.iter_rows()] for sheet in book}

@@ -1,4 +1,4 @@
-"""Write the six seed projects (tests/data/seed_projects.json) as standard workbooks into input/.
+"""Write the six seed projects (tests/data/seed_projects.json) as standard workbooks into examples/.
 
 The JSON is the seed text transcribed field by field; amounts become numbers and dates real dates,
 as a person filling the template would type them. Nothing in the data is corrected.
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from perfxl.config import load_config
+from perfxl.paths import EXAMPLES_DIR
 from perfxl.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,4 +36,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "input")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / EXAMPLES_DIR)
