@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, click_zh
 from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .files import holds_input
@@ -20,6 +20,8 @@ from .model import ERROR, FAILED, INFO, SKIPPED, WARNING
 from .parallel import Workers
 from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, project_root, resolve_template
 from .pipeline import Batch, OutputError, run, validate
+
+click_zh.install()  # before the decorators below: some take their help texts from click's messages
 
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
 # without openpyxl's and the importer's imports.
@@ -47,7 +49,7 @@ def _previous(path: Path | None) -> dict | None:
         sys.exit(USAGE)
 
 
-jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, metavar="N",
                            help="并行进程数（默认等于 CPU 核数）")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条、问题列表和汇总，只以退出码表示结果")
 
@@ -144,7 +146,7 @@ def _exit_code(batch: Batch) -> int:
     return FOUND_ERRORS if batch.has_errors else OK
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=click_zh.ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
     """perfxl：财政项目支出绩效目标表的批量校验与汇总。"""
@@ -377,7 +379,8 @@ def _print_left_out(items: list) -> None:
 
 
 @cli.command("import")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, metavar="WORD文件或文件夹...",
+                type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", default="input", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
 @click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")
