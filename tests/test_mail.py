@@ -307,3 +307,11 @@ def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
         settings = _settings(silent.getsockname()[1], timeout_seconds=1)
         with pytest.raises(MailError, match="超时"):
             mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
+
+
+def test_the_projects_mail_template_is_the_built_in_one():
+    from perfxl.paths import BUILT_IN_DIR, resolve_template
+
+    assert (ROOT / "templates" / "邮件.txt.j2").read_text(encoding="utf-8") == \
+        (BUILT_IN_DIR / "邮件.txt.j2").read_text(encoding="utf-8")
+    assert resolve_template("邮件.txt.j2", ROOT) == ROOT / "templates" / "邮件.txt.j2"
