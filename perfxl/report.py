@@ -64,7 +64,8 @@ class _Writer:
         self.formats = {kind: self.book.add_format({"num_format": fmt, "valign": "top"})
                         for kind, fmt in NUMBER_FORMATS.items()}
         self.formats["text"] = None  # Excel's default style: a style on each of a million text cells costs 20%
-        # Text columns wrap through their column format, which xlsxwriter gives every unstyled cell.
+        # Texts too long for MAX_WIDTH wrap through their column's format, which xlsxwriter gives every
+        # unstyled cell of the column; other text columns keep the default style (a style per cell costs).
         self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
         self.formats["link"] = self.book.add_format({"font_color": "blue", "underline": 1, "valign": "top",
                                                    "text_wrap": True})
@@ -78,7 +79,8 @@ class _Writer:
         sheet = self.book.add_worksheet(name)
         kinds = [kind for _, kind in columns.values()]
         for col, (key, (header, kind)) in enumerate(columns.items()):
-            sheet.set_column(col, col, _width(header, frame[key], kind), self.wrap if kind == "text" else None)
+            width = _width(header, frame[key], kind)
+            sheet.set_column(col, col, width, self.wrap if kind == "text" and width == MAX_WIDTH else None)
             sheet.write_string(0, col, header, self.header)
         sheet.freeze_panes(1, 0)
         _page_setup(sheet)
