@@ -1,24 +1,32 @@
-# perfxl: `make` runs the batch on input/, `make test` runs lint and the test suite.
+# perfxl: `make` runs the batch on input/ (on the samples in examples/ while input/ holds no workbook),
+# `make test` runs lint and the test suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
+# pip's notices and warnings go here, not to the screen; shown when an install fails
+PIP_LOG := $(VENV)/pip.log
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+define pip_install
+	@echo "正在安装 $(1)（详细信息见 $(PIP_LOG)）"
+	@$(PIP) $(2) 2>>$(PIP_LOG) || { tail -n 30 $(PIP_LOG); echo "安装失败，详见 $(PIP_LOG)"; exit 1; }
+endef
 
 .PHONY: run test lint bench template samples mail clean
 
 run: $(RUNTIME)
 	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
-	$(BIN)/perfxl run input output || test $$? -eq 1
+	$(BIN)/perfxl run --examples input output || test $$? -eq 1
 
 $(RUNTIME): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
-	touch $@
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(call pip_install,perfxl 及其依赖的软件包,-e .)
+	@touch $@
 
 $(DEV): $(RUNTIME) pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $@
+	$(call pip_install,测试所需的软件包,-e '.[test]')
+	@touch $@
 
 test: $(DEV)
 	$(BIN)/ruff check perfxl tests tools bench
@@ -33,17 +41,18 @@ bench: $(DEV)
 	$(BIN)/python bench/run.py $(N)
 
 mail: $(RUNTIME)
-	$(BIN)/perfxl mail input output
+	@# exit 1: a project was left out for errors, or a message was not sent; both are reported above
+	$(BIN)/perfxl mail input output || test $$? -eq 1
 
 # the committed blank workbooks and Word templates of the built-in layouts
 template: $(RUNTIME)
-	$(BIN)/perfxl template --layout 上海2020
-	$(BIN)/perfxl template --layout 上海2026
-	$(BIN)/perfxl form-template --layout 上海2020
-	$(BIN)/perfxl form-template --layout 上海2026
+	$(BIN)/perfxl template --force --layout 上海2020
+	$(BIN)/perfxl template --force --layout 上海2026
+	$(BIN)/perfxl form-template --force --layout 上海2020
+	$(BIN)/perfxl form-template --force --layout 上海2026
 
 samples: $(RUNTIME)
-	$(BIN)/python tools/make_samples.py input
+	$(BIN)/python tools/make_samples.py examples
 
 clean:
 	rm -rf $(VENV) output/* .pytest_cache .ruff_cache

@@ -5,18 +5,23 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, click_zh
 from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
+from .files import holds_input
 from .form_template import BODIES, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
-from .model import ERROR, FAILED, INFO, WARNING
+from .model import ERROR, FAILED, INFO, SKIPPED, WARNING
 from .parallel import Workers
+from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, project_root, resolve_template
 from .pipeline import Batch, OutputError, run, validate
+
+click_zh.install()  # before the decorators below: some take their help texts from click's messages
 
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
 # without openpyxl's and the importer's imports.
@@ -43,7 +48,7 @@ def _previous(path: Path | None) -> dict | None:
         sys.exit(USAGE)
 
 
-jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, metavar="N",
                            help="并行进程数（默认等于 CPU 核数）")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条、问题列表和汇总，只以退出码表示结果")
 
@@ -65,12 +70,22 @@ def _print_findings(batch: Batch) -> None:
             click.echo(f"  {click.style(f.severity, fg=colour)} {f.rule} {place}  {f.message}  → {f.hint}")
 
 
+def _file_counts(batch: Batch) -> str:
+    """`文件 N 个（失败 F，跳过 S：reason n 个、…）`: every file the ledger holds, skipped ones by reason."""
+    failed = sum(1 for e in batch.ledger if e.status == FAILED)
+    skipped = Counter(e.message.removesuffix("，已跳过") for e in batch.ledger if e.status == SKIPPED)
+    reasons = "、".join(f"{reason} {count} 个" for reason, count in skipped.items())
+    detail = f"，跳过 {skipped.total()}：{reasons}" if skipped else ""
+    return f"文件 {len(batch.ledger)} 个（失败 {failed}{detail}）"
+
+
 def _print_summary(batch: Batch, input_dir: Path) -> None:
     if not batch.ledger:
         click.secho(f"{input_dir} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
-    failed_files = sum(1 for e in batch.ledger if e.status == FAILED)
+    failed_files = {e.file for e in batch.ledger if e.status == FAILED}
+    read = sum(1 for p in batch.projects if p.file not in failed_files)
     click.echo(
-        f"文件 {len(batch.ledger)} 个（失败 {failed_files}），项目 {len(batch.projects)} 个，"
+        f"{_file_counts(batch)}，项目 {read} 个，"
         f"通过 {len(batch.passed())} 个；错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}，"
         f"提示 {batch.count(INFO)}"
     )
@@ -81,29 +96,58 @@ def _print_summary(batch: Batch, input_dir: Path) -> None:
         click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
 
 
+def _print_removed(batch: Batch) -> None:
+    """Say which earlier forms and PDFs the run removed from the forms folder."""
+    pdfs = [name for name in batch.removed if name.lower().endswith(".pdf")]
+    forms = [name for name in batch.removed if name not in pdfs]
+    if forms:
+        click.echo(f"已删除过期的目标表 {len(forms)} 份（项目未通过或已不在输入文件夹中）：{'、'.join(forms)}")
+    if pdfs:
+        click.echo(f"已删除上次生成的 PDF {len(pdfs)} 份（目标表已重新生成，旧 PDF 可能与之不符）；"
+                   "需要 PDF 时请运行 perfxl run --pdf")
+
+
 def _require_folder(input_dir: Path) -> None:
     if not input_dir.is_dir():
-        click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
+        click.secho(f"输入文件夹不存在：{input_dir.absolute()}\n请在 perfxl 项目文件夹中运行（那里有 input 文件夹），"
+                    f"或新建该文件夹并放入填好的申报表（.xlsx），或在命令中写明申报表所在的文件夹，"
+                    f"例如：perfxl run 申报表文件夹 output", fg="red", err=True)
         sys.exit(USAGE)
+
+
+def _say_built_in_forms(batch: Batch, config: Config) -> None:
+    """Name each layout whose forms came from perfxl's built-in Word template, not the project's."""
+    for name in dict.fromkeys(p.layout for p in batch.passed()):
+        template = config.layout(name).form_template
+        if not (config.templates / template).is_file() and name in BODIES:
+            _say_built_in(config.folder, template)
+
+
+def _say_built_in(root: Path, name: str) -> None:
+    click.secho(f"提示：没有找到 {(root / TEMPLATES_DIR / name).absolute()}，本次使用 perfxl 内置的模板 {name}",
+                fg="yellow")
 
 
 def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
                jobs: int | None = None, quiet: bool = False) -> Batch:
     _require_folder(input_dir)
     try:
-        return run(input_dir, output_dir, config, previous, jobs=jobs, progress=_progress(quiet))
+        batch = run(input_dir, output_dir, config, previous, jobs=jobs, progress=_progress(quiet))
     except OutputError as error:
         if error.batch is not None and not quiet:
             _print_findings(error.batch)
         click.secho(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
+    if not quiet:
+        _say_built_in_forms(batch, config)
+    return batch
 
 
 def _exit_code(batch: Batch) -> int:
     return FOUND_ERRORS if batch.has_errors else OK
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=click_zh.ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
     """perfxl：财政项目支出绩效目标表的批量校验与汇总。"""
@@ -118,8 +162,10 @@ def cli() -> None:
 @jobs_option
 @quiet_option
 @click.option("--timings", is_flag=True, help="显示各阶段耗时")
+@click.option("--examples", "or_examples", is_flag=True,
+              help=f"INPUT_DIR 中没有申报表时，改为运行示例 {EXAMPLES_DIR}/（make 使用）")
 def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf: bool,
-                previous_path: Path | None, jobs: int | None, quiet: bool, timings: bool) -> None:
+                previous_path: Path | None, jobs: int | None, quiet: bool, timings: bool, or_examples: bool) -> None:
     """读取 INPUT_DIR 中的全部工作簿，校验并写出汇总表和每个通过项目的目标表（Word）。
 
     \b
@@ -128,16 +174,34 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
           perfxl run input output --previous 2019/绩效目标汇总.xlsx
     """
     config = _config(config_path)
+    root = project_root(config_path)
+    if or_examples:
+        input_dir = _input_or_examples(input_dir, output_dir, root, quiet)
     started = time.perf_counter()
     batch = _run_batch(input_dir, output_dir, config, _previous(previous_path), jobs, quiet)
     if not quiet:
         _print_findings(batch)
         _print_summary(batch, input_dir)
+        if not pdf:
+            _print_removed(batch)
     if timings:
         _print_timings(batch, time.perf_counter() - started)
     if pdf:
-        _write_pdfs(output_dir, batch)
+        _write_pdfs(output_dir, batch, quiet)
     sys.exit(_exit_code(batch))
+
+
+def _input_or_examples(input_dir: Path, output_dir: Path, root: Path, quiet: bool) -> Path:
+    """`input_dir`, or the samples when it holds no workbook (said on screen: they are not the user's)."""
+    _require_folder(input_dir)
+    if holds_input(input_dir):
+        return input_dir
+    examples = root / EXAMPLES_DIR
+    if not quiet:
+        click.secho(f"{input_dir}/ 中没有申报表，本次运行的是示例 {EXAMPLES_DIR}/ 中的样例项目（不是本单位的），"
+                    f"结果写入 {output_dir}/。把本单位填好的申报表放进 {input_dir}/ 后再运行 make，"
+                    "就只处理您自己的申报表；示例不会被发送。", fg="yellow")
+    return examples
 
 
 def _print_timings(batch: Batch, total: float) -> None:
@@ -145,7 +209,7 @@ def _print_timings(batch: Batch, total: float) -> None:
     click.echo(f"耗时：{stages}；合计 {total:.2f} 秒（{len(batch.projects) / total:.0f} 个项目/秒）")
 
 
-def _write_pdfs(output_dir: Path, batch: Batch) -> None:
+def _write_pdfs(output_dir: Path, batch: Batch, quiet: bool) -> None:
     forms = [output_dir / path for path in batch.forms.values()]
     if not forms:
         return
@@ -154,7 +218,8 @@ def _write_pdfs(output_dir: Path, batch: Batch) -> None:
     except PdfUnavailable as error:
         click.secho(f"提示：{error}", fg="yellow", err=True)
         return
-    click.echo(f"已生成 PDF {len(pdfs)} 份（共 {len(forms)} 份目标表）")
+    if not quiet:
+        click.echo(f"已生成 PDF {len(pdfs)} 份（共 {len(forms)} 份目标表）")
     if len(pdfs) < len(forms):
         click.secho("部分目标表未能转换为 PDF：请关闭正在运行的 LibreOffice 后重试", fg="yellow", err=True)
 
@@ -200,6 +265,14 @@ def _chosen_layout(config: Config, name: str | None):
 
 
 layout_option = click.option("--layout", "layout_name", help="版式名称，例如 上海2026、上海2020（默认为现行版式；perfxl layouts 列出全部）")
+force_option = click.option("--force", is_flag=True, help="文件已存在时覆盖（默认不覆盖）")
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        click.secho(f"{path.absolute()} 已存在，未覆盖：如确要覆盖，请加 --force；"
+                    "或写出到另一个文件名", fg="red", err=True)
+        sys.exit(USAGE)
 
 
 @cli.command("layouts")
@@ -220,8 +293,9 @@ def layouts_command(config_path: Path | None) -> None:
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @layout_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def template_command(path: Path | None, layout_name: str | None, config_path: Path | None) -> None:
-    """写出空白的标准申报工作簿（默认为现行版式，下拉列表取自版式和配置）。
+@force_option
+def template_command(path: Path | None, layout_name: str | None, config_path: Path | None, force: bool) -> None:
+    """写出空白的标准申报工作簿（默认为现行版式，下拉列表取自版式和配置）；已有的文件只在加 --force 时覆盖。
 
     \b
     示例：perfxl template 新项目.xlsx
@@ -230,6 +304,7 @@ def template_command(path: Path | None, layout_name: str | None, config_path: Pa
     config = _config(config_path)
     layout = _chosen_layout(config, layout_name)
     path = path or config.templates / layout.workbook_template
+    _refuse_overwrite(path, force)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         from .template import write_template
@@ -245,19 +320,23 @@ def template_command(path: Path | None, layout_name: str | None, config_path: Pa
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @layout_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def form_template_command(path: Path | None, layout_name: str | None, config_path: Path | None) -> None:
+@force_option
+def form_template_command(path: Path | None, layout_name: str | None, config_path: Path | None, force: bool) -> None:
     """写出目标表的 Word 模板（版式、字体、样式）；可在 Word 中修改样式，生成的目标表随之改变。
+    已有的文件只在加 --force 时覆盖。
 
     \b
     示例：perfxl form-template
           perfxl form-template --layout 上海2020 templates/目标表.docx
     """
-    layout = _chosen_layout(_config(config_path), layout_name)
+    config = _config(config_path)
+    layout = _chosen_layout(config, layout_name)
     if layout.name not in BODIES:
         click.secho(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
                     fg="red", err=True)
         sys.exit(USAGE)
-    path = path or _config(config_path).templates / layout.form_template
+    path = path or config.templates / layout.form_template
+    _refuse_overwrite(path, force)
     try:
         write_form_template(path, layout)
     except OSError as error:
@@ -280,25 +359,66 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
           perfxl mail --send     按 perfxl.toml 的 [mail] 设置直接发送
     """
     config = _config(config_path)
+    root = project_root(config_path)
+    _refuse_examples(input_dir, root)
     batch = _run_batch(input_dir, output_dir, config)
+    _print_findings(batch)
     _print_summary(batch, input_dir)
-    from .mail import MailError, mail_batch
+    _print_removed(batch)
+    from .mail import TEMPLATE_NAME, MailError, left_out, mail_batch
 
+    template = resolve_template(TEMPLATE_NAME, root)
+    if is_built_in(template):
+        _say_built_in(root, TEMPLATE_NAME)
     try:
-        outcome = mail_batch(batch, output_dir, config.mail, Path("templates"), do_send, resend)
+        outcome = mail_batch(batch, output_dir, config.mail, template.parent, do_send, resend)
     except MailError as error:
+        _print_left_out(left_out(batch))
         click.secho(f"邮件：{error}", fg="red", err=True)
         sys.exit(FOUND_ERRORS)
-    click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
+    _print_messages(outcome)
     if do_send:
         click.echo(f"已发送 {outcome.sent} 封；此前已发送、本次跳过 {outcome.skipped} 封（--resend 可重发）")
     for problem in outcome.problems:
         click.secho(f"未发送：{problem}", fg="red", err=True)
-    sys.exit(FOUND_ERRORS if outcome.problems else OK)
+    sys.exit(FOUND_ERRORS if outcome.problems or batch.has_errors else OK)
+
+
+def _refuse_examples(input_dir: Path, root: Path) -> None:
+    """Mail only the user's own workbooks: never the samples, never an empty input folder."""
+    _require_folder(input_dir)
+    if is_examples(input_dir, root):
+        click.secho(f"{input_dir}/ 是示例文件夹：示例的目标表不会写成邮件或发送。"
+                    "请把本单位的申报表放进 input/，再运行 make mail", fg="red", err=True)
+        sys.exit(USAGE)
+    if not holds_input(input_dir):
+        click.secho(f"{input_dir.absolute()} 中没有申报表，没有可发送的目标表：请把本单位填好的申报表（.xlsx）"
+                    "放进这个文件夹，运行 make 检查无误后，再运行 make mail", fg="red", err=True)
+        sys.exit(FOUND_ERRORS)
+
+
+def _print_messages(outcome) -> None:
+    """Per message: its draft, the projects attached, and the unit's projects not attached and why."""
+    click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
+    for path, draft in zip(outcome.drafts, outcome.messages, strict=True):
+        click.echo(click.style(f"邮件「{draft.subject}」：{path}", bold=True))
+        forms = [a.name for a in draft.attachments if a.parent.name == FORMS_DIR]
+        click.echo(f"  附上目标表 {len(forms)} 份：{'、'.join(forms)}")
+        for item in draft.left_out:
+            click.secho(f"  未附上：{item.name}（{item.reason}）", fg="red")
+    in_drafts = {item for draft in outcome.messages for item in draft.left_out}
+    _print_left_out([item for item in outcome.left_out if item not in in_drafts])
+
+
+def _print_left_out(items: list) -> None:
+    for item in items:
+        unit = f"{item.unit}{item.year or ''}年度" if item.unit else "单位不明"
+        click.secho(f"未附在任何邮件中：{item.name}（{unit}；{item.reason}）", fg="red")
 
 
 @cli.command("import")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, metavar="WORD文件或文件夹...",
+                type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", default="input", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
 @click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")

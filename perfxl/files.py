@@ -17,6 +17,7 @@ CONVERT_SUFFIXES = {".xls": "旧版 Excel（.xls）", ".et": "WPS 表格（.et�
 TEMP_PREFIX = ".perfxl-"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office files, and encrypted new ones
 ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+PLACEHOLDER = ".gitkeep"  # keeps the empty input/ folder in git; not an input file
 
 
 def office_container(path: Path) -> str:
@@ -59,9 +60,16 @@ def discover(folder: Path) -> list[InputFile]:
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for file_name in sorted(names):
+            if file_name == PLACEHOLDER:
+                continue
             path = Path(root) / file_name
             found.append(_classify(path, path.relative_to(folder).as_posix()))
     return found
+
+
+def holds_input(folder: Path) -> bool:
+    """True when `folder` holds a file the batch would read or report as failed (not only skipped ones)."""
+    return folder.is_dir() and any(file.status != SKIPPED for file in discover(folder))
 
 
 @contextlib.contextmanager

@@ -259,14 +259,18 @@ def write_form_chunk(job: tuple[Path | None, Layout, list[tuple[Project, Path]]]
         template.write(project, target)
 
 
-def remove_stale_forms(folder: Path, keep: Iterable[str]) -> None:
-    """Remove forms (and PDFs) in `folder` that this run did not write, so no stale form is emailed."""
-    keep = set(keep)
-    for path in folder.iterdir():
+def remove_stale_forms(folder: Path, keep: Iterable[str]) -> list[str]:
+    """Remove forms (and PDFs) in `folder` that this run did not write, so no stale form is emailed.
+
+    Returns the names removed, so that the user is told."""
+    keep, removed = set(keep), []
+    for path in sorted(folder.iterdir()):
         stale = path.suffix.lower() == ".pdf" or (path.suffix.lower() == FORM_SUFFIX and path.name not in keep)
         if stale and path.is_file():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+                removed.append(path.name)
+    return removed
 
 
 class PdfUnavailable(Exception):

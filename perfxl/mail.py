@@ -25,8 +25,8 @@ from pathlib import Path
 
 import jinja2
 
-from .files import atomic_write
-from .model import REPORT_NAME, Project
+from .files import atomic_write, safe_file_name
+from .model import ERROR, FAILED, REPORT_NAME, Project
 from .pipeline import Batch
 from .values import yuan
 
@@ -48,15 +48,47 @@ class MailError(Exception):
     """Mail cannot be built or sent; the message says why and what to do."""
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """A project (or unreadable file) of the batch whose form is not attached, and why."""
+
+    name: str  # the project's name, else its file's
+    unit: str
+    year: int
+    reason: str
+
+
 @dataclass
 class Draft:
-    """One message to send: its key (for the send log), subject, recipients, attachments and MIME form."""
+    """One message to send: its key (for the send log), subject, recipients, attachments and MIME form;
+    `name` is its file name (by unit and year), `left_out` the unit's projects not attached."""
 
     key: str
     subject: str
     recipients: list[str]
     attachments: list[Path]
     message: MIMEMultipart
+    name: str = ""
+    left_out: list[LeftOut] = field(default_factory=list)
+
+
+def left_out(batch: Batch) -> list[LeftOut]:
+    """The batch's projects and files that get no form, each with its errors' rule ids as the reason."""
+    errors: dict[str, list[str]] = {}
+    for f in batch.findings:
+        if f.severity == ERROR:
+            errors.setdefault(f.file, []).append(f.rule)
+    projects = {p.file: p for p in batch.projects}
+    out = []
+    for entry in batch.ledger:
+        if entry.file not in errors and entry.status != FAILED:
+            continue
+        project = projects.get(entry.file)
+        rules = errors.get(entry.file, [])
+        out.append(LeftOut(project.name if project and project.name else entry.file,
+                           (project.unit or "") if project else "", (project.year or 0) if project else 0,
+                           f"有 {len(rules)} 个错误（{'、'.join(dict.fromkeys(rules))}），见汇总表的“校验结果”"))
+    return out
 
 
 def _environment(template_dir: Path) -> jinja2.Environment:
@@ -128,9 +160,16 @@ def _message(settings: dict, subject: str, body: str, files: list[Path]) -> MIME
     return message
 
 
+def _draft_name(unit: str, year: int, part: int, parts: int) -> str:
+    """`{unit}_{year}年度.eml`, `…_第2封共3封.eml` when split: the same on every run."""
+    tail = f"_第{part}封共{parts}封" if parts > 1 else ""
+    return safe_file_name(f"{unit or '未填单位'}_{year or ''}年度{tail}", ".eml")
+
+
 def build_drafts(projects: list[Project], forms: dict[str, Path], settings: dict, template_dir: Path,
-                 report: Path | None = None) -> list[Draft]:
-    """One message per unit and year (split by size) for `projects`, whose forms are `forms[file]`."""
+                 report: Path | None = None, skipped: list[LeftOut] = ()) -> list[Draft]:
+    """One message per unit and year (split by size) for `projects`, whose forms are `forms[file]`;
+    `skipped` projects of the same unit and year are named in the message as not attached."""
     env = _environment(template_dir)
     limit = int(settings["max_message_mb"] * 2**20)
     recipients = [*settings["to"], *settings["cc"]]
@@ -138,16 +177,18 @@ def build_drafts(projects: list[Project], forms: dict[str, Path], settings: dict
     ordered = sorted(projects, key=lambda p: (p.unit or "", p.year or 0, p.name))
     for (unit, year), group in groupby(ordered, key=lambda p: (p.unit or "", p.year or 0)):
         members = list(group)
+        missing = [s for s in skipped if (s.unit, s.year) == (unit, year)]
         files = [forms[p.file] for p in members] + ([report] if report else [])
         parts = split_parts(files, limit)
         for number, part in enumerate(parts, start=1):
             subject, body = _render(
                 env, unit=unit, year=year, projects=members, total=sum(p.annual_budget or 0 for p in members),
                 attachments=[p.name for p in part], part=number, parts=len(parts),
-                contact=settings["contact"], forms_total=len(members),
+                contact=settings["contact"], forms_total=len(members), left_out=missing,
             )
             drafts.append(Draft(_key(subject, recipients, part), subject, recipients, part,
-                                _message(settings, subject, body, part)))
+                                _message(settings, subject, body, part),
+                                _draft_name(unit, year, number, len(parts)), missing))
     return drafts
 
 
@@ -156,9 +197,13 @@ def write_drafts(drafts: list[Draft], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.eml"):
         old.unlink()
-    written = []
+    written, taken = [], set()
     for number, draft in enumerate(drafts, start=1):
-        path = folder / f"{number:02d}_{draft.key}.eml"
+        name = draft.name or f"{number:02d}.eml"
+        if name.casefold() in taken:  # two units whose names differ only in characters a file name cannot hold
+            name = f"{name.removesuffix('.eml')}_{number:02d}.eml"
+        taken.add(name.casefold())
+        path = folder / name
         with atomic_write(path) as temp:
             temp.write_bytes(draft.message.as_bytes(policy=SMTP_LINES))
         written.append(path)
@@ -251,6 +296,8 @@ def send(drafts: list[Draft], settings: dict, log: Path, resend: bool = False) -
 @dataclass
 class MailOutcome:
     drafts: list[Path]
+    messages: list[Draft] = field(default_factory=list)  # drafts[i] is messages[i] on disk
+    left_out: list[LeftOut] = field(default_factory=list)  # every project of the batch not attached
     sent: int = 0
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
@@ -269,9 +316,10 @@ def mail_batch(batch: Batch, output_dir: Path, settings: dict, template_dir: Pat
     if not (template_dir / TEMPLATE_NAME).is_file():
         raise MailError(f"找不到邮件模板 {template_dir / TEMPLATE_NAME}")
     report = output_dir / REPORT_NAME if settings["attach_report"] else None
-    drafts = build_drafts(passed, forms, settings, template_dir, report)
+    skipped = left_out(batch)
+    drafts = build_drafts(passed, forms, settings, template_dir, report, skipped)
     folder = output_dir / MAIL_FOLDER
-    outcome = MailOutcome(write_drafts(drafts, folder))
+    outcome = MailOutcome(write_drafts(drafts, folder), drafts, skipped)
     if do_send:
         outcome.sent, outcome.skipped, outcome.problems = send(drafts, settings, folder / LOG_NAME, resend)
     return outcome

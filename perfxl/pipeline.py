@@ -59,6 +59,7 @@ class Batch:
     ledger: list[LedgerEntry] = field(default_factory=list)
     forms: dict[str, str] = field(default_factory=dict)  # project file -> form path relative to output
     outputs: list[Path] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # earlier forms and PDFs this run removed
     timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # stage -> seconds
 
     def failed_files(self) -> set[str]:
@@ -197,7 +198,7 @@ def write_outputs(batch: Batch, output_dir: Path, config: Config, templates: Pat
                 future.result()
             batch.timings["目标表（与汇总表同时写）"] = time.perf_counter() - started
         if (output_dir / FORMS_DIR).is_dir():
-            remove_stale_forms(output_dir / FORMS_DIR, {Path(p).name for p in batch.forms.values()})
+            batch.removed = remove_stale_forms(output_dir / FORMS_DIR, {Path(p).name for p in batch.forms.values()})
     except FormError as error:
         raise OutputError(str(error)) from error
     except OSError as error:

@@ -32,7 +32,13 @@ WIDTH_SAMPLE = 2000
 # Up to this many cells xlsxwriter keeps the workbook in memory (shared strings: ~30% faster); past it,
 # it streams each row to disk (constant memory: 10,000 projects' 1.8 million cells stay under 1 GB).
 STREAM_ABOVE_CELLS = 500_000
-MAX_WIDTH = 60
+# Widths for print: texts wrap beyond MAX_WIDTH, headers beyond HEADER_WIDTH; numbers get a fixed width.
+MAX_WIDTH = 30
+HEADER_WIDTH = 12
+NUMBER_WIDTHS = {"amount": 15, "rate": 10, "date": 11, "int": 8, "number": 10}
+A4_PAPER = 9  # Excel's paper size code
+PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.6}  # inches
+FOOTER = "&L&A&R第 &P 页 共 &N 页"  # sheet name left, page number right
 
 
 def display_width(text: str) -> int:
@@ -57,7 +63,11 @@ class _Writer:
         self.formats = {kind: self.book.add_format({"num_format": fmt, "valign": "top"})
                         for kind, fmt in NUMBER_FORMATS.items()}
         self.formats["text"] = None  # Excel's default style: a style on each of a million text cells costs 20%
-        self.formats["link"] = self.book.add_format({"font_color": "blue", "underline": 1, "valign": "top"})
+        # Texts too long for MAX_WIDTH wrap through their column's format, which xlsxwriter gives every
+        # unstyled cell of the column; other text columns keep the default style (a style per cell costs).
+        self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
+        self.formats["link"] = self.book.add_format({"font_color": "blue", "underline": 1, "valign": "top",
+                                                   "text_wrap": True})
         self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "valign": "top"})
         self.warning = self.book.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700", "valign": "top"})
         self.total = self.book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
@@ -68,9 +78,11 @@ class _Writer:
         sheet = self.book.add_worksheet(name)
         kinds = [kind for _, kind in columns.values()]
         for col, (key, (header, kind)) in enumerate(columns.items()):
-            sheet.set_column(col, col, _width(header, frame[key], kind))
+            width = _width(header, frame[key], kind)
+            sheet.set_column(col, col, width, self.wrap if kind == "text" and width == MAX_WIDTH else None)
             sheet.write_string(0, col, header, self.header)
         sheet.freeze_panes(1, 0)
+        _page_setup(sheet)
         sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
         marked = list(columns).index(highlight) if highlight else -1
         for r, values in enumerate(frame.itertuples(index=False, name=None), start=1):
@@ -123,10 +135,22 @@ def relative_link(path: str) -> Url:
 
 
 def _width(header: str, values: pd.Series, kind: str) -> float:
-    if kind in ("amount", "rate", "date", "int", "number"):
-        return max(display_width(header) + 2, 14)
+    """A column width that prints: numbers fixed, texts as wide as their sample up to MAX_WIDTH (then
+    they wrap); a long header wraps in its cell rather than widening the column."""
+    if kind in NUMBER_WIDTHS:
+        return NUMBER_WIDTHS[kind]
     sample = [display_width(str(v)) for v in values.head(WIDTH_SAMPLE) if isinstance(v, str)]
-    return min(max([display_width(header), *sample]) + 2, MAX_WIDTH)
+    return min(max([min(display_width(header), HEADER_WIDTH), *sample]) + 2, MAX_WIDTH)
+
+
+def _page_setup(sheet) -> None:
+    """Print each sheet on landscape A4, one page wide, the header row on every page, numbered pages."""
+    sheet.set_landscape()
+    sheet.set_paper(A4_PAPER)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_margins(**PAGE_MARGINS)
+    sheet.set_footer(FOOTER)
 
 
 def write_report(path: Path, frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> None:

@@ -11,10 +11,12 @@ import openpyxl
 import pytest
 
 from perfxl.config import load_config
+from perfxl.paths import EXAMPLES_DIR
 from perfxl.pipeline import validate
 from perfxl.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / EXAMPLES_DIR  # the six 2020 seed projects as workbooks
 SEED = json.loads((ROOT / "tests/data/seed_projects.json").read_text(encoding="utf-8"))
 SAMPLE_2026 = json.loads((ROOT / "tests/data/sample_sh2026.json").read_text(encoding="utf-8"))
 
@@ -50,6 +52,18 @@ CLEAN_INDICATORS = [
     ["", "满意度", "用户满意度", "≥95%"],
     ["影响力目标", "信息共享", "共享单位数", "≥20个"],
 ]
+
+
+OTHER_UNIT = "上海市某区教育局"
+
+
+def other_unit_project(name: str, **changes) -> dict:
+    """The clean project's fields as project `name` of another unit (OTHER_UNIT) in 2026."""
+    fields = copy.deepcopy(CLEAN_FIELDS)
+    fields.update({"年度": 2026, "申报单位名称": OTHER_UNIT, "项目名称": name,
+                   "计划开始日期": dt.date(2026, 1, 1), "计划完成日期": dt.date(2026, 12, 31)})
+    fields.update(changes)
+    return fields
 
 
 @pytest.fixture

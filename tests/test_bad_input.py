@@ -17,7 +17,7 @@ from builders import (
     with_shared_strings_bomb,
     zip_bomb,
 )
-from conftest import ROOT
+from conftest import SAMPLES
 
 from perfxl import pipeline
 from perfxl.model import FAILED, PROCESSED, SKIPPED
@@ -322,7 +322,7 @@ def test_files_in_equal_ledger_rows_and_inputs_are_untouched(make_workbook, smal
     good = make_workbook("好的.xlsx")
     for build, _ in FAILING.values():
         build(tmp_path / "input", good)
-    for sample in sorted((ROOT / "input").glob("*.xlsx")):
+    for sample in sorted((SAMPLES).glob("*.xlsx")):
         (tmp_path / "input" / "样例" / sample.name).parent.mkdir(exist_ok=True)
         (tmp_path / "input" / "样例" / sample.name).write_bytes(sample.read_bytes())
     before = checksums(tmp_path / "input")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, SAMPLES
 
 from perfxl.cli import cli
 
@@ -49,10 +50,11 @@ def test_run_with_a_failed_file_exits_1(tmp_path):
     assert "失败 1" in result.output
 
 
-def test_run_missing_input_folder_exits_2(tmp_path):
-    result = invoke("run", tmp_path / "没有", tmp_path / "output")
+def test_run_missing_input_folder_exits_2_with_its_full_path_and_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run")
     assert result.exit_code == 2
-    assert "输入文件夹不存在" in result.output
+    assert f"输入文件夹不存在：{tmp_path / 'input'}\n请在 perfxl 项目文件夹中运行" in result.output
     assert not (tmp_path / "output").exists()
 
 
@@ -128,3 +130,127 @@ def test_an_empty_input_folder_says_what_to_do(tmp_path):
     result = invoke("run", tmp_path / "input", tmp_path / "output")
     assert result.exit_code == 0
     assert "中没有文件：请把填好的申报表（.xlsx）放进这个文件夹" in result.output
+
+
+@pytest.mark.parametrize("command", ["template", "form-template"])
+def test_template_commands_never_overwrite_without_force(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    default = {"template": "templates/绩效目标申报表（上海2026）.xlsx",
+               "form-template": "templates/目标表（上海2026）.docx"}[command]  # the default layout's
+    for path in (tmp_path / "mine.xlsx", tmp_path / default):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"the user's own file")
+        args = [path] if path.name == "mine.xlsx" else []
+        refused = invoke(command, *args)
+        assert refused.exit_code == 2
+        assert f"{path} 已存在，未覆盖：如确要覆盖，请加 --force" in refused.output
+        assert path.read_bytes() == b"the user's own file"
+        forced = invoke(command, *args, "--force")
+        assert forced.exit_code == 0, forced.output
+        assert zipfile.is_zipfile(path)
+
+
+def test_a_plain_run_says_which_forms_and_pdfs_it_removed(make_workbook, clean_project, tmp_path):
+    fields, _ = clean_project
+    fields["项目名称"] = "第二个项目"
+    make_workbook("a.xlsx")
+    make_workbook("b.xlsx", fields=fields)
+    invoke("run", tmp_path / "input", tmp_path / "output")
+    (tmp_path / "output" / "目标表" / "2021_科技文献数据库运维.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "input" / "b.xlsx").unlink()
+    result = invoke("run", tmp_path / "input", tmp_path / "output")
+    assert "已删除过期的目标表 1 份（项目未通过或已不在输入文件夹中）：2021_第二个项目.docx" in result.output
+    assert "已删除上次生成的 PDF 1 份" in result.output
+    assert "需要 PDF 时请运行 perfxl run --pdf" in result.output
+
+
+def test_quiet_pdf_prints_nothing(make_workbook, tmp_path, monkeypatch):
+    make_workbook("a.xlsx")
+    monkeypatch.setattr("perfxl.cli.convert_to_pdf", lambda forms: [f.with_suffix(".pdf") for f in forms])
+    result = invoke("run", tmp_path / "input", tmp_path / "output", "-q", "--pdf")
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_counts_skipped_files_by_reason_and_projects_only_from_read_files(make_workbook, tmp_path):
+    make_workbook("a.xlsx")
+    folder = tmp_path / "input"
+    openpyxl.Workbook().save(folder / "三张表都没有.xlsx")
+    (folder / "说明.txt").write_text("x", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"x")
+    shutil.copy(folder / "a.xlsx", folder / "~$a.xlsx")
+    result = invoke("run", folder, tmp_path / "output")
+    assert ("文件 5 个（失败 1，跳过 3：隐藏文件 1 个、Office 临时锁定文件（有人正打开该工作簿） 1 个、不是电子表格 1 个），"
+            "项目 1 个，通过 1 个") in result.output
+
+
+def _edited_form_template(folder):
+    """The committed Word template with a marker text added to its document part."""
+    (folder / "templates").mkdir(parents=True)
+    with zipfile.ZipFile(ROOT / "templates" / "目标表.docx") as source, \
+            zipfile.ZipFile(folder / "templates" / "目标表.docx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                data = data.replace("财政项目支出绩效目标表".encode(), "区教育局专用目标表".encode(), 1)
+            target.writestr(item, data)
+
+
+def test_templates_come_from_beside_the_configuration_else_built_in_said_on_screen(make_workbook, tmp_path,
+                                                                                   monkeypatch):
+    project = tmp_path / "项目"
+    _edited_form_template(project)
+    (project / "perfxl.toml").write_text("", encoding="utf-8")
+    make_workbook("a.xlsx")
+    elsewhere = tmp_path / "别处"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    ours = invoke("run", tmp_path / "input", tmp_path / "out", "--config", project / "perfxl.toml")
+    assert ours.exit_code == 0, ours.output
+    assert "内置的模板" not in ours.output
+    with zipfile.ZipFile(tmp_path / "out" / "目标表" / "2021_科技文献数据库运维.docx") as form:
+        assert "区教育局专用目标表" in form.read("word/document.xml").decode()
+    built_in = invoke("run", tmp_path / "input", tmp_path / "out2")
+    assert f"提示：没有找到 {elsewhere / 'templates' / '目标表.docx'}，本次使用 perfxl 内置的模板 目标表.docx" \
+        in built_in.output
+    with zipfile.ZipFile(tmp_path / "out2" / "目标表" / "2021_科技文献数据库运维.docx") as form:
+        assert "区教育局专用目标表" not in form.read("word/document.xml").decode()
+
+
+def test_run_examples_only_when_input_holds_no_workbook(make_workbook, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "input").mkdir(exist_ok=True)  # make_workbook's folder
+    (tmp_path / "input" / ".gitkeep").touch()
+    (tmp_path / "input" / "说明.txt").write_text("x", encoding="utf-8")
+    samples = invoke("run", "--examples", tmp_path / "input", tmp_path / "out")
+    assert samples.exit_code == 0, samples.output
+    assert f"{tmp_path / 'input'}/ 中没有申报表，本次运行的是示例 examples/ 中的样例项目" in samples.output
+    assert len(list((tmp_path / "out" / "目标表").glob("*.docx"))) == len(list(SAMPLES.glob("*.xlsx")))
+    make_workbook("a.xlsx")
+    ours = invoke("run", "--examples", tmp_path / "input", tmp_path / "out")
+    assert "示例" not in ours.output
+    assert [p.name for p in (tmp_path / "out" / "目标表").glob("*.docx")] == ["2021_科技文献数据库运维.docx"]
+
+
+ENGLISH = ["Usage", "Error", "Missing", "Show this", "Options", "Try ", "Aborted", "No such", "Invalid value",
+           "Commands", "unexpected"]
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["run", "--help"], ["import"], ["run", "--bogus"],
+                                  ["run", "-j", "x"], ["nosuchcommand"], ["run", "a", "b", "c"], ["--version"]])
+def test_click_speaks_chinese(args):
+    result = CliRunner().invoke(cli, args)
+    assert result.output.strip()
+    assert [word for word in ENGLISH if word in result.output] == [], result.output
+
+
+def test_interrupted_run_says_so_in_chinese(tmp_path, monkeypatch):
+    (tmp_path / "input").mkdir()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("perfxl.cli.run", interrupted)
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.strip() == "已中止。"

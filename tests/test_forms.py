@@ -13,7 +13,7 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SEED
+from conftest import ROOT, SAMPLES, SEED
 from docx.oxml.ns import qn
 from lxml import etree
 
@@ -35,7 +35,7 @@ def samples(tmp_path_factory):
     from perfxl.config import load_config
 
     out = tmp_path_factory.mktemp("out")
-    batch = run(ROOT / "input", out, load_config(ROOT / "perfxl" / "defaults.toml"), templates=TEMPLATES)
+    batch = run(SAMPLES, out, load_config(ROOT / "perfxl" / "defaults.toml"), templates=TEMPLATES)
     return batch, out
 
 
@@ -237,7 +237,7 @@ def test_form_template_command_writes_the_template(tmp_path):
 
 def test_pdf_option_says_so_when_libreoffice_is_missing(tmp_path, monkeypatch):
     monkeypatch.setattr("perfxl.forms.soffice", lambda: None)
-    result = CliRunner().invoke(cli, ["run", str(ROOT / "input"), str(tmp_path), "--pdf"])
+    result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert "未安装 LibreOffice" in result.output
     assert not list((tmp_path / FORMS_DIR).glob("*.pdf"))
@@ -272,6 +272,6 @@ def test_samples_render_in_libreoffice(samples, tmp_path):
 
 @NEEDS_SOFFICE
 def test_pdf_option_writes_a_pdf_beside_each_form(tmp_path):
-    result = CliRunner().invoke(cli, ["run", str(ROOT / "input"), str(tmp_path), "--pdf"])
+    result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == len(SEED) + 1

@@ -8,7 +8,7 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SEED
+from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SAMPLES, SEED
 
 from perfxl.cli import cli
 from perfxl.importer import FIELDS, INDICATOR_HEADERS, import_document, shift_year
@@ -143,7 +143,7 @@ def test_seed_form_round_trips_to_the_same_project(tmp_path, out, config, seed):
     assert form.missing == []
     assert form.output.name == seed["info"]["项目名称"].replace("/", "_") + ".xlsx"
     imported = read_project(form.output, "x.xlsx", config)
-    expected = read_project(ROOT / "input" / seed["file"], "x.xlsx", config)
+    expected = read_project(SAMPLES / seed["file"], "x.xlsx", config)
     assert _project(imported) == _project(expected)
     assert imported.findings == expected.findings
 
@@ -211,7 +211,7 @@ def test_year_rolls_the_form_forward(tmp_path, out, config, seed):
     assert "已滚动到 2021 年度" in result.output
     [path] = out.glob("*.xlsx")
     rolled = read_project(path, "x.xlsx", config)
-    before = read_project(ROOT / "input" / seed["file"], "x.xlsx", config)
+    before = read_project(SAMPLES / seed["file"], "x.xlsx", config)
     expected = _project(before)
     expected["fields"].update(year=2021, start_date=dt.date(2021, 1, 1), end_date=dt.date(2021, 12, 31),
                               prior_budget=before.project.annual_budget, prior_spent=None)
@@ -269,7 +269,7 @@ def test_a_form_inside_a_layout_table_with_the_indicator_table_split_in_two(tmp_
     [form] = import_document(tmp_path / "nested.docx", out, config).forms
     assert form.missing == [] and form.notes == []
     imported = _project(read_project(form.output, "x.xlsx", config))
-    expected = _project(read_project(ROOT / "input" / seed["file"], "x.xlsx", config))
+    expected = _project(read_project(SAMPLES / seed["file"], "x.xlsx", config))
     assert imported["fields"] == expected["fields"]
     assert [row[:3] + row[4:] for row in imported["indicators"]] == [row[:3] + row[4:] for row in expected["indicators"]]
 
@@ -323,7 +323,7 @@ def own_forms(tmp_path_factory):
     from perfxl.pipeline import run
 
     output = tmp_path_factory.mktemp("own")
-    batch = run(ROOT / "input", output, load_config(ROOT / "perfxl" / "defaults.toml"))
+    batch = run(SAMPLES, output, load_config(ROOT / "perfxl" / "defaults.toml"))
     return {project.file: output / batch.forms[project.file] for project in batch.projects}
 
 
@@ -334,6 +334,6 @@ def test_perfxl_own_form_round_trips_to_the_same_project(own_forms, out, config,
     [form] = import_document(own_forms[seed["file"]], out, config).forms
     assert form.missing == []
     imported = _project(read_project(form.output, "x.xlsx", config))
-    expected = _project(read_project(ROOT / "input" / seed["file"], "x.xlsx", config))
+    expected = _project(read_project(SAMPLES / seed["file"], "x.xlsx", config))
     assert imported["fields"] == expected["fields"]
     assert [row[:3] + row[4:] for row in imported["indicators"]] == [row[:3] + row[4:] for row in expected["indicators"]]

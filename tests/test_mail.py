@@ -13,7 +13,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import ROOT, SEED
+from conftest import OTHER_UNIT, ROOT, SAMPLES, SEED, other_unit_project
 
 from perfxl.mail import LOG_NAME, MailError, build_drafts, mail_batch, split_parts
 from perfxl.pipeline import run
@@ -82,7 +82,7 @@ def batch_with_forms(tmp_path):
     output, folder = tmp_path / "output", tmp_path / "input"
     folder.mkdir()
     for seed in SEED:
-        shutil.copy(ROOT / "input" / seed["file"], folder)
+        shutil.copy(SAMPLES / seed["file"], folder)
     batch = run(folder, output, _config())
     assert len(batch.forms) == len(batch.passed()) == 6
     return batch, output
@@ -238,13 +238,68 @@ def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, m
 
     from perfxl.cli import cli
 
-    monkeypatch.chdir(ROOT)
-    drafts = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out")])
+    shutil.copytree(SAMPLES, tmp_path / "input")
+    monkeypatch.chdir(tmp_path)  # no templates/ here: the built-in mail template, said on screen
+    drafts = CliRunner().invoke(cli, ["mail", "input", "out"])
     assert drafts.exit_code == 0, drafts.output
-    assert "邮件草稿 2 封" in drafts.output  # one unit each: the 2020 samples and the 2026 one
-    sending = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out"), "--send"])
+    assert "邮件草稿 2 封" in drafts.output  # one per unit: the 2020 samples and the 2026 one
+    assert "本次使用 perfxl 内置的模板 邮件.txt.j2" in drafts.output
+    sending = CliRunner().invoke(cli, ["mail", "input", "out", "--send"])
     assert sending.exit_code == 1
     assert "[mail] 缺少：from、host、to" in sending.output
+
+
+def _mail(*args):
+    from click.testing import CliRunner
+
+    from perfxl.cli import cli
+
+    return CliRunner().invoke(cli, ["mail", *map(str, args)])
+
+
+def test_cli_mail_names_what_it_leaves_out_and_exits_1(make_workbook, tmp_path):
+    make_workbook("a.xlsx", other_unit_project("课后服务"))
+    make_workbook("b.xlsx", other_unit_project("校舍维修"))
+    make_workbook("c.xlsx", other_unit_project("教师培训", **{"计划完成日期": "年底"}))
+    result = _mail(tmp_path / "input", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    assert "S04 项目信息!B7" in result.output  # the findings, as `run` prints them
+    assert "附上目标表 2 份：2026_校舍维修.docx、2026_课后服务.docx" in result.output
+    assert "未附上：教师培训（有 1 个错误（S04），见汇总表的“校验结果”）" in result.output
+    drafts = sorted((tmp_path / "out" / "邮件").glob("*.eml"))
+    assert [d.name for d in drafts] == [f"{OTHER_UNIT}_2026年度.eml"]
+    body = email.message_from_bytes(drafts[0].read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    assert "共 2 个项目" in body
+    assert "另有 1 个项目尚未通过校验，本次未报送，修改后另行报送：\n- 教师培训" in body
+    assert [d.name for d in sorted((tmp_path / "out" / "邮件").glob("*.eml"))] == [d.name for d in drafts]
+    again = _mail(tmp_path / "input", tmp_path / "out")
+    assert [d.name for d in sorted((tmp_path / "out" / "邮件").glob("*.eml"))] == [d.name for d in drafts], again.output
+
+
+def test_cli_mail_lists_a_unit_with_no_passed_project(make_workbook, tmp_path):
+    make_workbook("a.xlsx")
+    make_workbook("c.xlsx", other_unit_project("教师培训", **{"计划完成日期": "年底"}))
+    (tmp_path / "input" / "坏.xlsx").write_bytes(b"not a workbook")
+    result = _mail(tmp_path / "input", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    assert f"未附在任何邮件中：教师培训（{OTHER_UNIT}2026年度；有 1 个错误（S04）" in result.output
+    assert "未附在任何邮件中：坏.xlsx（单位不明；有 1 个错误（S01）" in result.output
+
+
+def test_cli_mail_never_mails_the_samples(tmp_path):
+    result = _mail(SAMPLES, tmp_path / "out")
+    assert result.exit_code == 2
+    assert "示例的目标表不会写成邮件或发送" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_mail_on_an_empty_input_folder_says_what_to_do(tmp_path):
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / ".gitkeep").touch()
+    result = _mail(tmp_path / "input", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "中没有申报表，没有可发送的目标表" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
@@ -255,3 +310,11 @@ def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
         settings = _settings(silent.getsockname()[1], timeout_seconds=1)
         with pytest.raises(MailError, match="超时"):
             mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
+
+
+def test_the_projects_mail_template_is_the_built_in_one():
+    from perfxl.paths import BUILT_IN_DIR, resolve_template
+
+    assert (ROOT / "templates" / "邮件.txt.j2").read_text(encoding="utf-8") == \
+        (BUILT_IN_DIR / "邮件.txt.j2").read_text(encoding="utf-8")
+    assert resolve_template("邮件.txt.j2", ROOT) == ROOT / "templates" / "邮件.txt.j2"

@@ -12,7 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, is_form_link, read_sheet
+from conftest import SAMPLES, is_form_link, read_sheet
 
 from perfxl.cli import cli
 from perfxl.files import TEMP_PREFIX
@@ -132,7 +132,7 @@ def test_a_run_killed_midway_leaves_the_previous_report_whole(tmp_path, config):
     """Kill `perfxl run` while it reads, and while it writes the report: the old report stays whole."""
     folder, out = tmp_path / "input", tmp_path / "output"
     folder.mkdir()
-    samples = sorted((ROOT / "input").glob("*.xlsx"))
+    samples = sorted((SAMPLES).glob("*.xlsx"))
     (folder / samples[0].name).write_bytes(samples[0].read_bytes())
     run(folder, out, config)
     previous = _readable_report(out / REPORT)

@@ -12,7 +12,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLES
 
 import perfxl.pipeline
 from bench.generate import generate
@@ -26,7 +26,7 @@ def batch_input(tmp_path_factory):
     """20 synthetic projects, the seven samples, one duplicate (X01, so two projects fail) and a bad file."""
     folder = tmp_path_factory.mktemp("in")
     generate(folder, 20, seed=7)
-    for sample in (ROOT / "input").glob("*.xlsx"):
+    for sample in (SAMPLES).glob("*.xlsx"):
         (folder / sample.name).write_bytes(sample.read_bytes())
     (folder / "copy_of_00003.xlsx").write_bytes((folder / "project_00003.xlsx").read_bytes())
     (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, is_form_link
+from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SAMPLES, is_form_link
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,7 +106,7 @@ def _flip_inside(data: bytes, rng: random.Random) -> bytes:
 
 def test_flipped_bytes_in_the_samples_are_read_or_reported(tmp_path):
     rng = random.Random(20210101)
-    samples = sorted((ROOT / "input").glob("*.xlsx"))
+    samples = sorted((SAMPLES).glob("*.xlsx"))
     folder = tmp_path / "input"
     folder.mkdir()
     for i in range(300):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import CLEAN_FIELDS, ROOT, SEED, read_sheet
+from conftest import CLEAN_FIELDS, SAMPLES, SEED, read_sheet
 
 from perfxl.pipeline import run
 
@@ -136,9 +140,72 @@ def test_streamed_and_in_memory_workbooks_hold_the_same_cells(tmp_path, config, 
     written = {}
     for mode, limit in (("memory", 10**12), ("stream", 0)):
         monkeypatch.setattr(perfxl.report, "STREAM_ABOVE_CELLS", limit)
-        run(ROOT / "input", tmp_path / mode, config)
+        run(SAMPLES, tmp_path / mode, config)
         book = openpyxl.load_workbook(tmp_path / mode / "绩效目标汇总.xlsx")
         written[mode] = {sheet.title: [[(c.value, c.data_type, c.number_format) for c in row]
                                        for row in sheet.iter_rows()] for sheet in book}
     assert written["memory"] == written["stream"]
     assert len(written["memory"]["绩效指标"]) == 1 + sum(len(s["indicators"]) for s in SEED) + 8  # and 2026's 8
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_every_sheet_prints_landscape_a4_one_page_wide(tmp_path, config, monkeypatch, stream):
+    import perfxl.report
+
+    monkeypatch.setattr(perfxl.report, "STREAM_ABOVE_CELLS", 0 if stream else 10**12)
+    run(SAMPLES, tmp_path, config)
+    book = openpyxl.load_workbook(tmp_path / "绩效目标汇总.xlsx")
+    for sheet in book:
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize) == ("landscape", 9), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), sheet.title  # absent: 1, as OOXML says
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert (sheet.oddFooter.left.text, sheet.oddFooter.right.text) == ("&A", "第 &P 页 共 &N 页")
+
+
+def test_long_texts_wrap_in_columns_of_sensible_width(tmp_path, config):
+    run(SAMPLES, tmp_path, config)
+    book = openpyxl.load_workbook(tmp_path / "绩效目标汇总.xlsx")
+    findings = book["校验结果"]
+    headers = [c.value for c in findings[1]]
+    message = headers.index("说明") + 1
+    letter = openpyxl.utils.get_column_letter(message)
+    assert findings.column_dimensions[letter].width <= 31
+    long_cells = [row[message - 1] for row in findings.iter_rows(min_row=2) if len(row[message - 1].value or "") > 40]
+    assert long_cells and all(c.alignment.wrap_text for c in long_cells)
+    summary = book["项目汇总"]
+    widths = [summary.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width
+              for i in range(summary.max_column)]
+    assert max(widths) <= 31 and sum(widths) < 15 * len(widths)  # both layouts' columns, none wide
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _has_calc() -> bool:
+    command = shutil.which("soffice")
+    return bool(command) and (Path(command).resolve().parent / "libsclo.so").exists()
+
+
+@pytest.mark.skipif(not (_has_calc() and shutil.which("pdftotext") and shutil.which("pdfinfo")),
+                    reason="LibreOffice Calc (soffice) or poppler-utils (pdftotext, pdfinfo) not installed: apt-get "
+                           "install libreoffice-calc-nogui poppler-utils (.ci/run does this)")
+def test_libreoffice_prints_the_project_summary_landscape_one_page_wide(tmp_path, config):
+    from perfxl.forms import convert_to_pdf
+
+    run(SAMPLES, tmp_path, config)
+    (pdf,) = convert_to_pdf([tmp_path / "绩效目标汇总.xlsx"])
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "1", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    width, height = map(float, re.search(r"Page\s+1 size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert width > height and round(width) == 842  # A4 landscape, in points
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    summary = [page for page in pages if "项目汇总" in page]
+    assert len(summary) == 1, len(summary)  # six projects: one page, all columns on it
+    page = re.sub(r"\s+", "", summary[0])
+    assert "文件版式年度" in page and "状态目标表" in page  # the first and the last columns
+    assert all(_squash(project) in page for project in ["上海科技网站群运维", "上海科技音像资料库运行"])
+    assert re.search(r"第1页共\d+页$", page)

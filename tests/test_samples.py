@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, SAMPLE_2026, SEED, read_sheet
+from conftest import ROOT, SAMPLE_2026, SAMPLES, SEED, read_sheet
 
 from perfxl.pipeline import run
 
@@ -13,7 +13,7 @@ def report(tmp_path_factory, request):
     from perfxl.config import load_config
 
     out = tmp_path_factory.mktemp("out")
-    batch = run(ROOT / "input", out, load_config(ROOT / "perfxl" / "defaults.toml"))
+    batch = run(SAMPLES, out, load_config(ROOT / "perfxl" / "defaults.toml"))
     return batch, out / "绩效目标汇总.xlsx"
 
 
@@ -86,6 +86,6 @@ def test_samples_give_the_findings_their_data_warrants(report):
 def test_sample_findings_are_stable(report, tmp_path):
     from perfxl.config import load_config
 
-    again = run(ROOT / "input", tmp_path, load_config(ROOT / "perfxl" / "defaults.toml"))
+    again = run(SAMPLES, tmp_path, load_config(ROOT / "perfxl" / "defaults.toml"))
     assert again.findings == report[0].findings
     assert read_sheet(tmp_path / "绩效目标汇总.xlsx", "校验结果") == read_sheet(report[1], "校验结果")

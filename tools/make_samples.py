@@ -1,4 +1,4 @@
-"""Write the samples as standard workbooks into input/: the six seed projects of the 上海2020 layout
+"""Write the samples as standard workbooks into examples/: the six seed projects of the 上海2020 layout
 (tests/data/seed_projects.json) and the published 上海2026 project (tests/data/sample_sh2026.json).
 
 The JSON is the published text transcribed field by field; amounts become numbers and dates real dates,
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from perfxl.config import load_config
+from perfxl.paths import EXAMPLES_DIR
 from perfxl.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,4 +41,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "input")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / EXAMPLES_DIR)
