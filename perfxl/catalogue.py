@@ -56,7 +56,7 @@ _SPECS = (
              "变化超过 {limit}，请在项目概况或立项依据中说明原因"),
     RuleSpec("B08", WARNING, "上年预算执行率偏低", "上年预算执行率为 {rate}，低于 {floor}",
              "请说明上年资金未执行完的原因，并据此核定当年预算"),
-    RuleSpec("B09", ERROR, "预算明细合计与当年预算不符", "预算明细合计 {sum} 元，与项目当年预算 {annual} 元相差 {diff} 元",
+    RuleSpec("B09", ERROR, "预算明细合计与当年预算不符", "预算明细{what} {sum} 元，与{against} {annual} 元相差 {diff} 元",
              "请核对预算明细金额或项目当年预算"),
     # Indicators
     RuleSpec("T01", ERROR, "没有绩效指标", "绩效指标表中没有任何指标", "请在「绩效指标」工作表的表头下逐行填写指标"),

@@ -177,13 +177,21 @@ def low_prior_execution_rate(project: Project, config: Config) -> Iterator[Findi
 
 @project_rule("B09")
 def budget_lines_do_not_add_up(project: Project, config: Config) -> Iterator[Finding]:
+    tolerance = config.thresholds["amount_tolerance"]
+    column = project.budget_line_columns.get("amount", "")
+    for total in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
+        covered = sum(line.amount or 0 for line in project.budget_lines[total.first : total.last])
+        if total.line.amount is not None and abs(covered - total.line.amount) > tolerance:
+            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{total.line.row}", project.name,
+                          what="各行之和", sum=yuan(covered), against=f"「{total.line.item}」行", annual=yuan(total.line.amount),
+                          diff=yuan(abs(covered - total.line.amount)))
     amounts = [line.amount for line in project.budget_lines if line.amount is not None]
     if not amounts or project.annual_budget is None:
         return
     total = sum(amounts)
-    if abs(total - project.annual_budget) > config.thresholds["amount_tolerance"]:
-        yield field_finding("B09", project, "annual_budget", sum=yuan(total), annual=yuan(project.annual_budget),
-                            diff=yuan(abs(total - project.annual_budget)))
+    if abs(total - project.annual_budget) > tolerance:
+        yield field_finding("B09", project, "annual_budget", what="合计", sum=yuan(total), against="项目当年预算",
+                            annual=yuan(project.annual_budget), diff=yuan(abs(total - project.annual_budget)))
 
 
 # The indicator (T) and batch (X) checks register themselves when imported.
