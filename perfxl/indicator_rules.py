@@ -84,27 +84,43 @@ def level3_or_target_empty(project: Project, config: Config) -> Iterator[Finding
             yield indicator_finding("T04", project, indicator, "target", where=where, missing="指标目标值")
 
 
+def consequence(rule: str, project: Project, cause: Indicator | None, column: str, cause_rule: str,
+                /, **values) -> Finding:
+    """A finding that may follow from another (T05 from a T02, T06 from a T03): at the cause's cell, so that
+    it is listed right after it, and saying so; a project-wide finding when nothing explains it."""
+    if cause is None:
+        return project_finding(rule, project, cause="", **values)
+    name = getattr(cause, column)
+    why = (f"（可能因为{'一' if column == 'level1' else '二'}级目标「{name}」无法识别，见 {cause_rule}；"
+           f"改正 {cause_rule} 后本条随之消除）")
+    return indicator_finding(rule, project, cause, column, cause=why, **values)
+
+
 @project_rule("T05")
 def output_or_effect_missing(project: Project, config: Config) -> Iterator[Finding]:
     if not project.indicators:  # T01's
         return
     present = {indicator.level1 for indicator in project.indicators}
+    unknown = next((i for i in _run_starts(project, lambda i: i.level1) if i.level1 not in config.hierarchy), None)
     for role in ("output_level1", "effect_level1"):
         level1 = config.profile["roles"][role]
         if level1 not in present:
-            yield project_finding("T05", project, level1=level1)
+            yield consequence("T05", project, unknown, "level1", "T02", level1=level1)
 
 
 @project_rule("T06")
 def output_incomplete(project: Project, config: Config) -> Iterator[Finding]:
     roles = config.profile["roles"]
-    present = {i.level2 for i in project.indicators if i.level1 == roles["output_level1"]}
-    if not present:  # no 产出目标 at all is T05's
+    output = [i for i in project.indicators if i.level1 == roles["output_level1"]]
+    if not output:  # no 产出目标 at all is T05's
         return
+    present = {i.level2 for i in output}
+    allowed = config.hierarchy.get(roles["output_level1"], [])
+    unknown = next((i for i in output if i.level2 not in allowed), None)
     required = roles["output_required_level2"]
     for level2 in required:
         if level2 not in present:
-            yield project_finding("T06", project, missing=level2, required="、".join(required))
+            yield consequence("T06", project, unknown, "level2", "T03", missing=level2, required="、".join(required))
 
 
 @project_rule("T07")
@@ -126,8 +142,8 @@ def standard_indicator_differs(project: Project, config: Config) -> Iterator[Fin
 
 
 def is_satisfaction(indicator: Indicator, config: Config) -> bool:
-    name = config.profile["roles"]["satisfaction_level2"]
-    return indicator.level2 == name or name in indicator.level3
+    """By the layout's satisfaction role (the 二级), not by words in the 三级: 满意度调查问卷回收数 is a count."""
+    return indicator.level2 == config.profile["roles"]["satisfaction_level2"]
 
 
 @project_rule("T08")
@@ -136,8 +152,8 @@ def satisfaction_target_too_weak(project: Project, config: Config) -> Iterator[F
     for indicator in project.indicators:
         if not indicator.written or not is_satisfaction(indicator, config):
             continue
-        target = parse_target(indicator.written)
-        if not (target.operator == "≥" and target.unit_of_measure == "%" and target.value >= floor):
+        target = parse_target(indicator.written)  # `95%以上` and `不低于95%` read as ≥95%
+        if not (target.operator in ("≥", ">") and target.unit_of_measure == "%" and target.value >= floor):
             yield indicator_finding("T08", project, indicator, "target", level3=indicator.level3,
                                     value=indicator.written, floor=f"{floor:g}")
 
@@ -160,11 +176,12 @@ def unbalanced_brackets(text: str, pairs: list[str]) -> list[str]:
 @project_rule("T09")
 def level3_cut_off(project: Project, config: Config) -> Iterator[Finding]:
     pairs, endings = config.thresholds["bracket_pairs"], config.thresholds["cut_off_endings"]
+    complete = config.thresholds["complete_words"]
     for indicator in project.indicators:
         name = indicator.level3.strip()
         problems = [f"括号「{b}」不成对" for b in unbalanced_brackets(name, pairs)]
         ending = next((e for e in endings if name.endswith(e)), None)
-        if name and ending:
+        if name and ending and not any(name.endswith(word) for word in complete):
             problems.append(f"以「{ending}」结尾")
         if problems:
             yield indicator_finding("T09", project, indicator, "level3", value=name, problem="，".join(problems))
@@ -187,7 +204,9 @@ def level3_repeated(project: Project, config: Config) -> Iterator[Finding]:
 def quantitative_without_unit(project: Project, config: Config) -> Iterator[Finding]:
     for indicator in project.indicators:
         if indicator.quantitative and not indicator.unit_of_measure.strip():
-            yield indicator_finding("T11", project, indicator, "target", value=indicator.written)
+            shown = parse_target(indicator.written).text  # starts with the operator only when one was written
+            what = "有比较符和数值，但没有单位" if shown[:1] in "≥≤<>=" else "只有数值，没有单位"
+            yield indicator_finding("T11", project, indicator, "target", value=indicator.written, what=what)
 
 
 @project_rule("T12")
