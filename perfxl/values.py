@@ -204,8 +204,8 @@ def parse_target(written: str) -> Target:
 
     Matching is done on the text folded to half-width without spaces; the unit is shown as typed."""
     folded = fold_width(written)
-    kept = [i for i, ch in enumerate(folded) if not _INVISIBLE.match(ch)]
-    match = _TARGET.match("".join(folded[i] for i in kept))
+    squeezed = _INVISIBLE.sub("", folded)
+    match = _TARGET.match(squeezed)
     if not match:
         return Target(text=written.strip())
     written_op, number, unit = match.groups()
@@ -213,7 +213,9 @@ def parse_target(written: str) -> Target:
         value = read_number(number)
     except ParseError as error:
         return Target(text=written.strip(), problem=str(error))
-    if unit:  # as typed: （含） stays full-width
+    if unit:  # as typed: （含） stays full-width; folding kept each character's place, squeezing did not
+        kept = range(len(folded)) if squeezed == folded else [i for i, ch in enumerate(folded) if not ch.isspace()
+                                                               and not _INVISIBLE.match(ch)]
         unit = _INVISIBLE.sub("", written[kept[match.start(3)] : kept[match.end(3) - 1] + 1])
     operator = _OPERATORS.get(written_op) or WORD_OPERATORS.get(written_op, "")
     suffix = next((word for word in WORD_SUFFIXES if unit.endswith(word)), "") if not operator else ""
