@@ -5,13 +5,13 @@ A batch finding is given once per file involved, so that each file's list is com
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 
 from .config import Config
 from .model import Finding, Project
 from .rules import batch_rule, field_finding
-from .values import yuan
+from .values import text_key, yuan
 
 UNFILLED = "（未填写）"
 
@@ -20,30 +20,38 @@ UNFILLED = "（未填写）"
 def same_project_twice(projects: list[Project], config: Config, previous: dict) -> Iterator[Finding]:
     groups: dict[tuple, list[Project]] = defaultdict(list)
     for project in projects:
-        key = (project.year, project.unit, project.project_name)
-        if None not in key:
-            groups[key].append(project)
-    for (year, unit, name), same in groups.items():
+        if None not in (project.year, project.unit, project.project_name):
+            # names compared as the reader compares labels: （一期） = (一期), no zero-width or full-width tricks
+            groups[(project.year, text_key(project.unit), text_key(project.project_name))].append(project)
+    for same in groups.values():
         if len(same) > 1:
             files = "、".join(p.file for p in same)
+            first = same[0]
             for project in same:
-                yield field_finding("X01", project, config.layout(project.layout), "project_name", name=name, year=year, unit=unit, files=files)
+                yield field_finding("X01", project, config.layout(project.layout), "project_name", name=first.project_name, year=first.year,
+                                    unit=first.unit, files=files)
 
 
-def usual_year(counts: Counter) -> int:
-    """The batch's own year: the most frequent, the latest among equals."""
-    return max(counts, key=lambda year: (counts[year], year))
+FILES_NAMED = 3  # files named per year in X02's message; the rest are counted
+
+
+def _year_group(year: int, files: list[str]) -> str:
+    named = "、".join(files[:FILES_NAMED]) + ("等" if len(files) > FILES_NAMED else "")
+    return f"{year} 年度 {len(files)} 个（{named}）"
 
 
 @batch_rule("X02")
 def several_years(projects: list[Project], config: Config, previous: dict) -> Iterator[Finding]:
-    counts = Counter(p.year for p in projects if p.year is not None)
-    if len(counts) < 2:
-        return
-    usual = usual_year(counts)
-    years = "、".join(f"{year} 年度 {counts[year]} 个" for year in sorted(counts))
+    """On every file with a year: which file is the odd one cannot be told from the counts."""
+    files: dict[int, list[str]] = defaultdict(list)
     for project in projects:
-        if project.year is not None and project.year != usual:
+        if project.year is not None:
+            files[project.year].append(project.file)
+    if len(files) < 2:
+        return
+    years = "、".join(_year_group(year, files[year]) for year in sorted(files))
+    for project in projects:
+        if project.year is not None:
             yield field_finding("X02", project, config.layout(project.layout), "year", year=project.year, years=years)
 
 

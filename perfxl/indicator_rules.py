@@ -84,24 +84,40 @@ def level3_or_target_empty(project: Project, layout: Layout) -> Iterator[Finding
             yield indicator_finding("T04", project, indicator, "target", where=where, missing="指标目标值")
 
 
+def consequence(rule: str, project: Project, cause: Indicator | None, column: str, cause_rule: str,
+                /, **values) -> Finding:
+    """A finding that may follow from another (T05 from a T02, T06 from a T03): at the cause's cell, so that
+    it is listed right after it, and saying so; a project-wide finding when nothing explains it."""
+    if cause is None:
+        return project_finding(rule, project, cause="", **values)
+    name = getattr(cause, column)
+    why = (f"（可能因为{'一' if column == 'level1' else '二'}级目标「{name}」无法识别，见 {cause_rule}；"
+           f"改正 {cause_rule} 后本条随之消除）")
+    return indicator_finding(rule, project, cause, column, cause=why, **values)
+
+
 @project_rule("T05")
 def output_or_effect_missing(project: Project, layout: Layout) -> Iterator[Finding]:
     if not project.indicators:  # T01's
         return
+    unknown = next((i for i in _run_starts(project, lambda i: i.level1) if i.level1 not in layout.hierarchy), None)
     for role in ("output", "effect"):
         if not any(layout.is_role(indicator, role) for indicator in project.indicators):
-            yield project_finding("T05", project, level1=layout.role_name(role))
+            yield consequence("T05", project, unknown, "level1", "T02", level1=layout.role_name(role))
 
 
 @project_rule("T06")
 def output_incomplete(project: Project, layout: Layout) -> Iterator[Finding]:
-    present = {i.level2 for i in project.indicators if layout.is_role(i, "output")}
-    if not present:  # no 产出目标 at all is T05's
+    output = [i for i in project.indicators if layout.is_role(i, "output")]
+    if not output:  # no 产出目标 at all is T05's
         return
+    present = {i.level2 for i in output}
+    allowed = layout.hierarchy.get(output[0].level1, [])
+    unknown = next((i for i in output if i.level2 not in allowed), None)
     required = layout.roles["output"].requires
     for level2 in required:
         if level2 not in present:
-            yield project_finding("T06", project, missing=level2, required="、".join(required))
+            yield consequence("T06", project, unknown, "level2", "T03", missing=level2, required="、".join(required))
 
 
 @project_rule("T07")
@@ -128,8 +144,8 @@ def satisfaction_target_too_weak(project: Project, layout: Layout) -> Iterator[F
     for indicator in project.indicators:
         if not indicator.written or not layout.is_role(indicator, "satisfaction"):
             continue
-        target = parse_target(indicator.written)
-        if not (target.operator == "≥" and target.unit_of_measure == "%" and target.value >= floor):
+        target = parse_target(indicator.written)  # `95%以上` and `不低于95%` read as ≥95%
+        if not (target.operator in ("≥", ">") and target.unit_of_measure == "%" and target.value >= floor):
             yield indicator_finding("T08", project, indicator, "target", level3=indicator.level3,
                                     value=indicator.written, floor=f"{floor:g}")
 
@@ -152,11 +168,12 @@ def unbalanced_brackets(text: str, pairs: list[str]) -> list[str]:
 @project_rule("T09")
 def level3_cut_off(project: Project, layout: Layout) -> Iterator[Finding]:
     pairs, endings = layout.thresholds.bracket_pairs, layout.thresholds.cut_off_endings
+    complete = layout.thresholds.complete_words
     for indicator in project.indicators:
         name = indicator.level3.strip()
         problems = [f"括号「{b}」不成对" for b in unbalanced_brackets(name, pairs)]
         ending = next((e for e in endings if name.endswith(e)), None)
-        if name and ending:
+        if name and ending and not any(name.endswith(word) for word in complete):
             problems.append(f"以「{ending}」结尾")
         if problems:
             yield indicator_finding("T09", project, indicator, "level3", value=name, problem="，".join(problems))
@@ -179,7 +196,9 @@ def level3_repeated(project: Project, layout: Layout) -> Iterator[Finding]:
 def quantitative_without_unit(project: Project, layout: Layout) -> Iterator[Finding]:
     for indicator in project.indicators:
         if indicator.quantitative and not indicator.unit_of_measure.strip():
-            yield indicator_finding("T11", project, indicator, "target", value=indicator.written)
+            shown = parse_target(indicator.written).text  # starts with the operator only when one was written
+            what = "有比较符和数值，但没有单位" if shown[:1] in "≥≤<>=" else "只有数值，没有单位"
+            yield indicator_finding("T11", project, indicator, "target", value=indicator.written, what=what)
 
 
 @project_rule("T12")

@@ -37,6 +37,7 @@ class Thresholds(Strict):
     percent_ceiling: Threshold  # T17
     bracket_pairs: list[str]  # T09
     cut_off_endings: list[str]  # T09
+    complete_words: list[str]  # T09: words that end in one of those endings yet are whole
     placeholders: list[str]  # T13
 
 

@@ -59,6 +59,15 @@ class BudgetLine:
 
 
 @dataclass
+class BudgetTotal:
+    """A 合计/小计/总计 row of 预算明细: its stated amount and the lines it covers (`budget_lines[first:last]`)."""
+
+    line: BudgetLine
+    first: int
+    last: int
+
+
+@dataclass
 class Project:
     """One workbook's target table. Field values are None when missing or unreadable.
 
@@ -103,6 +112,7 @@ class Project:
     annual_other_funds: float | None = None
     other: dict[str, object] = field(default_factory=dict)  # fields of a layout's own, by name
     budget_lines: list[BudgetLine] = field(default_factory=list)
+    budget_totals: list[BudgetTotal] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)  # field name -> A1 address of its value
     indicator_columns: dict[str, str] = field(default_factory=dict)  # level1…target -> column letter

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,6 +21,29 @@ def _start_method() -> str:
     # fork on Linux: workers start in milliseconds with perfxl already imported. Elsewhere spawn, the
     # platform's safe default (fork is unsafe on macOS and absent on Windows).
     return "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end when the run that started us ends, even by SIGKILL.
+
+    A killed run cannot shut its pool down, and a worker waiting on the task queue never sees it close
+    (the worker holds the queue's write end itself): without this it would wait forever."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context(_start_method())
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
 def default_jobs() -> int:
@@ -41,8 +66,7 @@ class Workers:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context(_start_method())
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+            self._pool = _pool(self.jobs)
         return self._pool
 
     def worth_it(self, count: int) -> bool:
@@ -89,7 +113,7 @@ def _done(function: Callable[[Item], None], item: Item) -> Future:
 
 
 def _isolated(function: Callable[[Item], Result], item: Item, on_crash: Callable[[Item], Result]) -> Result:
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(_start_method())) as pool:
+    with _pool(1) as pool:
         try:
             return pool.submit(function, item).result()
         except BrokenProcessPool:

@@ -77,14 +77,21 @@ class Batch:
         return self.count(ERROR) > 0 or any(e.status == FAILED for e in self.ledger)
 
 
-def _ledger_message(file: InputFile, findings: list[Finding], failure: str) -> str:
-    if failure:
-        return failure
+def _ledger_message(findings: list[Finding]) -> str:
     errors = sum(1 for f in findings if f.severity == ERROR)
     warnings = sum(1 for f in findings if f.severity == WARNING)
     if errors:
         return f"已读取；有 {errors} 个错误、{warnings} 个警告，未通过，不生成目标表"
     return f"已读取；{warnings} 个警告" if warnings else "已读取，未发现问题"
+
+
+def ledger_view(ledger: list[LedgerEntry], findings: list[Finding]) -> list[LedgerEntry]:
+    """The ledger's messages from the final findings (batch rules, severities and disabled rules applied),
+    so that 处理清单 and 项目汇总 cannot disagree."""
+    by_file: defaultdict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_file[f.file].append(f)
+    return [replace(e, message=_ledger_message(by_file[e.file])) if e.status == PROCESSED else e for e in ledger]
 
 
 class FileResult(NamedTuple):
@@ -125,7 +132,7 @@ def _read_and_check(file: InputFile, config: Config) -> FileResult:
         findings = findings + [replace(f, project_name=result.project.name)
                                for f in check_project(result.project, config)]
     status = FAILED if result.failure else PROCESSED
-    entry = LedgerEntry(file.name, status, _ledger_message(file, findings, result.failure))
+    entry = LedgerEntry(file.name, status, result.failure)  # a processed file's message comes from ledger_view
     return FileResult(result.project, findings, entry, read - started, time.perf_counter() - read)
 
 
@@ -177,6 +184,7 @@ def validate(input_dir: Path, config: Config, previous: dict | None = None, work
     failed = {e.file for e in batch.ledger if e.status == FAILED}
     usable = [p for p in batch.projects if p.file not in failed]
     batch.findings = apply_overrides(batch.findings + check_batch(usable, config, previous), config)
+    batch.ledger = ledger_view(batch.ledger, batch.findings)
     return batch
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .model import (
     INFO_SHEET,
     REQUIRED_SHEETS,
     BudgetLine,
+    BudgetTotal,
     Finding,
     Indicator,
     Project,
@@ -32,11 +34,15 @@ from .values import (
     parse_target,
     parse_year,
     target_was_rewritten,
+    text_key,
     to_text,
 )
 from .workbook import Grid, Limits, UnreadableWorkbook, load_grids
 
 LABEL_ROWS = 200
+TOTAL_ITEMS = ("合计", "小计", "总计")  # 预算明细 rows that state the table's total
+SUBTOTAL = "小计"  # covers the lines since the previous 小计; 合计 and 总计 cover all lines
+NOTE_LINE = re.compile(r"^(?:注|备注|说明|填表说明)\d*:")
 HEADER_ROWS = 20
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
 MIN_RECOGNISED = 3  # labels and 一级 names a workbook without the 版式 mark must show of its layout
@@ -98,9 +104,13 @@ class _Reader:
         return cut
 
     def read_fields(self, grid: Grid, fields: list[FieldSpec]) -> None:
-        rows = label_rows(grid)
+        rows: dict[str, int] = {}
+        hidden: dict[str, int] = {}
+        for r, row in enumerate(grid.rows[:LABEL_ROWS]):
+            if row and not is_blank(row[0]):
+                (hidden if r in grid.hidden_rows else rows).setdefault(label_key(row[0]), r)
         for spec in fields:
-            r = min((rows[k] for k in spec.label_keys() if k in rows), default=None)
+            r = self.visible_label_row(grid, spec, rows, hidden)
             if r is None:
                 self.missing(spec, "", "未找到（A 列中没有这个标签）")
                 continue
@@ -108,8 +118,26 @@ class _Reader:
             self.project.cells[spec.name] = cell
             if (r, 1) in grid.formulas and is_blank(grid.value(r, 1)):
                 self.cell_text(grid, r, 1)  # reports S06; the value stays unknown
+                if spec.need == "required":
+                    self.missing(spec, cell, "的值未知：单元格中的公式没有保存计算结果")
                 continue
             self.read_value(grid, spec, r, cell)
+
+    def visible_label_row(self, grid: Grid, spec: FieldSpec, rows: dict[str, int], hidden: dict[str, int]) -> int | None:
+        """The row of `spec`'s label a person sees; a hidden row only when no visible one has it (S07 both ways)."""
+        keys = spec.label_keys()
+        r = min((rows[k] for k in keys if k in rows), default=None)
+        h = min((hidden[k] for k in keys if k in hidden), default=None)
+        if h is None:
+            return r
+        where = f"隐藏的第 {h + 1} 行（{spec.label}）"
+        if r is None:
+            self.add("S07", grid.name, cell_name(h, 1), value=where, normalised="该行的内容",
+                     todo="该行在 Excel 中被隐藏，审核人看不到；请取消隐藏并核对内容")
+            return h
+        self.add("S07", grid.name, cell_name(h, 1), value=where, normalised=f"可见的第 {r + 1} 行",
+                 todo="隐藏行中的内容未读取；如已不再需要，请删除该行")
+        return r
 
     def read_value(self, grid: Grid, spec: FieldSpec, r: int, cell: str) -> None:
         raw = grid.value(r, 1)
@@ -129,6 +157,16 @@ class _Reader:
             self.add("S04", grid.name, cell, label=spec.label, value=_short(to_text(raw)), problem=str(error),
                      todo=FORMAT_HINTS[spec.kind])
 
+    def report_hidden_sheets(self, grids: dict[str, Grid]) -> None:
+        """S07 when a hidden sheet is read for a missing visible one, or lost to a visible namesake."""
+        for grid in grids.values():
+            if grid.hidden:
+                self.add("S07", grid.name, value=f"隐藏的工作表「{grid.name}」", normalised="该工作表的内容",
+                         todo="没有可见的同名工作表，已读取隐藏的工作表；请在 Excel 中取消隐藏并核对内容")
+            for name in grid.passed_over:
+                self.add("S07", grid.name, value=f"隐藏的工作表「{name}」", normalised=f"可见的工作表「{grid.name}」",
+                         todo="隐藏工作表中的内容未读取；如已不再需要，请删除该工作表")
+
     def missing(self, spec: FieldSpec, cell: str, problem: str) -> None:
         if spec.need == "required":
             self.add("S03", spec.sheet, cell, label=spec.label, problem=problem)
@@ -141,6 +179,7 @@ class _Reader:
         if start is None:
             return
         self.project.budget_line_columns = {"item": "A", "amount": "B", "note": "C"}
+        subtotal_from = 0
         for r in range(start + 1, len(grid.rows)):
             if is_blank(grid.value(r, 0)):
                 break
@@ -155,7 +194,13 @@ class _Reader:
                     self.add("S04", grid.name, cell_name(r, 1), label="金额（元）", value=_short(to_text(raw)),
                              problem=str(error), todo=FORMAT_HINTS["amount"])
             line = BudgetLine(r + 1, self.cell_text(grid, r, 0), amount, self.cell_text(grid, r, 2))
-            self.project.budget_lines.append(line)
+            kind = label_key(line.item)
+            if kind in TOTAL_ITEMS:  # the table's own total: checked against the lines it covers, not added
+                first = subtotal_from if kind == SUBTOTAL else 0
+                self.project.budget_totals.append(BudgetTotal(line, first, len(self.project.budget_lines)))
+                subtotal_from = len(self.project.budget_lines) if kind == SUBTOTAL else subtotal_from
+            else:
+                self.project.budget_lines.append(line)
 
     def read_indicators(self, grid: Grid) -> None:
         header = find_header(grid, self.layout.columns)
@@ -168,7 +213,7 @@ class _Reader:
         main = [columns[name] for name in ("level1", "level2", "level3", "target")]
         level1 = level2 = ""
         for r in range(head_row + 1, len(grid.rows)):
-            if all(is_blank(grid.value(r, c)) for c in main):
+            if all(is_blank(grid.value(r, c)) for c in main) or _is_note(grid, r, columns["level1"]):
                 continue
             own1 = self.level_text(grid, r, columns["level1"])
             own2 = self.level_text(grid, r, columns["level2"])
@@ -188,7 +233,11 @@ class _Reader:
     def indicator(self, grid: Grid, r: int, columns: dict[str, int], level1: str, level2: str) -> Indicator:
         written = self.target_text(grid, r, columns["target"])
         target = parse_target(written)
-        if (r, columns["target"]) not in grid.formulas and target_was_rewritten(written, target):
+        if target.problem:
+            self.add("S04", grid.name, cell_name(r, columns["target"]), label=self.layout.column("target").header,
+                     value=_short(written), problem=target.problem,
+                     todo="小数请写作 1.5%；千位分隔符每三位一个，例如 1,500条")
+        elif (r, columns["target"]) not in grid.formulas and target_was_rewritten(written, target):
             self.add("S07", grid.name, cell_name(r, columns["target"]), value=written, normalised=target.text,
                      todo=f"建议在工作簿中直接写作「{target.text}」")
         others = {name: self.cell_text(grid, r, c) for name, c in columns.items() if name not in MAIN_COLUMNS}
@@ -223,6 +272,13 @@ def label_rows(grid: Grid) -> dict[str, int]:
         if row and not is_blank(row[0]):
             rows.setdefault(label_key(row[0]), r)
     return rows
+
+
+def _is_note(grid: Grid, r: int, col: int) -> bool:
+    """A `注：…` line under the table (in the 一级目标 column, the rest of the row empty): not an indicator."""
+    first = grid.value(r, col)
+    return (isinstance(first, str) and NOTE_LINE.match(text_key(first)) is not None
+            and all(is_blank(grid.value(r, col + i)) for i in range(1, 4)))
 
 
 def _is_number(value: object) -> bool:
@@ -300,6 +356,7 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     reader = _Reader(file, config, layout)
     for name in missing:
         reader.add("S02", name, **_missing_sheet(name))
+    reader.report_hidden_sheets(grids)
     for sheet in (INFO_SHEET, BUDGET_SHEET):
         if sheet in grids:
             reader.read_fields(grids[sheet], layout.fields_on(sheet))

@@ -199,14 +199,22 @@ def low_prior_execution_rate(project: Project, layout: Layout) -> Iterator[Findi
 
 @project_rule("B09")
 def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
+    tolerance = layout.thresholds.amount_tolerance
+    column = project.budget_line_columns.get("amount", "")
+    for total in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
+        covered = sum(line.amount or 0 for line in project.budget_lines[total.first : total.last])
+        if total.line.amount is not None and abs(covered - total.line.amount) > tolerance:
+            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{total.line.row}", project.name,
+                          what="各行之和", sum=yuan(covered), against=f"「{total.line.item}」行", annual=yuan(total.line.amount),
+                          diff=yuan(abs(covered - total.line.amount)))
     amounts = [line.amount for line in project.budget_lines if line.amount is not None]
     annual = project.get(layout.budget.annual)
     if not amounts or annual is None:
         return
     total = sum(amounts)
-    if abs(total - annual) > layout.thresholds.amount_tolerance:
-        yield field_finding("B09", project, layout, layout.budget.annual, sum=yuan(total), annual=yuan(annual),
-                            label=layout.label(layout.budget.annual), diff=yuan(abs(total - annual)))
+    if abs(total - annual) > tolerance:
+        yield field_finding("B09", project, layout, layout.budget.annual, what="合计", sum=yuan(total),
+                            against=layout.label(layout.budget.annual), annual=yuan(annual), diff=yuan(abs(total - annual)))
 
 
 def parts_do_not_add_up(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:

@@ -14,14 +14,27 @@ class ParseError(ValueError):
     """A cell's content cannot be read as the value its field needs."""
 
 
-_LABEL_DROP = re.compile(r"[\s\u3000*]+")
-_PARENS = str.maketrans({"（": "(", "）": ")"})
+# Full-width forms (U+FF01…U+FF5E) read as their ASCII twins, one character for one, so that a match in
+# the folded text has the same positions in the text as typed; compatibility characters such as ㎡ or ℃
+# are left alone (NFKC would turn ㎡ into `m2`).
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ", 0xFE61: "*", 0xFE59: "(",
+                                                                     0xFE5A: ")", 0xFE55: ":"}
+_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")  # white space, zero-width spaces and joiners
+
+
+def fold_width(text: str) -> str:
+    """`text` with full-width letters, digits, signs and spaces as their half-width twins (same length)."""
+    return text.translate(_WIDTH)
+
+
+def text_key(text: object) -> str:
+    """The form of a name used for comparing: half-width, no white space or invisible characters."""
+    return _INVISIBLE.sub("", fold_width(str(text or "")))
 
 
 def label_key(text: object) -> str:
-    """The form of a label used for matching: no spaces, no `*`, no trailing colon, half-width parens."""
-    key = _LABEL_DROP.sub("", str(text or "")).translate(_PARENS)
-    return key.rstrip("：:")
+    """The form of a label used for matching: `text_key` without `*`/`＊` and without a trailing colon."""
+    return text_key(text).replace("*", "").rstrip(":")
 
 
 def excel_length(text: str) -> int:
@@ -84,7 +97,19 @@ def yuan(amount: float | None, decimals: int = 0) -> str:
 
 
 MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
-_AMOUNT = re.compile(r"^[¥￥]?([+-]?\d+(?:\.\d+)?)(万元|元|万)?$")
+NUMBER = r"[+-]?\d[\d,]*(?:\.\d+)?"
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_AMOUNT = re.compile(rf"^[¥￥]?({NUMBER})(万元|元|万)?$")
+COMMA_PROBLEM = "中的逗号不是千位分隔符（千位分隔符只能每三位一个）；小数点请用“.”"
+
+
+def read_number(text: str) -> float:
+    """A number written with digits, `.` for decimals and, optionally, `,` between groups of three digits.
+
+    `1,000,000.00` is a million; `1000000,00` or `1,5` (a decimal comma) is refused, not misread."""
+    if "," in text and not _THOUSANDS.fullmatch(text):
+        raise ParseError(COMMA_PROBLEM)
+    return float(text.replace(",", ""))
 
 
 def parse_amount(value: object) -> float:
@@ -95,11 +120,10 @@ def parse_amount(value: object) -> float:
         if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
             raise ParseError("超出金额的合理范围")
         return float(value)
-    text = unicodedata.normalize("NFKC", str(value)).replace(",", "").replace(" ", "")
-    match = _AMOUNT.match(text)
+    match = _AMOUNT.match(_INVISIBLE.sub("", fold_width(str(value))))
     if not match:
         raise ParseError("不是金额")
-    amount = float(match.group(1))
+    amount = read_number(match.group(1))
     return parse_amount(amount * 10000 if match.group(2) in ("万元", "万") else amount)
 
 
@@ -159,6 +183,7 @@ class Target:
     operator: str = ""
     value: float | None = None
     unit_of_measure: str = ""
+    problem: str = ""  # why a target that looks like a number could not be read as one (the reader's S04)
 
     @property
     def quantitative(self) -> bool:
@@ -167,25 +192,38 @@ class Target:
 
 _OPERATORS = {">=": "≥", "≥": "≥", "≧": "≥", "=>": "≥", "<=": "≤", "≤": "≤", "≦": "≤", "=<": "≤",
               ">": ">", "<": "<", "=": "="}
-_TARGET = re.compile(r"^(>=|=>|<=|=<|≥|≧|≤|≦|>|<|=)?([+-]?\d[\d,]*(?:\.\d+)?)([^\d]{0,8})$")
+# Operators written in words: before the number (不低于95%) or after the unit (95%以上, 24小时以内).
+WORD_OPERATORS = {"不低于": "≥", "不少于": "≥", "不小于": "≥", "大于等于": "≥", "不高于": "≤", "不超过": "≤",
+                  "不多于": "≤", "不大于": "≤", "小于等于": "≤"}
+WORD_SUFFIXES = {"及以上": "≥", "以上": "≥", "及以下": "≤", "以下": "≤", "以内": "≤"}
+# A unit: up to 8 characters, no digit except the 2 or 3 of a Latin unit (m2, m3); ㎡ ㎞ ℃ are units too.
+_TARGET = re.compile(rf"^(>=|=>|<=|=<|≥|≧|≤|≦|>|<|=|{'|'.join(WORD_OPERATORS)})?({NUMBER})"
+                     r"((?:[^\d]|(?<=[A-Za-z])[23]){0,8})$")
 
 
 def parse_target(written: str) -> Target:
-    """Read `[operator][number][unit]`; anything else is a qualitative target kept as written."""
-    folded = unicodedata.normalize("NFKC", written)
-    squeezed = re.sub(r"\s+", "", folded)
+    """Read `[operator][number][unit]`; anything else is a qualitative target kept as written.
+
+    Matching is done on the text folded to half-width without spaces; the unit is shown as typed."""
+    folded = fold_width(written)
+    squeezed = _INVISIBLE.sub("", folded)
     match = _TARGET.match(squeezed)
-    if not match or not match.group(2).replace(",", "").replace(".", "").lstrip("+-").isdigit():
+    if not match:
         return Target(text=written.strip())
     written_op, number, unit = match.groups()
-    operator = _OPERATORS[written_op] if written_op else "="
-    shown_op = _OPERATORS[written_op] if written_op else ""
-    return Target(
-        text=f"{shown_op}{number}{unit}",
-        operator=operator,
-        value=float(number.replace(",", "")),
-        unit_of_measure=_bare_unit(unit),
-    )
+    try:
+        value = read_number(number)
+    except ParseError as error:
+        return Target(text=written.strip(), problem=str(error))
+    if unit:  # as typed: （含） stays full-width; folding kept each character's place, squeezing did not
+        kept = range(len(folded)) if squeezed == folded else [i for i, ch in enumerate(folded) if not ch.isspace()
+                                                               and not _INVISIBLE.match(ch)]
+        unit = _INVISIBLE.sub("", written[kept[match.start(3)] : kept[match.end(3) - 1] + 1])
+    operator = _OPERATORS.get(written_op) or WORD_OPERATORS.get(written_op, "")
+    suffix = next((word for word in WORD_SUFFIXES if unit.endswith(word)), "") if not operator else ""
+    if suffix:
+        unit, operator = unit.removesuffix(suffix), WORD_SUFFIXES[suffix]
+    return Target(text=f"{operator}{number}{unit}", operator=operator or "=", value=value, unit_of_measure=_bare_unit(unit))
 
 
 def _bare_unit(unit: str) -> str:

@@ -6,12 +6,15 @@ holds formulas, since only openpyxl tells a formula's text apart from its cached
 
 from __future__ import annotations
 
+import posixpath
 import re
 import warnings
 import zipfile
 import zlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import python_calamine
 
@@ -24,6 +27,12 @@ FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 # A cell's address, or the far corner of the sheet's declared <dimension>: both size what an engine allocates.
 CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c\s[^>]*?\br=\"|dimension\s+ref=\"(?:[A-Z]{1,3}\d{1,7}:)?)"
                       rb"([A-Z]{1,3})(\d{1,7})\"")
+# A row Excel hides: `<row r="5" … hidden="1">` (attributes in any order).
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s([^>]*)>")
+HIDDEN_ATTR = re.compile(rb"\bhidden=\"(?:1|true)\"")
+ROW_ATTR = re.compile(rb"\br=\"(\d+)\"")
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 CHUNK = 1 << 20
 OVERLAP = 256  # bytes kept from the previous chunk, so that no mark is missed across a chunk boundary
 
@@ -54,12 +63,24 @@ class Grid:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     # Numbers shown as percentages (format `0%`…); None when the engine does not read formats (calamine).
     percents: set[tuple[int, int]] | None = None
+    hidden: bool = False  # the sheet is hidden or very hidden in Excel
+    hidden_rows: frozenset[int] = frozenset()  # 0-based rows hidden in Excel
+    passed_over: tuple[str, ...] = ()  # hidden sheets of the same name, not read since this one is visible
 
     def value(self, row: int, col: int) -> object:
         if row < len(self.rows) and col < len(self.rows[row]):
             value = self.rows[row][col]
             return None if value == "" else value
         return None
+
+
+# A number format's sections and what in them is shown literally: "…" text, \x escapes, [colour] tags.
+_LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether Excel multiplies by 100 to show the number: a `%` outside quotes (`0%`, not `0"%"` or `0\\%`)."""
+    return "%" in _LITERAL.sub("", number_format or "")
 
 
 def _refuse_size(max_bytes: int) -> UnreadableWorkbook:
@@ -75,6 +96,9 @@ class _Scan:
     has_formulas: bool = False
     max_row: int = 0
     max_col: int = 0
+    hidden_rows: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # part -> rows
+    hidden_sheets: set[str] = field(default_factory=set)
+    parts: dict[str, str] = field(default_factory=dict)  # sheet name -> its part
 
 
 def _column_number(letters: bytes) -> int:
@@ -91,6 +115,9 @@ def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
     if not name.startswith("xl/worksheets/"):
         return
     scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
+    for attributes in ROW_TAG.findall(window):
+        if HIDDEN_ATTR.search(attributes) and (number := ROW_ATTR.search(attributes)):
+            scan.hidden_rows[name].add(int(number.group(1)) - 1)
     refs = CELL_REF.findall(window)
     if refs:  # the farthest row and column, converted once: a sheet may hold a million cells
         scan.max_row = max(scan.max_row, max(map(int, (digits for _, digits in refs))))
@@ -116,8 +143,19 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, lim
             "请删除远处误填的单元格（按 Ctrl+End 可找到），保存后重新放入 input 文件夹")
 
 
-def _check_container(path: Path, limits: Limits) -> bool:
-    """Refuse what is not a safe .xlsx container before any parser sees it; True when it holds formulas.
+def _read_sheet_list(archive: zipfile.ZipFile, scan: _Scan) -> None:
+    """Each sheet's part and whether it is hidden, from workbook.xml (already checked: no DTD)."""
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{MAIN_NS}sheet"):
+        name, target = sheet.get("name", ""), targets.get(sheet.get(REL_ID), "")
+        scan.parts[name] = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+        if sheet.get("state", "visible") != "visible":
+            scan.hidden_sheets.add(name)
+
+
+def _check_container(path: Path, limits: Limits) -> _Scan:
+    """Refuse what is not a safe .xlsx container before any parser sees it; what the scan found.
 
     Every part is decompressed once in chunks: a zip bomb (also one whose headers lie about sizes) stops at
     the limit, an XML entity definition is refused, and a sheet's used area is measured before an engine
@@ -140,21 +178,37 @@ def _check_container(path: Path, limits: Limits) -> bool:
             scan = _Scan()
             for info in infos:
                 _scan_part(archive, info, scan, limits)
-            return scan.has_formulas
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as error:
+            _read_sheet_list(archive, scan)
+            return scan
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError,
+            KeyError, ElementTree.ParseError) as error:
         raise UnreadableWorkbook("文件已损坏，无法打开（不是完整的 .xlsx 文件）",
                                  "请用 Excel 打开并另存，或请填报人重新发送") from error
 
 
-def _match_sheets(available: list[str], wanted: tuple[str, ...]) -> dict[str, str]:
-    by_key = {label_key(name): name for name in available}
-    return {name: by_key[label_key(name)] for name in wanted if label_key(name) in by_key}
+def _match_sheets(available: list[str], wanted: tuple[str, ...], hidden: set[str]) -> dict[str, str]:
+    """Wanted name -> the sheet read for it: a visible one before a hidden one, the exact name first."""
+    by_key = defaultdict(list)
+    for name in available:
+        by_key[label_key(name)].append(name)
+    return {name: min(by_key[label_key(name)], key=lambda n: (n in hidden, n != name))
+            for name in wanted if label_key(name) in by_key}
 
 
-def _calamine_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+def _mark_hidden(grids: dict[str, Grid], found: dict[str, str], scan: _Scan) -> dict[str, Grid]:
+    """Tell each grid whether its sheet and which of its rows are hidden, and which hidden namesakes lost."""
+    for name, grid in grids.items():
+        actual = found[name]
+        grid.hidden = actual in scan.hidden_sheets
+        grid.hidden_rows = frozenset(scan.hidden_rows.get(scan.parts.get(actual, ""), ()))
+        grid.passed_over = tuple(n for n in scan.parts if n != actual and n in scan.hidden_sheets
+                                 and label_key(n) == label_key(name))
+    return grids
+
+
+def _calamine_grids(path: Path, found: dict[str, str]) -> dict[str, Grid]:
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     try:
-        found = _match_sheets(book.sheet_names, wanted)
         return {
             name: Grid(name, book.get_sheet_by_name(actual).to_python(skip_empty_area=False))
             for name, actual in found.items()
@@ -163,21 +217,21 @@ def _calamine_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
         book.close()
 
 
-def _openpyxl_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+def _openpyxl_grids(path: Path, found: dict[str, str]) -> dict[str, Grid]:
     # openpyxl warns on stderr about what the reader reports as findings anyway (e.g. dates out of range)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return _openpyxl_grids_quietly(path, wanted)
+        return _openpyxl_grids_quietly(path, found)
 
 
-def _openpyxl_grids_quietly(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+def _openpyxl_grids_quietly(path: Path, found: dict[str, str]) -> dict[str, Grid]:
     import openpyxl  # only for the rare workbook with formulas: keeps start-up ~0.15 s shorter
 
     formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         grids = {}
-        for name, actual in _match_sheets(formulas_book.sheetnames, wanted).items():
+        for name, actual in found.items():
             rows = [list(row) for row in values_book[actual].iter_rows(values_only=True)]
             formulas, percents = {}, set()
             for r, row in enumerate(formulas_book[actual].iter_rows()):
@@ -185,7 +239,7 @@ def _openpyxl_grids_quietly(path: Path, wanted: tuple[str, ...]) -> dict[str, Gr
                     kind = getattr(cell, "data_type", None)
                     if kind == "f":
                         formulas[(r, c)] = str(getattr(cell.value, "text", cell.value))
-                    elif kind == "n" and "%" in (cell.number_format or ""):
+                    elif kind == "n" and is_percent_format(cell.number_format):
                         percents.add((r, c))
             grids[name] = Grid(name, rows, formulas, percents)
         return grids
@@ -194,24 +248,25 @@ def _openpyxl_grids_quietly(path: Path, wanted: tuple[str, ...]) -> dict[str, Gr
         values_book.close()
 
 
-def _fast_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
+def _fast_grids(path: Path, found: dict[str, str]) -> dict[str, Grid]:
     """calamine's grids; openpyxl's when calamine panics (e.g. on a huge number in a date-formatted cell)."""
     try:
-        return _calamine_grids(path, wanted)
+        return _calamine_grids(path, found)
     except BaseException as error:  # a Rust panic arrives as pyo3's PanicException, a BaseException
         if type(error).__name__ != "PanicException":
             raise
-    return _openpyxl_grids(path, wanted)
+    return _openpyxl_grids(path, found)
 
 
 def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits, formats: bool = False) -> dict[str, Grid]:
-    """The sheets named in `wanted` (matched ignoring spaces) that the workbook has, as grids.
+    """The sheets named in `wanted` (matched ignoring spaces; visible before hidden) as grids.
 
     `formats`: read with openpyxl, which also tells which numbers are shown as percentages."""
     try:
-        if _check_container(path, limits) or formats:
-            return _openpyxl_grids(path, wanted)
-        return _fast_grids(path, wanted)
+        scan = _check_container(path, limits)
+        found = _match_sheets(list(scan.parts), wanted, scan.hidden_sheets)
+        engine = _openpyxl_grids if scan.has_formulas or formats else _fast_grids
+        return _mark_hidden(engine(path, found), found, scan)
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("工作簿设置了密码，无法读取", "请取消密码后另存为 .xlsx") from error
     except UnreadableWorkbook:

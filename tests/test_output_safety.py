@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -114,22 +116,50 @@ def _readable_report(path):
     return [r["文件"] for r in read_sheet(path, "处理清单")]
 
 
-def _kill_when(command, cwd, ready, timeout=60.0) -> bool:
-    """Start `command`, SIGKILL it as soon as `ready()` holds; False when it ended on its own first."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+def _live_children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` and that have not ended (Linux /proc)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            state, ppid = stat.read_text().rpartition(")")[2].split()[:2]
+            if int(ppid) == pid and state != "Z":
+                children.add(int(stat.parent.name))
+    return children
+
+
+def _ended(pids: set[int]) -> bool:
+    return not any(Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2]
+                   .split()[0] != "Z" for pid in pids)
+
+
+def _wait_for(condition, timeout: float = 60.0) -> bool:
+    """Poll `condition` until it holds; the timeout only stops a broken run from hanging the suite."""
     deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        if ready():
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.0005)
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def _kill_when(command, cwd, ready) -> bool:
+    """Start `command`, SIGKILL its main process as soon as `ready(pid)` holds, then wait until its workers
+    have ended too (they die with it); False when it ended on its own first."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    if not _wait_for(lambda: process.poll() is not None or ready(process.pid)) or process.poll() is not None:
+        process.wait()
+        return False
+    workers = _live_children(process.pid)
+    os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    return False
+    assert _wait_for(lambda: _ended(workers)), f"workers {workers} outlived the killed run"
+    return True
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="watches processes through Linux /proc")
 def test_a_run_killed_midway_leaves_the_previous_report_whole(tmp_path, config):
-    """Kill `perfxl run` while it reads, and while it writes the report: the old report stays whole."""
+    """Kill `perfxl run` while it reads, and while it writes the report: the old report stays whole, and the
+    killed run's workers do not outlive it."""
     folder, out = tmp_path / "input", tmp_path / "output"
     folder.mkdir()
     samples = sorted((SAMPLES).glob("*.xlsx"))
@@ -139,12 +169,12 @@ def test_a_run_killed_midway_leaves_the_previous_report_whole(tmp_path, config):
     for i in range(300):
         sample = samples[i % len(samples)]
         (folder / f"{i:03d}_{sample.name}").write_bytes(sample.read_bytes())
-    perfxl = [sys.executable, "-m", "perfxl", "run", str(folder), str(out)]
+    perfxl = [sys.executable, "-m", "perfxl", "run", "--jobs", "2", str(folder), str(out)]
 
-    started = time.monotonic()
-    assert _kill_when(perfxl, tmp_path, lambda: time.monotonic() - started > 0.8), "killed while reading"
+    reading = lambda pid: bool(_live_children(pid))  # noqa: E731 - the workers are up: reading has begun
+    assert _kill_when(perfxl, tmp_path, reading), "killed while reading"
     assert _readable_report(out / REPORT) == previous
-    writing = [_kill_when(perfxl, tmp_path, lambda: any(out.glob(f"{TEMP_PREFIX}*"))) for _ in range(3)]
+    writing = [_kill_when(perfxl, tmp_path, lambda pid: any(out.glob(f"{TEMP_PREFIX}*"))) for _ in range(3)]
     assert any(writing), "killed while the temporary report was being written"
     listed = _readable_report(out / REPORT)
     assert listed == previous or len(listed) == 301, "the old report whole, or (rename just done) the new one"

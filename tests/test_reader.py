@@ -392,19 +392,31 @@ def test_s05_near_miss_short_text(make_workbook, config, clean_project):
     assert places(read(make_workbook(fields=fields), config).findings, "S05") == []
 
 
-@pytest.mark.parametrize(("sheet", "cell"), [
-    ("预算", "B2"),  # 项目总预算（元）
-    ("项目信息", "B4"),  # 项目名称
-    ("预算", "B8"),  # first 预算明细 amount
-    ("绩效指标", "C3"),  # a 三级目标
+@pytest.mark.parametrize(("sheet", "cell", "required"), [
+    ("预算", "B2", True),  # 项目总预算（元）
+    ("项目信息", "B4", True),  # 项目名称
+    ("项目信息", "B10", False),  # 项目概况: recommended, its value is only unknown
+    ("预算", "B8", False),  # first 预算明细 amount
+    ("绩效指标", "C3", False),  # a 三级目标
 ])
-def test_s06_formula_without_cached_value(make_workbook, config, sheet, cell):
+def test_s06_formula_without_cached_value(make_workbook, config, sheet, cell, required):
+    """A required field whose value is unknown is also an S03: the project must not pass on it."""
     def edit(book):
         book[sheet][cell].value = "=B3"  # saved by openpyxl: a formula with no cached value
 
     result = read(make_workbook(budget_lines=[["开发", 600000, "合同"]], edit=edit), config)
     assert places(result.findings, "S06") == [(sheet, cell)]
-    assert places(result.findings, "S03") == []
+    assert places(result.findings, "S03") == ([(sheet, cell)] if required else [])
+
+
+def test_required_fields_without_cached_values_fail_and_write_no_form(make_workbook, config, tmp_path):
+    def edit(book):
+        book["项目信息"]["B4"].value = '=""&B3'  # 项目名称
+        book["预算"]["B3"].value = "=B2"  # 项目当年预算（元）
+
+    row = summary_row(make_workbook(edit=edit), config)
+    assert (row["状态"], row["目标表"]) == ("未通过", None)
+    assert not list((tmp_path / "output").rglob("*.docx"))
 
 
 def test_s06_near_miss_formula_with_cached_value(make_workbook, config):

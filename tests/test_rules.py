@@ -212,13 +212,15 @@ def test_x01_near_miss_other_unit(make_workbook, tmp_path, config):
     assert validate(tmp_path / "input", config).findings == []
 
 
-def test_x02_flags_the_file_of_the_odd_year(make_workbook, tmp_path, config):
+def test_x02_names_both_groups_on_every_file(make_workbook, tmp_path, config):
+    """The minority may be the right year: every file involved gets the finding, naming both groups."""
     make_workbook("a.xlsx")
     make_workbook("b.xlsx", {**CLEAN_FIELDS, "项目名称": "另一个项目"})
     make_workbook("old.xlsx", {**CLEAN_FIELDS, "年度": 2020, **dates(D(2020, 1, 1), D(2020, 12, 31))})
     findings = validate(tmp_path / "input", config).findings
-    assert [(f.rule, f.file, f.sheet, f.cell) for f in findings] == [("X02", "old.xlsx", INFO, "B2")]
-    assert "2020 年度 1 个" in findings[0].message and "2021 年度 2 个" in findings[0].message
+    assert [(f.rule, f.file, f.sheet, f.cell) for f in findings] == [
+        ("X02", name, INFO, "B2") for name in ("a.xlsx", "b.xlsx", "old.xlsx")]
+    assert all("2020 年度 1 个（old.xlsx）、2021 年度 2 个（a.xlsx、b.xlsx）" in f.message for f in findings)
 
 
 def test_x02_near_miss_one_year(make_workbook, tmp_path, config):

@@ -1,4 +1,6 @@
-"""100,000 indicator rows: read, checked and written in bounded time and memory (measured in a subprocess)."""
+"""100,000 indicator rows: read, checked and written in bounded CPU time and memory (measured in a subprocess).
+
+CPU time, not wall-clock time: on a shared machine the wall clock measures the neighbours too."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ import json, resource, sys, time
 from pathlib import Path
 from perfxl.config import load_config
 from perfxl.pipeline import run
-start = time.perf_counter()
-batch = run(Path(sys.argv[1]), Path(sys.argv[2]), load_config(Path(sys.argv[3])))
-print(json.dumps({"seconds": time.perf_counter() - start, "indicators": len(batch.projects[0].indicators),
+start = time.process_time()
+batch = run(Path(sys.argv[1]), Path(sys.argv[2]), load_config(Path(sys.argv[3])), jobs=1)
+print(json.dumps({"seconds": time.process_time() - start, "indicators": len(batch.projects[0].indicators),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "status": batch.ledger[0].status}))
 """

@@ -90,6 +90,16 @@ def test_unreadable_years_raise_parse_error(written):
     ("≥50万次", "≥", 50, "万次", "≥50万次"),
     ("≤ 12.5万元", "≤", 12.5, "万元", "≤12.5万元"),
     ("=6次", "=", 6, "次", "=6次"),
+    # issue 12: the unit as typed (NFKC made ㎡ `m2`, （含） `(含)`), and operators written in words
+    ("≥5个（含）", "≥", 5, "个（含）", "≥5个（含）"),
+    ("≥10㎡", "≥", 10, "㎡", "≥10㎡"),
+    ("≤3㎞", "≤", 3, "㎞", "≤3㎞"),
+    ("≤26℃", "≤", 26, "℃", "≤26℃"),
+    ("≥200m2", "≥", 200, "m2", "≥200m2"),
+    ("95%以上", "≥", 95, "%", "≥95%"),
+    ("不低于95%", "≥", 95, "%", "≥95%"),
+    ("24小时以内", "≤", 24, "小时", "≤24小时"),
+    ("≥1,500条", "≥", 1500, "条", "≥1,500条"),
 ])
 def test_quantitative_targets(written, operator, value, unit, shown):
     target = parse_target(written)
@@ -115,3 +125,33 @@ def test_qualitative_targets_are_kept_as_written(written):
 ])
 def test_clean_text_strips_pasted_markup(written, expected):
     assert clean_text(written) == expected
+
+
+@pytest.mark.parametrize("written", ["＊项目总预算（元）", "项目总预算（元）＊", "﹡项目总预算﹙元﹚﹕", "项目\u200b总预算（元）"])
+def test_full_width_look_alikes_match_the_contract_label(written):
+    assert label_key(written) == label_key("项目总预算（元）")
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("1,000,000.00", 1_000_000.0), ("１，０００，０００．００", 1_000_000.0), ("-1,000", -1000.0), ("999,999", 999_999.0),
+])
+def test_commas_between_groups_of_three_digits_are_thousands_separators(written, expected):
+    assert parse_amount(written) == expected
+
+
+@pytest.mark.parametrize("written", ["1000000,00", "1,5", "1,00,000", "1,0000", "12,345,67"])
+def test_a_decimal_comma_is_refused_not_misread(written):
+    with pytest.raises(ParseError, match="逗号不是千位分隔符"):
+        parse_amount(written)
+
+
+@pytest.mark.parametrize("written", ["≥1,5%", "1000,00元"])
+def test_a_target_with_a_decimal_comma_is_not_a_number(written):
+    target = parse_target(written)
+    assert (target.value, target.text) == (None, written)
+    assert "逗号不是千位分隔符" in target.problem
+
+
+@pytest.mark.parametrize("written", ["1-2天", "2020年12月31日前"])
+def test_ranges_and_dates_stay_qualitative(written):
+    assert not parse_target(written).quantitative
