@@ -17,6 +17,7 @@ from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .model import ERROR, FAILED, INFO, WARNING
 from .parallel import Workers
 from .pipeline import Batch, OutputError, run, validate
+from .values import visible
 
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
 # without openpyxl's and the importer's imports.
@@ -28,7 +29,7 @@ def _config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        click.secho(f"配置错误：{error}", fg="red", err=True)
+        click.secho(f"配置错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -40,7 +41,7 @@ def _previous(path: Path | None) -> dict | None:
     try:
         return read_previous(path)
     except PreviousError as error:
-        click.secho(f"错误：{error}", fg="red", err=True)
+        click.secho(f"错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -58,17 +59,18 @@ previous_option = click.option("--previous", "previous_path", type=click.Path(di
 
 
 def _print_findings(batch: Batch) -> None:
+    """Each finding under its file; text from the inputs with control characters made visible."""
     for file, group in itertools.groupby(batch.findings, key=lambda f: f.file):
-        click.echo(click.style(file or "（批次）", bold=True))
+        click.echo(click.style(visible(file or "（批次）"), bold=True))
         for f in group:
             colour = {ERROR: "red", WARNING: "yellow"}.get(f.severity)
-            place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet or "—"
-            click.echo(f"  {click.style(f.severity, fg=colour)} {f.rule} {place}  {f.message}  → {f.hint}")
+            place = visible(f"{f.sheet}!{f.cell}" if f.cell else f.sheet or "—")
+            click.echo(f"  {click.style(f.severity, fg=colour)} {f.rule} {place}  {visible(f.message)}  → {visible(f.hint)}")
 
 
 def _print_summary(batch: Batch, input_dir: Path) -> None:
     if not batch.ledger:
-        click.secho(f"{input_dir} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
+        click.secho(f"{visible(input_dir)} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
     failed_files = sum(1 for e in batch.ledger if e.status == FAILED)
     click.echo(
         f"文件 {len(batch.ledger)} 个（失败 {failed_files}），项目 {len(batch.projects)} 个，"
@@ -76,15 +78,15 @@ def _print_summary(batch: Batch, input_dir: Path) -> None:
         f"提示 {batch.count(INFO)}"
     )
     for path in batch.outputs:
-        click.echo(f"已写入：{path}")
+        click.echo(f"已写入：{visible(path)}")
     if batch.forms:
         folder = batch.outputs[0].parent / FORMS_DIR if batch.outputs else Path(FORMS_DIR)
-        click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
+        click.echo(f"已写入目标表 {len(batch.forms)} 份：{visible(folder)}")
 
 
 def _require_folder(input_dir: Path) -> None:
     if not input_dir.is_dir():
-        click.secho(f"输入文件夹不存在：{input_dir}", fg="red", err=True)
+        click.secho(f"输入文件夹不存在：{visible(input_dir)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -96,7 +98,7 @@ def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict
     except OutputError as error:
         if error.batch is not None and not quiet:
             _print_findings(error.batch)
-        click.secho(f"输出失败：{error}", fg="red", err=True)
+        click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -208,9 +210,9 @@ def template_command(path: Path, config_path: Path | None) -> None:
 
         write_template(path, config)
     except OSError as error:
-        click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
+        click.secho(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入：{path}")
+    click.echo(f"已写入：{visible(path)}")
 
 
 @cli.command("form-template")
@@ -224,9 +226,9 @@ def form_template_command(path: Path) -> None:
     try:
         write_form_template(path)
     except OSError as error:
-        click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
+        click.secho(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入：{path}")
+    click.echo(f"已写入：{visible(path)}")
 
 
 @cli.command("mail")
@@ -243,20 +245,21 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
           perfxl mail --send     按 perfxl.toml 的 [mail] 设置直接发送
     """
     config = _config(config_path)
-    batch = _run_batch(input_dir, output_dir, config)
-    _print_summary(batch, input_dir)
-    from .mail import MailError, mail_batch
+    from .mail import MailError, MailSettingsError, check_settings, mail_batch
 
     try:
+        check_settings(config.mail, do_send)  # before the batch runs: a typo costs no minutes
+        batch = _run_batch(input_dir, output_dir, config)
+        _print_summary(batch, input_dir)
         outcome = mail_batch(batch, output_dir, config.mail, Path("templates"), do_send, resend)
     except MailError as error:
-        click.secho(f"邮件：{error}", fg="red", err=True)
-        sys.exit(FOUND_ERRORS)
-    click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
+        click.secho(f"邮件：{visible(error)}", fg="red", err=True)
+        sys.exit(USAGE if isinstance(error, MailSettingsError) else FOUND_ERRORS)
+    click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{visible(outcome.drafts[0].parent)}")
     if do_send:
         click.echo(f"已发送 {outcome.sent} 封；此前已发送、本次跳过 {outcome.skipped} 封（--resend 可重发）")
     for problem in outcome.problems:
-        click.secho(f"未发送：{problem}", fg="red", err=True)
+        click.secho(f"未发送：{visible(problem)}", fg="red", err=True)
     sys.exit(FOUND_ERRORS if outcome.problems else OK)
 
 
@@ -282,11 +285,11 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        click.secho(f"无法创建输出文件夹 {out_dir}：{error.strerror}", fg="red", err=True)
+        click.secho(f"无法创建输出文件夹 {visible(out_dir)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
     results = [import_document(path, out_dir, config, year) for path in documents]
     for result in results:
-        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
+        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
     failed = sum(1 for r in results if r.failure)
     written = sum(1 for r in results for form in r.forms if form.output)
     click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")

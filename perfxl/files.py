@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import FAILED, SKIPPED
+from .values import strip_invisible
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CONVERT_SUFFIXES = {".xls": "旧版 Excel（.xls）", ".et": "WPS 表格（.et）", ".ods": "OpenDocument 表格（.ods）",
@@ -97,11 +98,14 @@ def _truncate_utf8(text: str, limit: int) -> str:
 def safe_file_name(stem: str, suffix: str, max_bytes: int = MAX_NAME_BYTES) -> str:
     """`stem + suffix` made safe as one file name on Windows, macOS and Linux.
 
-    Separators and other forbidden characters become `_`, `..` cannot remain, no leading dot (hidden
-    file), no trailing space or dot, no reserved Windows device name, at most `max_bytes` in UTF-8.
+    Separators and other forbidden characters become `_`, bidi controls and invisible characters go, `..`
+    cannot remain, no leading dot (hidden file) or `~$` (an Office lock file, which a run skips), no
+    trailing space or dot, no reserved Windows device name, at most `max_bytes` in UTF-8.
     """
-    name = UNSAFE_CHARACTERS.sub("_", stem)
+    name = UNSAFE_CHARACTERS.sub("_", strip_invisible(stem))
     name = re.sub(r"\.{2,}", "_", name).strip().lstrip(".")
+    if name.startswith("~$"):
+        name = f"_{name[1:]}"
     name = _truncate_utf8(name, max_bytes - len(suffix.encode("utf-8"))).rstrip(" .")
     if not name:
         name = "未命名"

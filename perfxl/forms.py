@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from .files import atomic_write, form_file_names
 from .form_template import FORM_TEMPLATE, template_parts
 from .model import Indicator, Project
+from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
 from .values import yuan
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 FORMS_DIR = "目标表"
 FORM_SUFFIX = ".docx"
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
 RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
 INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -150,6 +152,7 @@ class FormTemplate:
     rendered: dict[str, jinja2.Template]
     copied: dict[str, bytes]
     order: list[str]
+    source: str = "内置模板"
 
     @classmethod
     def load(cls, path: Path | None = None) -> FormTemplate:
@@ -178,25 +181,32 @@ class FormTemplate:
         if "word/document.xml" not in parts:
             raise FormError(f"目标表模板 {source} 不是 Word 文档（缺少 word/document.xml）")
         breaks: list[str] = []
-        env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
+        env = environment(autoescape=True, undefined=jinja2.ChainableUndefined)
         env.filters["paragraphs"] = _paragraphs_filter(breaks)
         rendered, copied = {}, {}
         patcher = DocxTemplate(None)  # only its patch_xml is used: a pure function of the XML text
         for name, data in parts.items():
             if RENDERED_PART.fullmatch(name) and (b"{{" in data or b"{%" in data):
                 try:
-                    rendered[name] = env.from_string(_jinja_source(patcher, data, breaks))
+                    text = _jinja_source(patcher, data, breaks)
+                    refuse_unsafe(env, text)
+                    rendered[name] = env.from_string(text)
+                except UnsafeTemplate as error:
+                    raise _unsafe(source, error.expression) from error
                 except (jinja2.TemplateError, etree.XMLSyntaxError) as error:
                     raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
             else:
                 copied[name] = data
-        return cls(rendered, copied, list(parts))
+        return cls(rendered, copied, list(parts), source)
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
         context = form_context(project)
-        return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
-                       else self.copied[name]) for name in self.order}
+        try:
+            return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
+                           else self.copied[name]) for name in self.order}
+        except SecurityError as error:
+            raise _unsafe(self.source, str(error)) from error
 
     def write(self, project: Project, target: Path) -> None:
         """Write the form of `project` to `target` (atomically)."""
@@ -205,7 +215,13 @@ class FormTemplate:
             for name, data in parts.items():
                 # the filled parts are deflated; the template's small fixed parts are stored as they are
                 method = zipfile.ZIP_DEFLATED if name in self.rendered else zipfile.ZIP_STORED
-                package.writestr(name, data, compress_type=method, compresslevel=1)
+                # a fixed time stamp: the same content gives the same bytes, so mail is not sent again
+                package.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
+
+
+def _unsafe(source: str, expression: str) -> FormError:
+    return FormError(f"目标表模板 {source} 中有不允许的表达式（{expression}）：模板只能填入项目的字段，不能调用程序。"
+                     "请删除该表达式，或运行 perfxl form-template 重新生成模板")
 
 
 _COMPILED: dict[str, FormTemplate] = {}  # per process: each worker compiles the template once

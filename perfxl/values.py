@@ -42,6 +42,28 @@ def cut_to_excel_length(text: str, limit: int) -> str:
     return "".join(kept)
 
 
+# Characters that draw nothing but reorder or hide text: bidi controls (a right-to-left override turns
+# `P\u202egpj.exe` into `Pexe.jpg` on screen), zero-width characters, line and paragraph separators.
+INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+# What a terminal must not receive raw: control characters (ESC starts screen-clearing and title sequences),
+# the invisible ones above, and lone surrogates (a file name that is not valid UTF-8).
+_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without bidi controls, zero-width and other invisible characters."""
+    return _INVISIBLE.sub("", text)
+
+
+def visible(text: object) -> str:
+    """`text` for a terminal: control and invisible characters shown as escapes (`\\x1b`, `\\u202e`)."""
+    text = str(text)
+    if not _HIDDEN.search(text):
+        return text
+    return _HIDDEN.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

@@ -26,6 +26,9 @@ from perfxl.pipeline import run
     ("", "未命名.docx"),
     ("...", "_.docx"),
     ("增长#1 100%", "增长_1 100_.docx"),
+    ("2021_P\u202egpj.exe", "2021_Pgpj.exe.docx"),
+    ("零\u200b宽\ufeff\u2066字\u2069", "零宽字.docx"),
+    ("~$lock", "_$lock.docx"),
 ])
 def test_safe_file_name(stem, expected):
     assert safe_file_name(stem, ".docx") == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import email
 import socket
+import time
 from email import policy
 from pathlib import Path
 
@@ -239,7 +240,7 @@ def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, m
     assert drafts.exit_code == 0, drafts.output
     assert "邮件草稿 1 封" in drafts.output
     sending = CliRunner().invoke(cli, ["mail", "input", str(tmp_path / "out"), "--send"])
-    assert sending.exit_code == 1
+    assert sending.exit_code == 2, "a configuration error"
     assert "[mail] 缺少：from、host、to" in sending.output
 
 
@@ -251,3 +252,61 @@ def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
         settings = _settings(silent.getsockname()[1], timeout_seconds=1)
         with pytest.raises(MailError, match="超时"):
             mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
+
+
+MAIL_TOML = 'from = "office@unit.example"\nto = ["jxb@czj.example"]\nhost = "127.0.0.1"\nuser = "office@unit.example"\n'
+
+
+@pytest.mark.parametrize(("setting", "password", "shown"), [
+    ('to = ["财政局@czj.中国"]', "x", "to 的「财政局@czj.中国」含有中文"),
+    ('user = "办公室"', "x", "user 的「办公室」含有中文"),
+    ("", "密码", "PERFXL_SMTP_PASSWORD 中的密码含有中文"),
+    ("timeout_seconds = 0", "x", "timeout_seconds 应大于 0"),
+    ('host = "..."', "x", "host 的「...」不是有效的服务器名称"),
+    ("to = [1, 2]", "x", "to 的「1」不是文字"),
+    ('from = "a@b.example\\r\\nBcc: all@everyone.example"', "x", "from 的「a@b.example\\r\\nBcc"),
+])
+def test_unusable_mail_settings_are_a_message_and_exit_2(tmp_path, monkeypatch, setting, password, shown):
+    from click.testing import CliRunner
+
+    from perfxl.cli import cli
+
+    lines = [line for line in MAIL_TOML.splitlines() if line.split(" =")[0] != setting.split(" =")[0]]
+    (tmp_path / "perfxl.toml").write_text("[mail]\n" + "\n".join([*lines, setting]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", password)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["mail", str(ROOT / "input"), "out", "--send"])
+    assert result.exit_code == 2, result.output
+    assert shown in result.output
+    assert isinstance(result.exception, SystemExit), "no traceback"
+    assert not (tmp_path / "out").exists(), "checked before the batch runs"
+
+
+def test_a_send_log_resaved_as_gbk_is_read_and_nothing_is_resent(batch_with_forms, smtp_server, monkeypatch):
+    inbox, port = smtp_server
+    batch, output = batch_with_forms
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+    assert mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True).sent == 1
+    log = output / "邮件" / LOG_NAME
+    log.write_bytes(log.read_text(encoding="utf-8-sig").encode("gbk"))  # opened and saved in Excel
+    again = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    assert (again.sent, again.skipped, len(inbox.messages)) == (0, 1, 1)
+    forced = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True, resend=True)
+    assert forced.sent == 1
+    rows = list(csv.DictReader(log.read_text(encoding="utf-8-sig").splitlines()))
+    assert [row["结果"] for row in rows] == ["已发送", "已发送"]
+
+
+def test_a_second_send_after_a_new_run_sends_nothing(tmp_path, smtp_server, monkeypatch):
+    """Each run writes the forms again: same content, same bytes, so the same message is not sent twice."""
+    inbox, port = smtp_server
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+    output = tmp_path / "output"
+    real_localtime = time.localtime
+    for expected in (1, 0):
+        batch = run(ROOT / "input", output, _config())
+        outcome = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+        assert outcome.sent == expected
+        # the next run's forms are written two hours later by the clock
+        monkeypatch.setattr(time, "localtime", lambda at=None: real_localtime((at or time.time()) + 7200))
+    assert len(inbox.messages) == 1
