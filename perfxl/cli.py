@@ -16,7 +16,7 @@ from .form_template import FORM_TEMPLATE, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .model import ERROR, FAILED, INFO, WARNING
 from .parallel import Workers
-from .pipeline import Batch, OutputError, run, validate
+from .pipeline import Batch, OutputError, locked, run, validate
 from .values import visible
 
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
@@ -249,9 +249,13 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
 
     try:
         check_settings(config.mail, do_send)  # before the batch runs: a typo costs no minutes
-        batch = _run_batch(input_dir, output_dir, config)
-        _print_summary(batch, input_dir)
-        outcome = mail_batch(batch, output_dir, config.mail, Path("templates"), do_send, resend)
+        with locked(output_dir):  # around the run and the mail: no other run replaces the forms between
+            batch = _run_batch(input_dir, output_dir, config)
+            _print_summary(batch, input_dir)
+            outcome = mail_batch(batch, output_dir, config.mail, Path("templates"), do_send, resend)
+    except OutputError as error:
+        click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
+        sys.exit(USAGE)
     except MailError as error:
         click.secho(f"邮件：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE if isinstance(error, MailSettingsError) else FOUND_ERRORS)

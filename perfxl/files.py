@@ -77,6 +77,68 @@ def atomic_write(target: Path) -> Iterator[Path]:
             temp.unlink()
 
 
+MANIFEST_NAME = ".perfxl_manifest.txt"  # the files perfxl wrote into a folder, one name a line
+LOCK_NAME = ".perfxl.lock"
+
+
+class OutputBusy(Exception):
+    """Another run is writing into the same output folder."""
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold the output folder's lock (created if needed); raise OutputBusy at once when another run holds it.
+
+    The lock is per process and re-entrant (`perfxl mail` holds it around its run and its mail)."""
+    from filelock import FileLock, Timeout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_NAME, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as error:
+        raise OutputBusy(f"另一个 perfxl 正在写入 {folder}：请等它结束后再运行，或指定其他输出文件夹") from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, is `folder` or lies within it."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def own_folder(output_dir: Path, name: str) -> Path:
+    """`output_dir/name`, refused (ValueError) when it is a link leading out of the output folder."""
+    folder = output_dir / name
+    if folder.is_symlink() and not inside(folder, output_dir):
+        raise ValueError(f"输出文件夹中的 {name} 是指向 {folder.resolve()} 的链接：perfxl 不在输出文件夹以外写入或删除"
+                         f"文件，请删除该链接（或换一个输出文件夹）")
+    return folder
+
+
+def remove_unlisted(folder: Path, keep: set[str], twins: tuple[str, ...] = ()) -> None:
+    """Remove the files the manifest of `folder` lists (written by the last run) that are not in `keep`,
+    and of every listed file its twins (same stem, suffix in `twins`); then list `keep`.
+
+    Files perfxl did not write (a scanned PDF, a note the user put there) are never touched."""
+    manifest = folder / MANIFEST_NAME
+    listed = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else set()
+    for name in sorted(listed):
+        if "/" in name or name in ("", ".", ".."):
+            continue
+        old = folder / name
+        stale = [old.with_suffix(suffix) for suffix in twins] + ([] if name in keep else [old])
+        for path in stale:
+            if path.is_file() and not path.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+    with atomic_write(manifest) as temp:
+        temp.write_text("".join(f"{name}\n" for name in sorted(keep)), encoding="utf-8")
+
+
 def remove_stale_temps(folder: Path) -> None:
     """Remove temporary files a killed run left behind."""
     for temp in folder.glob(f"{TEMP_PREFIX}*"):

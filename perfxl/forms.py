@@ -14,7 +14,6 @@ Two things docxtpl does not do are added to the source here:
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING
 import jinja2
 from markupsafe import Markup, escape
 
-from .files import atomic_write, form_file_names
+from .files import atomic_write, form_file_names, remove_unlisted
 from .form_template import FORM_TEMPLATE, template_parts
 from .model import Indicator, Project
 from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
@@ -262,13 +261,9 @@ def write_form_chunk(job: tuple[Path | None, list[tuple[Project, Path]]]) -> Non
 
 
 def remove_stale_forms(folder: Path, keep: Iterable[str]) -> None:
-    """Remove forms (and PDFs) in `folder` that this run did not write, so no stale form is emailed."""
-    keep = set(keep)
-    for path in folder.iterdir():
-        stale = path.suffix.lower() == ".pdf" or (path.suffix.lower() == FORM_SUFFIX and path.name not in keep)
-        if stale and path.is_file():
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+    """Remove forms this run did not write and every PDF of a form, so no stale form is emailed; only
+    files an earlier run wrote (its manifest), never the user's own."""
+    remove_unlisted(folder, set(keep), twins=(".pdf",))
 
 
 class PdfUnavailable(Exception):

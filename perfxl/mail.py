@@ -29,7 +29,7 @@ from pathlib import Path
 
 import jinja2
 
-from .files import atomic_write
+from .files import atomic_write, own_folder
 from .model import REPORT_NAME, Project
 from .pipeline import Batch
 from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
@@ -40,6 +40,7 @@ MAIL_FOLDER = "邮件"
 LOG_NAME = "发送记录.csv"
 LOG_COLUMNS = ("时间", "邮件编号", "收件人", "附件", "结果", "指纹")
 SENT = "已发送"
+DRAFT_NAME = re.compile(r"\d{2,}_[0-9a-f]{16}\.eml")
 TEMPLATE_NAME = "邮件.txt.j2"
 MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
               ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -178,7 +179,8 @@ def write_drafts(drafts: list[Draft], folder: Path) -> list[Path]:
     """Write each draft as an .eml file into `folder`, replacing drafts of an earlier run."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.eml"):
-        old.unlink()
+        if DRAFT_NAME.fullmatch(old.name) and old.is_file() and not old.is_symlink():  # never the user's own
+            old.unlink()
     written = []
     for number, draft in enumerate(drafts, start=1):
         path = folder / f"{number:02d}_{draft.key}.eml"
@@ -354,7 +356,10 @@ def mail_batch(batch: Batch, output_dir: Path, settings: dict, template_dir: Pat
         raise MailError(f"找不到邮件模板 {template_dir / TEMPLATE_NAME}")
     report = output_dir / REPORT_NAME if settings["attach_report"] else None
     drafts = build_drafts(passed, forms, settings, template_dir, report)
-    folder = output_dir / MAIL_FOLDER
+    try:
+        folder = own_folder(output_dir, MAIL_FOLDER)
+    except ValueError as error:
+        raise MailSettingsError(str(error)) from error
     outcome = MailOutcome(write_drafts(drafts, folder))
     if do_send:
         outcome.sent, outcome.skipped, outcome.problems = send(drafts, settings, folder / LOG_NAME, resend)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from builders import rezip
 from click.testing import CliRunner
+from conftest import ROOT
 
 from perfxl.cli import cli
 from perfxl.form_template import template_parts
 from perfxl.forms import FORMS_DIR
+from perfxl.pipeline import run
 from perfxl.values import visible
 
 
@@ -98,7 +103,7 @@ def test_bidi_and_invisible_characters_never_reach_a_form_name(make_workbook, cl
     make_workbook("项目.xlsx", fields, indicators)
     result = _cli("run", tmp_path / "input", tmp_path / "output")
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (tmp_path / "output" / FORMS_DIR).iterdir()] == ["2021_Pgpj.exe.docx"]
+    assert [p.name for p in (tmp_path / "output" / FORMS_DIR).glob("*.docx")] == ["2021_Pgpj.exe.docx"]
 
 
 @pytest.mark.parametrize("name", ["报表\u202e.docx", "\u2066表\u2069.docx"])
@@ -109,3 +114,86 @@ def test_bidi_characters_never_reach_a_mail_attachment_name(tmp_path, name):
     path.write_bytes(b"x")
     part = _attachment(path)
     assert part.get_filename() == name.replace("\u202e", "").replace("\u2066", "").replace("\u2069", "")
+
+
+# --- nothing but perfxl's own files is touched in output/ ------------------------------------------
+
+
+def test_files_the_user_put_among_the_forms_survive_and_stale_forms_go(make_workbook, clean_project, config,
+                                                                       tmp_path):
+    fields, indicators = clean_project
+    make_workbook("a.xlsx")
+    make_workbook("b.xlsx", {**fields, "项目名称": "第二个项目"}, indicators)
+    out = tmp_path / "output"
+    first = run(tmp_path / "input", out, config)
+    folder = out / FORMS_DIR
+    own = {"盖章扫描件.pdf": b"%PDF", "说明.docx": b"note", "2020_去年的项目.docx": b"old"}
+    for name, data in own.items():
+        (folder / name).write_bytes(data)
+    gone = folder / Path(first.forms["b.xlsx"]).name
+    gone.with_suffix(".pdf").write_bytes(b"%PDF")  # the PDF perfxl run --pdf made of it
+    (tmp_path / "input" / "b.xlsx").unlink()
+    second = run(tmp_path / "input", out, config)
+    names = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
+    assert names == set(own) | {Path(second.forms["a.xlsx"]).name}
+    assert all((folder / name).read_bytes() == data for name, data in own.items())
+
+
+def test_a_forms_folder_linked_out_of_the_output_folder_is_refused(make_workbook, tmp_path):
+    make_workbook("a.xlsx")
+    personal = tmp_path / "personal"
+    personal.mkdir()
+    (personal / "合同.docx").write_bytes(b"mine")
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / FORMS_DIR).symlink_to(personal)
+    result = _cli("run", tmp_path / "input", tmp_path / "output")
+    assert result.exit_code == 2, result.output
+    assert "是指向" in result.output and "链接" in result.output
+    assert [p.name for p in personal.iterdir()] == ["合同.docx"]
+
+
+def _hold_lock(out: Path) -> subprocess.Popen:
+    """Another process holding the output folder's lock until its standard input closes."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from perfxl.files import output_lock\n"
+         "with output_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()", str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_a_second_run_into_the_same_output_folder_says_another_run_writes_there(make_workbook, tmp_path):
+    make_workbook("a.xlsx")
+    out = tmp_path / "output"
+    first = _hold_lock(out)  # the first run, still writing
+    try:
+        result = _cli("run", tmp_path / "input", out)
+        mail = _cli("mail", tmp_path / "input", out)
+    finally:
+        first.stdin.close()
+        first.wait()
+    assert result.exit_code == mail.exit_code == 2
+    assert "另一个 perfxl 正在写入" in result.output and "另一个 perfxl 正在写入" in mail.output
+    assert not (out / "绩效目标汇总.xlsx").exists()
+    assert _cli("run", tmp_path / "input", out).exit_code == 0, "free again once the first run ends"
+
+
+@pytest.mark.parametrize("output", ["input", "input/out", "."])
+def test_overlapping_input_and_output_folders_are_refused(make_workbook, tmp_path, monkeypatch, output):
+    make_workbook("a.xlsx")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("run", "input", output)
+    assert result.exit_code == 2, result.output
+    assert "相同或互相包含" in result.output
+    assert sorted(p.name for p in (tmp_path / "input").iterdir()) == ["a.xlsx"]
+
+
+def test_mail_drafts_replace_only_perfxl_drafts(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    drafts = tmp_path / "out" / "邮件"
+    drafts.mkdir(parents=True)
+    (drafts / "我的草稿.eml").write_text("mine")
+    assert _cli("mail", "input", tmp_path / "out").exit_code == 0
+    assert _cli("mail", "input", tmp_path / "out").exit_code == 0
+    names = sorted(p.name for p in drafts.iterdir())
+    assert names[-1] == "我的草稿.eml" and len(names) == 2
