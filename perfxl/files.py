@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +43,60 @@ class InputFile:
     message: str = ""
 
 
-def _classify(path: Path, name: str) -> InputFile:
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "没有读取权限"
+    if error.errno == errno.ELOOP:
+        return "链接循环指向自身"
+    return error.strerror or type(error).__name__
+
+
+def _kind_problem(path: Path, folder: Path, name: str) -> InputFile | None:
+    """The ledger row of what cannot be read as a file: a dangling or looping link, one leading out of
+    the input folder, a FIFO or device (reading it would block or never end), a file without permission."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            return InputFile(path, name, FAILED, "这是一个链接（快捷方式），指向的文件不存在：请放入文件本身")
+        except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+            return InputFile(path, name, FAILED, "这是一个循环指向自身的链接：请放入文件本身")
+        if not inside(target, folder):
+            return InputFile(path, name, SKIPPED, f"这是指向 input 文件夹以外（{target}）的链接，已跳过")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        return InputFile(path, name, FAILED, f"无法读取该文件（{_os_reason(error)}）：请检查文件权限")
+    if not stat.S_ISREG(mode):
+        return InputFile(path, name, SKIPPED, "不是普通文件（命名管道、设备等），已跳过")
+    if not os.access(path, os.R_OK):
+        return InputFile(path, name, FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
+    return None
+
+
+def display_name(name: str) -> str:
+    """A relative file name for the ledger and the terminal. A name that is not valid UTF-8 (a GBK name
+    from a Windows zip) is shown decoded as GBK, else with its odd bytes as `\\xNN`."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _classify(path: Path, name: str, folder: Path) -> InputFile:
     suffix = path.suffix.lower()
     if path.name.startswith("~$"):
         return InputFile(path, name, SKIPPED, "Office 临时锁定文件（有人正打开该工作簿），已跳过")
     if any(part.startswith(".") for part in Path(name).parts):
         return InputFile(path, name, SKIPPED, "隐藏文件，已跳过")
+    problem = _kind_problem(path, folder, name)
+    if problem is not None:
+        return problem
     if suffix in WORKBOOK_SUFFIXES:
         return InputFile(path, name)
     if suffix in CONVERT_SUFFIXES:
@@ -55,13 +105,25 @@ def _classify(path: Path, name: str) -> InputFile:
 
 
 def discover(folder: Path) -> list[InputFile]:
-    """Every file under `folder`, recursively, in a stable order."""
+    """Every file under `folder`, recursively, in a stable order; also a row for each folder that cannot
+    be listed and for each link to a folder (not followed)."""
     found = []
-    for root, dirs, names in os.walk(folder):
+
+    def unlistable(error: OSError) -> None:
+        path = Path(error.filename)
+        name = display_name(path.relative_to(folder).as_posix() if path != folder else ".") + "/"
+        found.append(InputFile(path, name, FAILED, f"文件夹无法打开（{_os_reason(error)}）：请检查该文件夹的权限"))
+
+    for root, dirs, names in os.walk(folder, onerror=unlistable):
         dirs.sort()
+        for link in [d for d in dirs if (Path(root) / d).is_symlink()]:
+            dirs.remove(link)
+            path = Path(root) / link
+            found.append(InputFile(path, display_name(path.relative_to(folder).as_posix()) + "/", SKIPPED,
+                                   "这是指向文件夹的链接，未进入：请把文件夹本身放入 input"))
         for file_name in sorted(names):
             path = Path(root) / file_name
-            found.append(_classify(path, path.relative_to(folder).as_posix()))
+            found.append(_classify(path, display_name(path.relative_to(folder).as_posix()), folder))
     return found
 
 

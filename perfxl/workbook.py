@@ -151,8 +151,17 @@ def _match_sheets(available: list[str], wanted: tuple[str, ...]) -> dict[str, st
     return {name: by_key[label_key(name)] for name in wanted if label_key(name) in by_key}
 
 
+def _calamine_book(path: Path) -> python_calamine.CalamineWorkbook:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: calamine takes only text paths
+        with path.open("rb") as handle:
+            return python_calamine.CalamineWorkbook.from_filelike(handle)
+    return python_calamine.CalamineWorkbook.from_path(str(path))
+
+
 def _calamine_grids(path: Path, wanted: tuple[str, ...]) -> dict[str, Grid]:
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    book = _calamine_book(path)
     try:
         found = _match_sheets(book.sheet_names, wanted)
         return {
@@ -214,6 +223,8 @@ def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits, formats: boo
         return _fast_grids(path, wanted)
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("工作簿设置了密码，无法读取", "请取消密码后另存为 .xlsx") from error
+    except PermissionError as error:
+        raise UnreadableWorkbook("无法读取该文件（没有读取权限）", "请检查文件权限") from error
     except UnreadableWorkbook:
         raise
     except Exception as error:  # noqa: BLE001 - any parser failure on a damaged file is the user's S01

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -10,12 +11,13 @@ from pathlib import Path
 import pytest
 from builders import rezip
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, read_sheet
 
 from perfxl.cli import cli
 from perfxl.form_template import template_parts
 from perfxl.forms import FORMS_DIR
-from perfxl.pipeline import run
+from perfxl.model import FAILED, PROCESSED, SKIPPED
+from perfxl.pipeline import run, validate
 from perfxl.values import visible
 
 
@@ -197,3 +199,75 @@ def test_mail_drafts_replace_only_perfxl_drafts(tmp_path, monkeypatch):
     assert _cli("mail", "input", tmp_path / "out").exit_code == 0
     names = sorted(p.name for p in drafts.iterdir())
     assert names[-1] == "我的草稿.eml" and len(names) == 2
+
+
+# --- what is not a regular file in input/ ----------------------------------------------------------
+
+
+def _ledger(batch) -> dict[str, tuple[str, str]]:
+    return {e.file: (e.status, e.message) for e in batch.ledger}
+
+
+def test_fifos_links_and_loops_each_get_their_own_ledger_row(make_workbook, config, tmp_path):
+    make_workbook("好的.xlsx")
+    folder = tmp_path / "input"
+    outside = tmp_path / "outside.xlsx"
+    outside.write_bytes((folder / "好的.xlsx").read_bytes())
+    os.mkfifo(folder / "管道.xlsx")
+    (folder / "零.xlsx").symlink_to("/dev/zero")
+    (folder / "外面.xlsx").symlink_to(outside)
+    (folder / "失效.xlsx").symlink_to(tmp_path / "gone.xlsx")
+    (folder / "循环.xlsx").symlink_to(folder / "循环.xlsx")
+    (folder / "里面.xlsx").symlink_to(folder / "好的.xlsx")
+    (folder / "文件夹链接").symlink_to(tmp_path)
+    batch = validate(folder, config)  # would block on the FIFO or read /dev/zero for ever
+    rows = _ledger(batch)
+    assert rows["管道.xlsx"] == (SKIPPED, "不是普通文件（命名管道、设备等），已跳过")
+    assert rows["零.xlsx"][0] == rows["外面.xlsx"][0] == SKIPPED and "input 文件夹以外" in rows["零.xlsx"][1]
+    assert rows["失效.xlsx"][0] == FAILED and "指向的文件不存在" in rows["失效.xlsx"][1]
+    assert rows["循环.xlsx"][0] == FAILED and "循环" in rows["循环.xlsx"][1]
+    assert rows["里面.xlsx"][0] == rows["好的.xlsx"][0] == PROCESSED
+    assert rows["文件夹链接/"][0] == SKIPPED
+    assert len(batch.ledger) == 8
+
+
+def test_unreadable_files_and_folders_say_so(make_workbook, config, tmp_path, monkeypatch):
+    """As root nothing is unreadable: the operating system's refusals are simulated where perfxl meets them."""
+    make_workbook("好的.xlsx")
+    make_workbook("锁住.xlsx")
+    make_workbook("锁住的文件夹/里面.xlsx")
+    real_access, real_scandir = os.access, os.scandir
+    monkeypatch.setattr(os, "access", lambda path, mode: "锁住" not in str(path) and real_access(path, mode))
+
+    def scandir(path):
+        if "锁住的文件夹" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    rows = _ledger(validate(tmp_path / "input", config))
+    assert rows["锁住.xlsx"] == (FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
+    assert rows["锁住的文件夹/"] == (FAILED, "文件夹无法打开（没有读取权限）：请检查该文件夹的权限")
+    assert rows["好的.xlsx"][0] == PROCESSED
+
+
+def test_a_permission_refused_while_reading_is_not_called_damage(make_workbook, config, tmp_path, monkeypatch):
+    make_workbook("好的.xlsx")
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("perfxl.workbook.office_container", refuse)
+    rows = _ledger(validate(tmp_path / "input", config))
+    assert rows["好的.xlsx"] == (FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown(make_workbook, config, tmp_path):
+    good = make_workbook("好的.xlsx")
+    raw = os.fsencode(str(tmp_path / "input")) + b"/" + "预算表".encode("gbk") + b".xlsx"
+    os.rename(good, raw)
+    for command in ("check", "run"):
+        result = _cli(command, tmp_path / "input", *([tmp_path / "output"] if command == "run" else []))
+        assert result.exit_code == 0, result.output
+        assert "失败 0" in result.output
+    assert read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "处理清单")[0]["文件"] == "预算表.xlsx"
