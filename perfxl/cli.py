@@ -21,7 +21,7 @@ from .values import visible
 
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
 # without openpyxl's and the importer's imports.
-OK, FOUND_ERRORS, USAGE = 0, 1, 2
+OK, FOUND_ERRORS, USAGE, INTERRUPTED = 0, 1, 2, 130
 DEFAULT_TEMPLATE = Path("templates/绩效目标申报表.xlsx")
 
 
@@ -106,7 +106,18 @@ def _exit_code(batch: Batch) -> int:
     return FOUND_ERRORS if batch.has_errors else OK
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands, with Ctrl-C as one line and exit code 130 (the shell's for SIGINT), not click's 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("已中断（Ctrl-C）：本次运行未完成，请重新运行", err=True)
+            sys.exit(INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
     """perfxl：财政项目支出绩效目标表的批量校验与汇总。"""

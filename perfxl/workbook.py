@@ -24,6 +24,9 @@ FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 # A cell's address, or the far corner of the sheet's declared <dimension>: both size what an engine allocates.
 CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c\s[^>]*?\br=\"|dimension\s+ref=\"(?:[A-Z]{1,3}\d{1,7}:)?)"
                       rb"([A-Z]{1,3})(\d{1,7})\"")
+# A cell without `r=`: an engine places it after the previous one, so its position is found only by counting.
+UNADDRESSED_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?:\s(?:(?!\br=)[^>])*)?/?>")
+ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s>/]")
 CHUNK = 1 << 20
 OVERLAP = 256  # bytes kept from the previous chunk, so that no mark is missed across a chunk boundary
 
@@ -75,6 +78,7 @@ class _Scan:
     has_formulas: bool = False
     max_row: int = 0
     max_col: int = 0
+    unaddressed: bool = False  # the part holds cells without an address
 
 
 def _column_number(letters: bytes) -> int:
@@ -91,6 +95,7 @@ def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
     if not name.startswith("xl/worksheets/"):
         return
     scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
+    scan.unaddressed = scan.unaddressed or UNADDRESSED_CELL.search(window) is not None
     refs = CELL_REF.findall(window)
     if refs:  # the farthest row and column, converted once: a sheet may hold a million cells
         scan.max_row = max(scan.max_row, max(map(int, (digits for _, digits in refs))))
@@ -102,6 +107,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, lim
     """Decompress one part in chunks, counting the bytes it really holds (not what its header claims)."""
     tail = b""
     scan.max_row = scan.max_col = 0
+    scan.unaddressed = False
     with archive.open(info) as part:
         while chunk := part.read(CHUNK):
             scan.total += len(chunk)
@@ -110,10 +116,32 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, lim
             window = tail + chunk
             _scan_window(window, info.filename, scan)
             tail = window[-OVERLAP:]
+    if scan.unaddressed:  # rare: count rows and the widest row, each cell placed after the addressed ones
+        rows, widest = _count_rows_and_cells(archive, info)
+        scan.max_row, scan.max_col = scan.max_row + rows, scan.max_col + widest
     if scan.max_row * scan.max_col > limits.max_cells:
         raise UnreadableWorkbook(
             f"工作表的使用范围过大（{scan.max_row} 行 × {scan.max_col} 列），已拒绝读取",
             "请删除远处误填的单元格（按 Ctrl+End 可找到），保存后重新放入 input 文件夹")
+
+
+def _count_rows_and_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """The number of rows of a sheet part and the most cells in one row, by counting tags."""
+    rows = widest = current = 0
+    tail = b""
+    with archive.open(info) as part:
+        while chunk := part.read(CHUNK):
+            window = tail + chunk
+            for match in ROW_OR_CELL.finditer(window):
+                if match.end() <= len(tail):  # counted with the previous chunk
+                    continue
+                if match.group(1) == b"row":
+                    rows, current = rows + 1, 0
+                else:
+                    current += 1
+                    widest = max(widest, current)
+            tail = window[-OVERLAP:]
+    return rows, widest
 
 
 def _check_container(path: Path, limits: Limits) -> bool:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from builders import rezip
+from builders import INDICATOR_PART, read_part, rezip
 from click.testing import CliRunner
 from conftest import ROOT, read_sheet
 
@@ -271,3 +274,91 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown(make_workbook, config, t
         assert result.exit_code == 0, result.output
         assert "失败 0" in result.output
     assert read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "处理清单")[0]["文件"] == "预算表.xlsx"
+
+
+# --- one file cannot take down the run ------------------------------------------------------------
+
+
+def test_cells_without_addresses_count_in_the_size_check(make_workbook, config, tmp_path):
+    """16,384 empty cells in one row, then 100,000 one-cell rows, no `r=`: the engine would allocate 52 GB."""
+    make_workbook("好的.xlsx")
+    path = make_workbook("炸弹.xlsx")
+    rows = "<row>" + "<c/>" * 16384 + "</row>" + "<row><c><v>1</v></c></row>" * 100_000
+    sheet = read_part(path, INDICATOR_PART)
+    start, end = sheet.index("<sheetData>") + len("<sheetData>"), sheet.index("</sheetData>")
+    rezip(path, tmp_path / "bomb.xlsx", {INDICATOR_PART: (sheet[:start] + rows + sheet[end:]).encode()})
+    assert (tmp_path / "bomb.xlsx").stat().st_size < 100_000
+    (tmp_path / "bomb.xlsx").replace(path)
+    rows = _ledger(validate(tmp_path / "input", config))
+    assert rows["炸弹.xlsx"][0] == FAILED and "使用范围过大" in rows["炸弹.xlsx"][1]
+    assert rows["好的.xlsx"][0] == PROCESSED
+
+
+def test_a_workbook_with_unaddressed_cells_of_normal_size_is_read(make_workbook, config, tmp_path):
+    path = make_workbook("项目.xlsx")
+    sheet = read_part(path, INDICATOR_PART)
+    rezip(path, tmp_path / "x.xlsx", {INDICATOR_PART: re.sub(r'(<c) r="[A-Z]+\d+"', r"\1", sheet).encode()})
+    (tmp_path / "x.xlsx").replace(path)
+    batch = validate(tmp_path / "input", config)
+    assert _ledger(batch)["项目.xlsx"][0] == PROCESSED
+    assert len(batch.projects[0].indicators) == 10
+
+
+# --- Ctrl-C and a killed run --------------------------------------------------------------------------
+
+DRIVER = """
+import os, signal, sys, time
+from pathlib import Path
+from perfxl import cli, pipeline
+real = pipeline.read_project
+def hook(path, name, config):  # runs on a worker
+    {action}
+    return real(path, name, config)
+pipeline.read_project = hook
+sys.argv = ["perfxl", "run", "--jobs", "2", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def _driver(action: str, *args) -> subprocess.Popen:
+    code = DRIVER.format(action=action)
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_ctrl_c_is_exit_130_with_one_line_and_no_worker_traceback(make_workbook, tmp_path):
+    for name in ("01.xlsx", "02.xlsx", "03.xlsx"):
+        make_workbook(name)
+    # Ctrl-C in a terminal interrupts the whole process group: the run and its workers
+    run_ = _driver('if name == "02.xlsx": os.killpg(os.getpgrp(), signal.SIGINT)', tmp_path / "input",
+                   tmp_path / "output")
+    out, err = run_.communicate(timeout=120)
+    assert run_.returncode == 130, err
+    assert err.strip().splitlines() == ["已中断（Ctrl-C）：本次运行未完成，请重新运行"]
+    assert "Traceback" not in out + err
+
+
+def test_workers_end_when_the_run_is_killed(make_workbook, tmp_path):
+    import psutil
+
+    for name in ("01.xlsx", "02.xlsx"):
+        make_workbook(name)
+    (tmp_path / "pids").mkdir()
+    run_ = _driver(f'(Path({str(tmp_path / "pids")!r}) / str(os.getpid())).touch(); time.sleep(600)',
+                   tmp_path / "input", tmp_path / "output")
+    workers = []
+    try:
+        for _ in range(600):  # until both workers are reading (a wait for an event, not a timing assumption)
+            workers = [psutil.Process(int(p.name)) for p in (tmp_path / "pids").iterdir()]
+            if len(workers) == 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2
+        run_.kill()
+        run_.communicate()
+        gone, alive = psutil.wait_procs(workers, timeout=60)
+        assert alive == []
+    finally:
+        for process in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
