@@ -33,13 +33,14 @@ def _config(path: Path | None) -> Config:
         sys.exit(USAGE)
 
 
-def _previous(path: Path | None) -> dict | None:
+def _previous(path: Path | None, config: Config) -> dict | None:
     if path is None:
         return None
     from .previous import PreviousError, read_previous
+    from .workbook import Limits
 
     try:
-        return read_previous(path)
+        return read_previous(path, Limits.of(config.limits))
     except PreviousError as error:
         click.secho(f"错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
@@ -143,7 +144,7 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
     """
     config = _config(config_path)
     started = time.perf_counter()
-    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path), jobs, quiet)
+    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path, config), jobs, quiet)
     if not quiet:
         _print_findings(batch)
         _print_summary(batch, input_dir)
@@ -185,7 +186,7 @@ def check_command(input_dir: Path, config_path: Path | None, previous_path: Path
     示例：perfxl check input
     """
     config = _config(config_path)
-    previous = _previous(previous_path)
+    previous = _previous(previous_path, config)
     _require_folder(input_dir)
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, _progress(quiet=False))

@@ -38,6 +38,11 @@ class Limits:
     max_bytes: int
     max_cells: int
 
+    @classmethod
+    def of(cls, limits: dict) -> Limits:
+        """From the configuration's [limits] table."""
+        return cls(limits["max_unzipped_mb"] * 2**20, limits["max_sheet_cells"])
+
 
 class UnreadableWorkbook(Exception):
     """The file is not a workbook perfxl can open; `reason` and `todo` are for the user."""
@@ -144,7 +149,7 @@ def _count_rows_and_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tu
     return rows, widest
 
 
-def _check_container(path: Path, limits: Limits) -> bool:
+def check_container(path: Path, limits: Limits) -> bool:
     """Refuse what is not a safe .xlsx container before any parser sees it; True when it holds formulas.
 
     Every part is decompressed once in chunks: a zip bomb (also one whose headers lie about sizes) stops at
@@ -246,7 +251,7 @@ def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits, formats: boo
 
     `formats`: read with openpyxl, which also tells which numbers are shown as percentages."""
     try:
-        if _check_container(path, limits) or formats:
+        if check_container(path, limits) or formats:
             return _openpyxl_grids(path, wanted)
         return _fast_grids(path, wanted)
     except python_calamine.PasswordError as error:

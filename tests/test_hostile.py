@@ -362,3 +362,18 @@ def test_workers_end_when_the_run_is_killed(make_workbook, tmp_path):
         for process in workers:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
+
+
+def test_previous_gets_the_size_checks_of_the_inputs(make_workbook, tmp_path):
+    """A consolidated workbook claiming A1:XFD1048576: a MemoryError traceback before."""
+    make_workbook("项目.xlsx")
+    assert _cli("run", tmp_path / "input", tmp_path / "last").exit_code == 0
+    last = tmp_path / "last" / "绩效目标汇总.xlsx"
+    sheet = read_part(last, "xl/worksheets/sheet1.xml")
+    huge = re.sub(r'<dimension ref="[^"]+"/>', '<dimension ref="A1:XFD1048576"/>', sheet)
+    assert huge != sheet
+    rezip(last, tmp_path / "huge.xlsx", {"xl/worksheets/sheet1.xml": huge.encode()})
+    result = _cli("check", tmp_path / "input", "--previous", tmp_path / "huge.xlsx")
+    assert result.exit_code == 2, result.output
+    assert "上年汇总表" in result.output and "使用范围过大" in result.output
+    assert isinstance(result.exception, SystemExit), "no traceback"
