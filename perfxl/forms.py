@@ -257,7 +257,10 @@ def write_form_chunk(job: tuple[Path | None, list[tuple[Project, Path]]]) -> Non
     template_path, pairs = job
     template = compiled(template_path)
     for project, target in pairs:
-        template.write(project, target)
+        try:
+            template.write(project, target)
+        except OSError as error:  # a full disk names no file: name the form, not the consolidated workbook
+            raise OSError(error.errno, error.strerror, str(target)) from error
 
 
 def remove_stale_forms(folder: Path, keep: Iterable[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import subprocess
@@ -17,10 +18,11 @@ from click.testing import CliRunner
 from conftest import ROOT, read_sheet
 
 from perfxl.cli import cli
+from perfxl.files import TEMP_PREFIX
 from perfxl.form_template import template_parts
 from perfxl.forms import FORMS_DIR
 from perfxl.model import FAILED, PROCESSED, SKIPPED
-from perfxl.pipeline import run, validate
+from perfxl.pipeline import OutputError, run, validate
 from perfxl.values import visible
 
 
@@ -377,3 +379,23 @@ def test_previous_gets_the_size_checks_of_the_inputs(make_workbook, tmp_path):
     assert result.exit_code == 2, result.output
     assert "上年汇总表" in result.output and "使用范围过大" in result.output
     assert isinstance(result.exception, SystemExit), "no traceback"
+
+
+# --- a full disk ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_full_disk_is_one_message_without_zip_noise(make_workbook, config, tmp_path, monkeypatch, jobs):
+    """The consolidated workbook's temporary file is /dev/full: every write fails with ENOSPC."""
+    make_workbook("项目.xlsx")
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / f"{TEMP_PREFIX}{os.getpid()}-绩效目标汇总.xlsx").symlink_to("/dev/full")
+    monkeypatch.setattr("perfxl.pipeline.remove_stale_temps", lambda folder: None)
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(OutputError, match="磁盘是否已满") as caught:
+        run(tmp_path / "input", out, config, jobs=jobs)
+    del caught
+    gc.collect()
+    assert unraisable == []
