@@ -138,6 +138,11 @@ def write_report(path: Path, frames: dict[str, pd.DataFrame]) -> None:
     go: xlsxwriter leaves its zip open when a write fails, and a full disk then also printed
     "Exception ignored in ZipFile.__del__" with a traceback after the message.
     """
+    with path.open("wb") as handle:  # opened first: an unwritable folder fails before the work
+        handle.write(_workbook_bytes(frames))
+
+
+def _workbook_bytes(frames: dict[str, pd.DataFrame]) -> memoryview:
     cells = sum(frame.size for frame in frames.values())
     output = io.BytesIO()
     writer = _Writer(output, stream=cells > STREAM_ABOVE_CELLS)
@@ -151,4 +156,4 @@ def write_report(path: Path, frames: dict[str, pd.DataFrame]) -> None:
     except FileCreateError as error:
         cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
         raise cause from error
-    path.write_bytes(output.getbuffer())
+    return output.getbuffer()
