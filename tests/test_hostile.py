@@ -399,3 +399,48 @@ def test_a_full_disk_is_one_message_without_zip_noise(make_workbook, config, tmp
     del caught
     gc.collect()
     assert unraisable == []
+
+
+# --- the README's promises over one hostile input folder -----------------------------------------------
+
+
+def _state(folder: Path) -> dict[str, tuple]:
+    """Every entry under `folder` (links not followed): kind, size, modification time, and a file's bytes."""
+    state = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else os.readlink(path) \
+            if path.is_symlink() else None
+        state[str(path.relative_to(folder))] = (info.st_mode, info.st_size, info.st_mtime_ns, data)
+    return state
+
+
+def test_a_hostile_folder_every_file_listed_inputs_unchanged_exit_1(make_workbook, clean_project, tmp_path):
+    fields, indicators = clean_project
+    make_workbook("好的.xlsx")
+    make_workbook("子/恶意.xlsx", {**fields, "项目名称": "=HYPERLINK(\"http://x\")\u202e"}, indicators)
+    folder = tmp_path / "input"
+    os.mkfifo(folder / "管道.xlsx")
+    (folder / "零.xlsx").symlink_to("/dev/zero")
+    (folder / "循环.xlsx").symlink_to(folder / "循环.xlsx")
+    (folder / "空.xlsx").write_bytes(b"")
+    (folder / "~$好的.xlsx").write_bytes(b"lock")
+    os.rename(make_workbook("gbk.xlsx"), os.fsencode(str(folder)) + b"/" + "预算".encode("gbk") + b".xlsx")
+    before = _state(folder)
+    result = _cli("run", folder, tmp_path / "output")
+    assert result.exit_code == 1, result.output  # the empty and the looping file failed
+    assert _state(folder) == before
+    ledger = read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "处理清单")
+    assert len(ledger) == len(before) - 1  # every file, not the folder 子
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+
+
+def test_readme_promises_name_real_tests():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("#### What the README promises"):readme.index("`test_readme_promises_name_real")]
+    named = re.findall(r"`(?:(test_\w+\.py))?:{0,2}(test_\w+)`", table)
+    assert len(named) > 15
+    file = None
+    for module, test in named:
+        file = module or file
+        assert f"def {test}(" in (ROOT / "tests" / file).read_text(encoding="utf-8"), (file, test)
