@@ -19,32 +19,34 @@ from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .model import ERROR, FAILED, INFO, SKIPPED, WARNING
 from .parallel import Workers
 from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, project_root, resolve_template
-from .pipeline import Batch, OutputError, run, validate
+from .pipeline import Batch, OutputError, locked, run, validate
+from .values import visible
 
 click_zh.install()  # before the decorators below: some take their help texts from click's messages
 
 # Commands other than run/check import what they need inside: `perfxl run` starts its workers sooner
 # without openpyxl's and the importer's imports.
-OK, FOUND_ERRORS, USAGE = 0, 1, 2
+OK, FOUND_ERRORS, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
 def _config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        click.secho(f"配置错误：{error}", fg="red", err=True)
+        click.secho(f"配置错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
-def _previous(path: Path | None) -> dict | None:
+def _previous(path: Path | None, config: Config) -> dict | None:
     if path is None:
         return None
     from .previous import PreviousError, read_previous
+    from .workbook import Limits
 
     try:
-        return read_previous(path)
+        return read_previous(path, Limits.of(config.limits))
     except PreviousError as error:
-        click.secho(f"错误：{error}", fg="red", err=True)
+        click.secho(f"错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -62,12 +64,13 @@ previous_option = click.option("--previous", "previous_path", type=click.Path(di
 
 
 def _print_findings(batch: Batch) -> None:
+    """Each finding under its file; text from the inputs with control characters made visible."""
     for file, group in itertools.groupby(batch.findings, key=lambda f: f.file):
-        click.echo(click.style(file or "（批次）", bold=True))
+        click.echo(click.style(visible(file or "（批次）"), bold=True))
         for f in group:
             colour = {ERROR: "red", WARNING: "yellow"}.get(f.severity)
-            place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet or "—"
-            click.echo(f"  {click.style(f.severity, fg=colour)} {f.rule} {place}  {f.message}  → {f.hint}")
+            place = visible(f"{f.sheet}!{f.cell}" if f.cell else f.sheet or "—")
+            click.echo(f"  {click.style(f.severity, fg=colour)} {f.rule} {place}  {visible(f.message)}  → {visible(f.hint)}")
 
 
 def _file_counts(batch: Batch) -> str:
@@ -81,7 +84,7 @@ def _file_counts(batch: Batch) -> str:
 
 def _print_summary(batch: Batch, input_dir: Path) -> None:
     if not batch.ledger:
-        click.secho(f"{input_dir} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
+        click.secho(f"{visible(input_dir)} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
     failed_files = {e.file for e in batch.ledger if e.status == FAILED}
     read = sum(1 for p in batch.projects if p.file not in failed_files)
     click.echo(
@@ -90,10 +93,10 @@ def _print_summary(batch: Batch, input_dir: Path) -> None:
         f"提示 {batch.count(INFO)}"
     )
     for path in batch.outputs:
-        click.echo(f"已写入：{path}")
+        click.echo(f"已写入：{visible(path)}")
     if batch.forms:
         folder = batch.outputs[0].parent / FORMS_DIR if batch.outputs else Path(FORMS_DIR)
-        click.echo(f"已写入目标表 {len(batch.forms)} 份：{folder}")
+        click.echo(f"已写入目标表 {len(batch.forms)} 份：{visible(folder)}")
 
 
 def _print_removed(batch: Batch) -> None:
@@ -109,7 +112,7 @@ def _print_removed(batch: Batch) -> None:
 
 def _require_folder(input_dir: Path) -> None:
     if not input_dir.is_dir():
-        click.secho(f"输入文件夹不存在：{input_dir.absolute()}\n请在 perfxl 项目文件夹中运行（那里有 input 文件夹），"
+        click.secho(f"输入文件夹不存在：{visible(input_dir.absolute())}\n请在 perfxl 项目文件夹中运行（那里有 input 文件夹），"
                     f"或新建该文件夹并放入填好的申报表（.xlsx），或在命令中写明申报表所在的文件夹，"
                     f"例如：perfxl run 申报表文件夹 output", fg="red", err=True)
         sys.exit(USAGE)
@@ -136,7 +139,7 @@ def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict
     except OutputError as error:
         if error.batch is not None and not quiet:
             _print_findings(error.batch)
-        click.secho(f"输出失败：{error}", fg="red", err=True)
+        click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
     if not quiet:
         _say_built_in_forms(batch, config)
@@ -147,7 +150,18 @@ def _exit_code(batch: Batch) -> int:
     return FOUND_ERRORS if batch.has_errors else OK
 
 
-@click.group(cls=click_zh.ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click_zh.ChineseGroup):
+    """The commands, with Ctrl-C as one line and exit code 130 (the shell's for SIGINT), not click's 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("已中断（Ctrl-C）：本次运行未完成，请重新运行", err=True)
+            sys.exit(INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
     """perfxl：财政项目支出绩效目标表的批量校验与汇总。"""
@@ -178,7 +192,7 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
     if or_examples:
         input_dir = _input_or_examples(input_dir, output_dir, root, quiet)
     started = time.perf_counter()
-    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path), jobs, quiet)
+    batch = _run_batch(input_dir, output_dir, config, _previous(previous_path, config), jobs, quiet)
     if not quiet:
         _print_findings(batch)
         _print_summary(batch, input_dir)
@@ -236,7 +250,7 @@ def check_command(input_dir: Path, config_path: Path | None, previous_path: Path
     示例：perfxl check input
     """
     config = _config(config_path)
-    previous = _previous(previous_path)
+    previous = _previous(previous_path, config)
     _require_folder(input_dir)
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, _progress(quiet=False))
@@ -311,9 +325,9 @@ def template_command(path: Path | None, layout_name: str | None, config_path: Pa
 
         write_template(path, layout)
     except OSError as error:
-        click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
+        click.secho(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入（{layout.name}）：{path}")
+    click.echo(f"已写入（{layout.name}）：{visible(path)}")
 
 
 @cli.command("form-template")
@@ -340,9 +354,9 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
     try:
         write_form_template(path, layout)
     except OSError as error:
-        click.secho(f"无法写入 {path}：{error.strerror}", fg="red", err=True)
+        click.secho(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入（{layout.name}）：{path}")
+    click.echo(f"已写入（{layout.name}）：{visible(path)}")
 
 
 @cli.command("mail")
@@ -360,27 +374,38 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
     """
     config = _config(config_path)
     root = project_root(config_path)
+    from .mail import TEMPLATE_NAME, MailError, MailSettingsError, check_settings, left_out, mail_batch
+
+    try:
+        check_settings(config.mail, do_send)  # before the batch runs: a typo costs no minutes
+    except MailSettingsError as error:
+        click.secho(f"邮件：{visible(error)}", fg="red", err=True)
+        sys.exit(USAGE)
     _refuse_examples(input_dir, root)
-    batch = _run_batch(input_dir, output_dir, config)
-    _print_findings(batch)
-    _print_summary(batch, input_dir)
-    _print_removed(batch)
-    from .mail import TEMPLATE_NAME, MailError, left_out, mail_batch
 
     template = resolve_template(TEMPLATE_NAME, root)
     if is_built_in(template):
         _say_built_in(root, TEMPLATE_NAME)
     try:
-        outcome = mail_batch(batch, output_dir, config.mail, template.parent, do_send, resend)
+        with locked(output_dir):  # around the run and the mail: no other run replaces the forms between
+            batch = _run_batch(input_dir, output_dir, config)
+            _print_findings(batch)
+            _print_summary(batch, input_dir)
+            _print_removed(batch)
+            outcome = mail_batch(batch, output_dir, config.mail, template.parent, do_send, resend)
+    except OutputError as error:
+        click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
+        sys.exit(USAGE)
     except MailError as error:
-        _print_left_out(left_out(batch))
-        click.secho(f"邮件：{error}", fg="red", err=True)
-        sys.exit(FOUND_ERRORS)
+        if not isinstance(error, MailSettingsError):
+            _print_left_out(left_out(batch))
+        click.secho(f"邮件：{visible(error)}", fg="red", err=True)
+        sys.exit(USAGE if isinstance(error, MailSettingsError) else FOUND_ERRORS)
     _print_messages(outcome)
     if do_send:
         click.echo(f"已发送 {outcome.sent} 封；此前已发送、本次跳过 {outcome.skipped} 封（--resend 可重发）")
     for problem in outcome.problems:
-        click.secho(f"未发送：{problem}", fg="red", err=True)
+        click.secho(f"未发送：{visible(problem)}", fg="red", err=True)
     sys.exit(FOUND_ERRORS if outcome.problems or batch.has_errors else OK)
 
 
@@ -439,11 +464,11 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        click.secho(f"无法创建输出文件夹 {out_dir}：{error.strerror}", fg="red", err=True)
+        click.secho(f"无法创建输出文件夹 {visible(out_dir)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
     results = [import_document(path, out_dir, config, year) for path in documents]
     for result in results:
-        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
+        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
     failed = sum(1 for r in results if r.failure)
     written = sum(1 for r in results for form in r.forms if form.output)
     click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")

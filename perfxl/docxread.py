@@ -30,6 +30,7 @@ _ROWS = etree.XPath("./w:tr | ./w:sdt/w:sdtContent/w:tr | ./w:customXml/w:tr", n
 _CELLS = etree.XPath("./w:tc | ./w:sdt/w:sdtContent/w:tc | ./w:customXml/w:tc", namespaces=NS)
 _NESTED_TABLES = etree.XPath("./w:tbl | ./w:sdt/w:sdtContent/w:tbl", namespaces=NS)
 _GRID_BEFORE = etree.XPath("string(./w:trPr/w:gridBefore/@w:val)", namespaces=NS)
+MAX_COLUMNS = 63  # Word's limit for one table
 _GRID_SPAN = etree.XPath("string(./w:tcPr/w:gridSpan/@w:val)", namespaces=NS)
 _VMERGE = etree.XPath("./w:tcPr/w:vMerge", namespaces=NS)
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:ins"), qn("w:smartTag")}
@@ -73,8 +74,14 @@ def _text(element: etree._Element) -> str:
     return "".join(parts)
 
 
+def _span(tc: etree._Element) -> int:
+    """The columns a cell spans; 1 for a value Word would not write (`abc`, 0, a million)."""
+    value = _GRID_SPAN(tc)
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_COLUMNS else 1
+
+
 def _cell(tc: etree._Element, col: int) -> Cell:
-    span = int(_GRID_SPAN(tc) or 1)
+    span = _span(tc)
     merges = _VMERGE(tc)
     merged_up = bool(merges) and merges[0].get(qn("w:val"), "continue") != "restart"
     text = "" if merged_up else "\n".join(_text(p) for p in _CELL_PARAGRAPHS(tc)).strip()

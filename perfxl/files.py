@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .model import FAILED, SKIPPED
+from .values import strip_invisible
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CONVERT_SUFFIXES = {".xls": "旧版 Excel（.xls）", ".et": "WPS 表格（.et）", ".ods": "OpenDocument 表格（.ods）",
@@ -41,12 +44,60 @@ class InputFile:
     message: str = ""
 
 
-def _classify(path: Path, name: str) -> InputFile:
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "没有读取权限"
+    if error.errno == errno.ELOOP:
+        return "链接循环指向自身"
+    return error.strerror or type(error).__name__
+
+
+def _kind_problem(path: Path, folder: Path, name: str) -> InputFile | None:
+    """The ledger row of what cannot be read as a file: a dangling or looping link, one leading out of
+    the input folder, a FIFO or device (reading it would block or never end), a file without permission."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            return InputFile(path, name, FAILED, "这是一个链接（快捷方式），指向的文件不存在：请放入文件本身")
+        except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+            return InputFile(path, name, FAILED, "这是一个循环指向自身的链接：请放入文件本身")
+        if not inside(target, folder):
+            return InputFile(path, name, SKIPPED, f"这是指向 input 文件夹以外（{target}）的链接，已跳过")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        return InputFile(path, name, FAILED, f"无法读取该文件（{_os_reason(error)}）：请检查文件权限")
+    if not stat.S_ISREG(mode):
+        return InputFile(path, name, SKIPPED, "不是普通文件（命名管道、设备等），已跳过")
+    if not os.access(path, os.R_OK):
+        return InputFile(path, name, FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
+    return None
+
+
+def display_name(name: str) -> str:
+    """A relative file name for the ledger and the terminal. A name that is not valid UTF-8 (a GBK name
+    from a Windows zip) is shown decoded as GBK, else with its odd bytes as `\\xNN`."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _classify(path: Path, name: str, folder: Path) -> InputFile:
     suffix = path.suffix.lower()
     if path.name.startswith("~$"):
         return InputFile(path, name, SKIPPED, "Office 临时锁定文件（有人正打开该工作簿），已跳过")
     if any(part.startswith(".") for part in Path(name).parts):
         return InputFile(path, name, SKIPPED, "隐藏文件，已跳过")
+    problem = _kind_problem(path, folder, name)
+    if problem is not None:
+        return problem
     if suffix in WORKBOOK_SUFFIXES:
         return InputFile(path, name)
     if suffix in CONVERT_SUFFIXES:
@@ -55,15 +106,27 @@ def _classify(path: Path, name: str) -> InputFile:
 
 
 def discover(folder: Path) -> list[InputFile]:
-    """Every file under `folder`, recursively, in a stable order."""
+    """Every file under `folder`, recursively, in a stable order; also a row for each folder that cannot
+    be listed and for each link to a folder (not followed)."""
     found = []
-    for root, dirs, names in os.walk(folder):
+
+    def unlistable(error: OSError) -> None:
+        path = Path(error.filename)
+        name = display_name(path.relative_to(folder).as_posix() if path != folder else ".") + "/"
+        found.append(InputFile(path, name, FAILED, f"文件夹无法打开（{_os_reason(error)}）：请检查该文件夹的权限"))
+
+    for root, dirs, names in os.walk(folder, onerror=unlistable):
         dirs.sort()
+        for link in [d for d in dirs if (Path(root) / d).is_symlink()]:
+            dirs.remove(link)
+            path = Path(root) / link
+            found.append(InputFile(path, display_name(path.relative_to(folder).as_posix()) + "/", SKIPPED,
+                                   "这是指向文件夹的链接，未进入：请把文件夹本身放入 input"))
         for file_name in sorted(names):
             if file_name == PLACEHOLDER:
                 continue
             path = Path(root) / file_name
-            found.append(_classify(path, path.relative_to(folder).as_posix()))
+            found.append(_classify(path, display_name(path.relative_to(folder).as_posix()), folder))
     return found
 
 
@@ -82,6 +145,72 @@ def atomic_write(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+MANIFEST_NAME = ".perfxl_manifest.txt"  # the files perfxl wrote into a folder, one name a line
+LOCK_NAME = ".perfxl.lock"
+
+
+class OutputBusy(Exception):
+    """Another run is writing into the same output folder."""
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold the output folder's lock (created if needed); raise OutputBusy at once when another run holds it.
+
+    The lock is per process and re-entrant (`perfxl mail` holds it around its run and its mail)."""
+    from filelock import FileLock, Timeout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_NAME, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as error:
+        raise OutputBusy(f"另一个 perfxl 正在写入 {folder}：请等它结束后再运行，或指定其他输出文件夹") from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, is `folder` or lies within it."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def own_folder(output_dir: Path, name: str) -> Path:
+    """`output_dir/name`, refused (ValueError) when it is a link leading out of the output folder."""
+    folder = output_dir / name
+    if folder.is_symlink() and not inside(folder, output_dir):
+        raise ValueError(f"输出文件夹中的 {name} 是指向 {folder.resolve()} 的链接：perfxl 不在输出文件夹以外写入或删除"
+                         f"文件，请删除该链接（或换一个输出文件夹）")
+    return folder
+
+
+def remove_unlisted(folder: Path, keep: set[str], twins: tuple[str, ...] = ()) -> list[str]:
+    """Remove the files the manifest of `folder` lists (written by the last run) that are not in `keep`,
+    and of every listed file its twins (same stem, suffix in `twins`); then list `keep`. Returns the names
+    removed, so that the user is told.
+
+    Files perfxl did not write (a scanned PDF, a note the user put there) are never touched."""
+    manifest = folder / MANIFEST_NAME
+    listed = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else set()
+    removed = []
+    for name in sorted(listed):
+        if "/" in name or name in ("", ".", ".."):
+            continue
+        old = folder / name
+        stale = [old.with_suffix(suffix) for suffix in twins] + ([] if name in keep else [old])
+        for path in stale:
+            if path.is_file() and not path.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path.name)
+    with atomic_write(manifest) as temp:
+        temp.write_text("".join(f"{name}\n" for name in sorted(keep)), encoding="utf-8")
+    return removed
 
 
 def remove_stale_temps(folder: Path) -> None:
@@ -105,11 +234,14 @@ def _truncate_utf8(text: str, limit: int) -> str:
 def safe_file_name(stem: str, suffix: str, max_bytes: int = MAX_NAME_BYTES) -> str:
     """`stem + suffix` made safe as one file name on Windows, macOS and Linux.
 
-    Separators and other forbidden characters become `_`, `..` cannot remain, no leading dot (hidden
-    file), no trailing space or dot, no reserved Windows device name, at most `max_bytes` in UTF-8.
+    Separators and other forbidden characters become `_`, bidi controls and invisible characters go, `..`
+    cannot remain, no leading dot (hidden file) or `~$` (an Office lock file, which a run skips), no
+    trailing space or dot, no reserved Windows device name, at most `max_bytes` in UTF-8.
     """
-    name = UNSAFE_CHARACTERS.sub("_", stem)
+    name = UNSAFE_CHARACTERS.sub("_", strip_invisible(stem))
     name = re.sub(r"\.{2,}", "_", name).strip().lstrip(".")
+    if name.startswith("~$"):
+        name = f"_{name[1:]}"
     name = _truncate_utf8(name, max_bytes - len(suffix.encode("utf-8"))).rstrip(" .")
     if not name:
         name = "未命名"

@@ -14,7 +14,6 @@ Two things docxtpl does not do are added to the source here:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import shutil
@@ -29,10 +28,11 @@ from typing import TYPE_CHECKING
 import jinja2
 from markupsafe import Markup, escape
 
-from .files import atomic_write, form_file_names
+from .files import atomic_write, form_file_names, remove_unlisted
 from .form_template import BODIES, template_parts
 from .layout import Layout
 from .model import Indicator, Project
+from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
 from .values import yuan
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 FORMS_DIR = "目标表"
 FORM_SUFFIX = ".docx"
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
 RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
 INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -154,7 +155,7 @@ class FormTemplate:
     rendered: dict[str, jinja2.Template]
     copied: dict[str, bytes]
     order: list[str]
-
+    source: str = "内置模板"
     layout: Layout | None = None
 
     @classmethod
@@ -184,25 +185,32 @@ class FormTemplate:
         if "word/document.xml" not in parts:
             raise FormError(f"目标表模板 {source} 不是 Word 文档（缺少 word/document.xml）")
         breaks: list[str] = []
-        env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
+        env = environment(autoescape=True, undefined=jinja2.ChainableUndefined)
         env.filters["paragraphs"] = _paragraphs_filter(breaks)
         rendered, copied = {}, {}
         patcher = DocxTemplate(None)  # only its patch_xml is used: a pure function of the XML text
         for name, data in parts.items():
             if RENDERED_PART.fullmatch(name) and (b"{{" in data or b"{%" in data):
                 try:
-                    rendered[name] = env.from_string(_jinja_source(patcher, data, breaks))
+                    text = _jinja_source(patcher, data, breaks)
+                    refuse_unsafe(env, text)
+                    rendered[name] = env.from_string(text)
+                except UnsafeTemplate as error:
+                    raise _unsafe(source, error.expression) from error
                 except (jinja2.TemplateError, etree.XMLSyntaxError) as error:
                     raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
             else:
                 copied[name] = data
-        return cls(rendered, copied, list(parts), layout)
+        return cls(rendered, copied, list(parts), source, layout)
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
         context = form_context(project, self.layout)
-        return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
-                       else self.copied[name]) for name in self.order}
+        try:
+            return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
+                           else self.copied[name]) for name in self.order}
+        except SecurityError as error:
+            raise _unsafe(self.source, str(error)) from error
 
     def write(self, project: Project, target: Path) -> None:
         """Write the form of `project` to `target` (atomically)."""
@@ -211,7 +219,13 @@ class FormTemplate:
             for name, data in parts.items():
                 # the filled parts are deflated; the template's small fixed parts are stored as they are
                 method = zipfile.ZIP_DEFLATED if name in self.rendered else zipfile.ZIP_STORED
-                package.writestr(name, data, compress_type=method, compresslevel=1)
+                # a fixed time stamp: the same content gives the same bytes, so mail is not sent again
+                package.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
+
+
+def _unsafe(source: str, expression: str) -> FormError:
+    return FormError(f"目标表模板 {source} 中有不允许的表达式（{expression}）：模板只能填入项目的字段，不能调用程序。"
+                     "请删除该表达式，或运行 perfxl form-template 重新生成模板")
 
 
 _COMPILED: dict[str, FormTemplate] = {}  # per process: each worker compiles each template once
@@ -256,21 +270,16 @@ def write_form_chunk(job: tuple[Path | None, Layout, list[tuple[Project, Path]]]
     template_path, layout, pairs = job
     template = compiled(template_path, layout)
     for project, target in pairs:
-        template.write(project, target)
+        try:
+            template.write(project, target)
+        except OSError as error:  # a full disk names no file: name the form, not the consolidated workbook
+            raise OSError(error.errno, error.strerror, str(target)) from error
 
 
 def remove_stale_forms(folder: Path, keep: Iterable[str]) -> list[str]:
-    """Remove forms (and PDFs) in `folder` that this run did not write, so no stale form is emailed.
-
-    Returns the names removed, so that the user is told."""
-    keep, removed = set(keep), []
-    for path in sorted(folder.iterdir()):
-        stale = path.suffix.lower() == ".pdf" or (path.suffix.lower() == FORM_SUFFIX and path.name not in keep)
-        if stale and path.is_file():
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed.append(path.name)
-    return removed
+    """Remove forms this run did not write and every PDF of a form, so no stale form is emailed; only
+    files an earlier run wrote (its manifest), never the user's own. Returns the names removed."""
+    return remove_unlisted(folder, set(keep), twins=(".pdf",))
 
 
 class PdfUnavailable(Exception):

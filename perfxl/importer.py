@@ -291,7 +291,11 @@ def roll_forward(form: FormImport, year: int) -> None:
     form.values["year"] = year
     for name in ("start_date", "end_date"):
         if isinstance(form.values.get(name), dt.date):
-            form.values[name] = shift_year(form.values[name], year - source)
+            try:
+                form.values[name] = shift_year(form.values[name], year - source)
+            except ValueError:  # 9999-12-31 has no next year
+                form.notes.append(f"{FIELD_BY_NAME[name].label}：{form.values[name].isoformat()} 无法顺延到 "
+                                  f"{year} 年度，已按原样写入，请修改")
     form.values["prior_budget"] = form.values.get("annual_budget")
     form.values["prior_spent"] = None
     form.rolled_from = source
@@ -360,6 +364,10 @@ def import_document(path: Path, folder: Path, config: Config, year: int | None =
         result.forms = read_document(path, str(path), config.limits["max_unzipped_mb"] * 2**20)
     except UnreadableDocument as error:
         result.failure = str(error)
+        return result
+    except Exception as error:  # noqa: BLE001 - one document's surprise must not end the import
+        result.failure = (f"读取时发生意外错误（{type(error).__name__}）：请用 Word 打开该文件另存为 .docx 后重试；"
+                          "如仍失败，请把该文件发给技术支持")
         return result
     for form in result.forms:
         if year is not None:

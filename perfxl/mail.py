@@ -6,10 +6,14 @@ Content-Disposition and an RFC 2047 encoded word in Content-Type's `name`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
+import io
+import ipaddress
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -25,10 +29,11 @@ from pathlib import Path
 
 import jinja2
 
-from .files import atomic_write, safe_file_name
+from .files import atomic_write, own_folder, remove_unlisted, safe_file_name
 from .model import ERROR, FAILED, REPORT_NAME, Project
 from .pipeline import Batch
-from .values import yuan
+from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
+from .values import strip_invisible, visible, yuan
 
 PASSWORD_VARIABLE = "PERFXL_SMTP_PASSWORD"
 MAIL_FOLDER = "邮件"
@@ -56,6 +61,10 @@ class LeftOut:
     unit: str
     year: int
     reason: str
+
+
+class MailSettingsError(MailError):
+    """The [mail] settings or the mail template cannot be used: a configuration error, not a failed send."""
 
 
 @dataclass
@@ -92,16 +101,29 @@ def left_out(batch: Batch) -> list[LeftOut]:
 
 
 def _environment(template_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
+    env = environment(loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
+                      keep_trailing_newline=True)
     env.filters["yuan"] = yuan
+    try:
+        refuse_unsafe(env, env.loader.get_source(env, TEMPLATE_NAME)[0])
+    except UnsafeTemplate as error:
+        raise _unsafe(template_dir, error.expression) from error
+    except jinja2.TemplateError:
+        pass  # reported with its line when rendered
     return env
+
+
+def _unsafe(template_dir: Path, expression: str) -> MailSettingsError:
+    return MailSettingsError(f"邮件模板 {template_dir / TEMPLATE_NAME} 中有不允许的表达式（{expression}）："
+                             "模板只能填入单位、项目等字段，不能调用程序。请删除该表达式")
 
 
 def _render(env: jinja2.Environment, **values) -> tuple[str, str]:
     """Subject (the template's first line, without a leading `主题：`) and body."""
     try:
         text = env.get_template(TEMPLATE_NAME).render(**values)
+    except SecurityError as error:
+        raise _unsafe(Path(env.loader.searchpath[0]), str(error)) from error
     except jinja2.TemplateError as error:
         raise MailError(f"邮件模板 {TEMPLATE_NAME} 有误：{error}") from error
     subject, _, body = text.lstrip("\n").partition("\n")
@@ -110,10 +132,11 @@ def _render(env: jinja2.Environment, **values) -> tuple[str, str]:
 
 def _attachment(path: Path) -> MIMEBase:
     maintype, subtype = MIME_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
-    part = MIMEBase(maintype, subtype, name=Header(path.name, "utf-8").encode())
+    name = strip_invisible(path.name)
+    part = MIMEBase(maintype, subtype, name=Header(name, "utf-8").encode())
     part.set_payload(path.read_bytes())
     encoders.encode_base64(part)
-    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", path.name))
+    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", name))
     return part
 
 
@@ -135,10 +158,10 @@ def split_parts(files: list[Path], limit: int) -> list[list[Path]]:
     return parts
 
 
-def _key(subject: str, recipients: list[str], files: list[Path]) -> str:
-    digest = hashlib.sha256("\n".join([subject, *sorted(recipients)]).encode())
+def _key(recipients: list[str], files: list[Path]) -> str:
+    """The fingerprint of what a person would call the same message: the same recipients, the same forms."""
+    digest = hashlib.sha256("\n".join(sorted(recipients)).encode())
     for path in files:
-        digest.update(path.name.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 
@@ -186,17 +209,16 @@ def build_drafts(projects: list[Project], forms: dict[str, Path], settings: dict
                 attachments=[p.name for p in part], part=number, parts=len(parts),
                 contact=settings["contact"], forms_total=len(members), left_out=missing,
             )
-            drafts.append(Draft(_key(subject, recipients, part), subject, recipients, part,
+            drafts.append(Draft(_key(recipients, part), subject, recipients, part,
                                 _message(settings, subject, body, part),
                                 _draft_name(unit, year, number, len(parts)), missing))
     return drafts
 
 
 def write_drafts(drafts: list[Draft], folder: Path) -> list[Path]:
-    """Write each draft as an .eml file into `folder`, replacing drafts of an earlier run."""
+    """Write each draft as an .eml file into `folder`, replacing the drafts an earlier run wrote (its manifest),
+    never a file of the user's own."""
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.eml"):
-        old.unlink()
     written, taken = [], set()
     for number, draft in enumerate(drafts, start=1):
         name = draft.name or f"{number:02d}.eml"
@@ -207,15 +229,25 @@ def write_drafts(drafts: list[Draft], folder: Path) -> list[Path]:
         with atomic_write(path) as temp:
             temp.write_bytes(draft.message.as_bytes(policy=SMTP_LINES))
         written.append(path)
+    remove_unlisted(folder, {path.name for path in written})
     return written
 
 
 def sent_keys(log: Path) -> set[str]:
-    """Keys of the messages the send log records as accepted by the server."""
+    """Keys of the messages the send log records as accepted by the server.
+
+    A log re-saved by Excel as GBK is read as such and written back as UTF-8, so that rows appended
+    later share one encoding."""
     if not log.exists():
         return set()
-    with log.open(encoding="utf-8-sig", newline="") as handle:
-        return {row["指纹"] for row in csv.DictReader(handle) if row.get("结果") == SENT}
+    data = log.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030", errors="replace")
+        with atomic_write(log) as temp:
+            temp.write_text(text, encoding="utf-8-sig", newline="")
+    return {row.get("指纹") for row in csv.DictReader(io.StringIO(text, newline="")) if row.get("结果") == SENT}
 
 
 def _log(log: Path, draft: Draft, result: str) -> None:
@@ -230,12 +262,61 @@ def _log(log: Path, draft: Draft, result: str) -> None:
         os.fsync(handle.fileno())
 
 
-def _check_settings(settings: dict) -> None:
+HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+")
+
+
+def _text_problem(value: object) -> str:
+    if not isinstance(value, str):
+        return "不是文字（请加引号）"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "含有换行等控制字符"
+    if not value.isascii():
+        return "含有中文等非 ASCII 字符，邮件服务器不接受：请改用英文地址或账号（中文域名请写成 xn-- 开头的形式）"
+    return ""
+
+
+def _address_problem(value: object) -> str:
+    return _text_problem(value) or ("" if ADDRESS.fullmatch(value) else "不是邮件地址（应形如 name@example.com）")
+
+
+def _host_problem(host: str) -> str:
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return ""
+    return _text_problem(host) or ("" if HOST_NAME.fullmatch(host) else "不是有效的服务器名称（应形如 smtp.example.com）")
+
+
+def _settings_problems(settings: dict, sending: bool) -> list[str]:
+    addresses = [("from", settings["from"])] if settings["from"] else []
+    addresses += [(key, value) for key in ("to", "cc") for value in settings[key]]
+    problems = [f"[mail] {key} 的「{visible(value)}」{problem}" for key, value in addresses
+                if (problem := _address_problem(value))]
+    if not sending:
+        return problems
     missing = [key for key in ("from", "host") if not settings[key]] + ([] if settings["to"] else ["to"])
     if missing:
-        raise MailError(f"perfxl.toml 的 [mail] 缺少：{'、'.join(missing)}")
+        return [f"perfxl.toml 的 [mail] 缺少：{'、'.join(missing)}"] + problems
     if settings["security"] not in ("ssl", "starttls", "none"):
-        raise MailError(f"[mail] security 应为 ssl、starttls 或 none，而不是「{settings['security']}」")
+        problems.append(f"[mail] security 应为 ssl、starttls 或 none，而不是「{visible(settings['security'])}」")
+    if problem := _host_problem(settings["host"]):
+        problems.append(f"[mail] host 的「{visible(settings['host'])}」{problem}")
+    if not 0 < settings["port"] < 65536:
+        problems.append(f"[mail] port 应在 1 到 65535 之间，而不是 {settings['port']}")
+    if not settings["timeout_seconds"] > 0:
+        problems.append(f"[mail] timeout_seconds 应大于 0（秒），而不是 {settings['timeout_seconds']}")
+    if settings["user"] and (problem := _text_problem(settings["user"])):
+        problems.append(f"[mail] user 的「{visible(settings['user'])}」{problem}")
+    if settings["user"] and (problem := _text_problem(os.environ.get(PASSWORD_VARIABLE, ""))):
+        problems.append(f"环境变量 {PASSWORD_VARIABLE} 中的密码{problem.split('，')[0]}：请检查密码")
+    return problems
+
+
+def check_settings(settings: dict, sending: bool) -> None:
+    """Raise MailSettingsError naming every unusable [mail] setting; the server ones only when `sending`."""
+    problems = _settings_problems(settings, sending)
+    if problems:
+        raise MailSettingsError("；".join(problems))
 
 
 def _connect(settings: dict) -> smtplib.SMTP:
@@ -264,8 +345,10 @@ def _connect(settings: dict) -> smtplib.SMTP:
 
 def send(drafts: list[Draft], settings: dict, log: Path, resend: bool = False) -> tuple[int, int, list[str]]:
     """Send the drafts not yet accepted (all with `resend`); returns (sent, skipped, problems)."""
-    _check_settings(settings)
-    done = set() if resend else sent_keys(log)
+    check_settings(settings, sending=True)
+    done = sent_keys(log)  # also when resending: it turns a log re-saved as GBK back into UTF-8
+    if resend:
+        done = set()
     pending = [d for d in drafts if d.key not in done]
     if not pending:
         return 0, len(drafts), []
@@ -306,6 +389,7 @@ class MailOutcome:
 def mail_batch(batch: Batch, output_dir: Path, settings: dict, template_dir: Path, do_send: bool = False,
                resend: bool = False) -> MailOutcome:
     """Drafts for the passed projects of a batch just run (so they match the input); sent with `do_send`."""
+    check_settings(settings, do_send)
     passed = batch.passed()
     if not passed:
         raise MailError("没有通过校验的项目（有“错误”的项目不会发送），未生成邮件：请先按校验结果修改工作簿")
@@ -318,7 +402,10 @@ def mail_batch(batch: Batch, output_dir: Path, settings: dict, template_dir: Pat
     report = output_dir / REPORT_NAME if settings["attach_report"] else None
     skipped = left_out(batch)
     drafts = build_drafts(passed, forms, settings, template_dir, report, skipped)
-    folder = output_dir / MAIL_FOLDER
+    try:
+        folder = own_folder(output_dir, MAIL_FOLDER)
+    except ValueError as error:
+        raise MailSettingsError(str(error)) from error
     outcome = MailOutcome(write_drafts(drafts, folder), drafts, skipped)
     if do_send:
         outcome.sent, outcome.skipped, outcome.problems = send(drafts, settings, folder / LOG_NAME, resend)

@@ -1,4 +1,7 @@
-"""Per-file work on worker processes, results in input order, so the outputs never depend on --jobs."""
+"""Per-file work on worker processes, results in input order, so the outputs never depend on --jobs.
+
+Reading always happens on a worker: a file that makes a reading engine abort (a Rust allocation failure
+is not an exception) costs that file, never the run."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -14,7 +19,8 @@ from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-POOL_THRESHOLD = 8  # fewer items than this run in the calling process: a pool would cost more than it saves
+POOL_THRESHOLD = 8  # forms: fewer than this are written in the calling process
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _start_method() -> str:
@@ -23,27 +29,27 @@ def _start_method() -> str:
     return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: end when the run that started us ends, even by SIGKILL.
-
-    A killed run cannot shut its pool down, and a worker waiting on the task queue never sees it close
-    (the worker holds the queue's write end itself): without this it would wait forever."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
+def _worker_start(parent: int) -> None:
+    """In each worker: Ctrl-C is for the parent to handle (no traceback from every worker), and the worker
+    ends when its parent is gone, also when the parent was killed with -9."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context(_start_method())
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),))
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+def _pool(size: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(size, mp_context=multiprocessing.get_context(_start_method()),
+                               initializer=_worker_start, initargs=(os.getpid(),))
 
 
 def default_jobs() -> int:
@@ -51,7 +57,7 @@ def default_jobs() -> int:
 
 
 class Workers:
-    """A pool of `jobs` processes started on first use; with one job everything runs in this process."""
+    """A pool of `jobs` processes started on first use; with one job, forms are written in this process."""
 
     def __init__(self, jobs: int | None = None):
         self.jobs = max(1, jobs or default_jobs())
@@ -75,11 +81,11 @@ class Workers:
 
     def map(self, function: Callable[[Item], Result], items: list[Item],
             on_crash: Callable[[Item], Result]) -> Iterator[Result]:
-        """`function` over `items`, in order; the work is under way when this returns. An item whose
-        worker dies (the process, not an exception) is retried alone in a fresh process; if that dies
-        too, `on_crash(item)` stands for its result."""
-        if not self.worth_it(len(items)):
-            return map(function, items)
+        """`function` over `items` on the workers (also for one item), in order; the work is under way when
+        this returns. An item whose worker dies (the process, not an exception) is retried alone in a
+        fresh process; if that dies too, `on_crash(item)` stands for its result."""
+        if not items:
+            return iter([])
         chunk = max(1, min(32, len(items) // (self.jobs * 8)))
         return self._results(self._executor().map(function, items, chunksize=chunk), function, items, on_crash)
 

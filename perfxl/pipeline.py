@@ -17,7 +17,17 @@ from tqdm import tqdm
 
 from .catalogue import finding
 from .config import Config
-from .files import TEMP_PREFIX, InputFile, atomic_write, discover, remove_stale_temps
+from .files import (
+    TEMP_PREFIX,
+    InputFile,
+    OutputBusy,
+    atomic_write,
+    discover,
+    inside,
+    output_lock,
+    own_folder,
+    remove_stale_temps,
+)
 from .forms import (
     FORMS_DIR,
     FormError,
@@ -206,8 +216,9 @@ def write_outputs(batch: Batch, output_dir: Path, config: Config, templates: Pat
                 future.result()
             batch.timings["目标表（与汇总表同时写）"] = time.perf_counter() - started
         if (output_dir / FORMS_DIR).is_dir():
-            batch.removed = remove_stale_forms(output_dir / FORMS_DIR, {Path(p).name for p in batch.forms.values()})
-    except FormError as error:
+            batch.removed = remove_stale_forms(own_folder(output_dir, FORMS_DIR),
+                                               {Path(p).name for p in batch.forms.values()})
+    except (FormError, ValueError) as error:
         raise OutputError(str(error)) from error
     except OSError as error:
         raise OutputError(_output_problem(error, output_dir, _written(error, output_dir))) from error
@@ -249,7 +260,7 @@ def _start_forms(batch: Batch, output_dir: Path, config: Config, templates: Path
     for name, layout in layouts.items():
         compiled(paths[name], layout)  # an unusable template fails here, before any worker starts
     targets = plan_forms(passed, output_dir)
-    (output_dir / FORMS_DIR).mkdir(parents=True, exist_ok=True)
+    own_folder(output_dir, FORMS_DIR).mkdir(parents=True, exist_ok=True)
     remove_stale_temps(output_dir / FORMS_DIR)
     batch.forms = {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
     # This process writes the consolidated workbook meanwhile: leave it a core of its own.
@@ -290,13 +301,37 @@ def _write_report(batch: Batch, output_dir: Path, config: Config) -> None:
     batch.outputs.append(target)
 
 
+def check_folders(input_dir: Path, output_dir: Path) -> None:
+    """Refuse an output folder that is, or lies inside, the input folder, or holds it: from the second
+    run on the tool would read its own output, or write among the inputs."""
+    if inside(output_dir, input_dir) or inside(input_dir, output_dir):
+        raise OutputError(f"输入文件夹 {input_dir} 和输出文件夹 {output_dir} 相同或互相包含：请把输出写到"
+                          "输入文件夹以外的地方（例如 perfxl run input output）")
+
+
+@contextlib.contextmanager
+def locked(output_dir: Path):
+    """The output folder's lock; OutputError when another run holds it or the folder cannot be made."""
+    try:
+        with output_lock(output_dir):
+            yield
+    except OutputBusy as error:
+        raise OutputError(str(error)) from error
+    except OSError as error:
+        raise OutputError(_output_problem(error, output_dir, output_dir)) from error
+
+
 def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
         templates: Path | None = None, jobs: int | None = None, progress: bool = False) -> Batch:
-    """Validate the batch and write its outputs, with `jobs` worker processes (default: one per core)."""
+    """Validate the batch and write its outputs, with `jobs` worker processes (default: one per core).
+
+    Refused (OutputError) when the folders overlap or another run is writing into `output_dir`."""
+    check_folders(input_dir, output_dir)
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, progress, meanwhile=_import_writers)
         try:
-            write_outputs(batch, output_dir, config, templates, workers)
+            with locked(output_dir):
+                write_outputs(batch, output_dir, config, templates, workers)
         except OutputError as error:
             error.batch = batch  # so that the caller can still show the inputs' findings
             raise

@@ -10,6 +10,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .model import PROJECT_SHEET
 from .values import ParseError, is_blank, label_key, parse_amount, to_text
+from .workbook import Limits, UnreadableWorkbook, check_container
 
 # 项目汇总's columns that identify a project and give its 项目当年预算 (上海2020's labels)
 KEY_COLUMNS = ("申报单位名称", "项目名称", "项目当年预算（元）")
@@ -46,8 +47,15 @@ def _column_positions(header: tuple, path: Path) -> list[int]:
     return positions
 
 
-def read_previous(path: Path) -> dict[tuple[str, str], float]:
-    """Last year's 项目当年预算 by (申报单位名称, 项目名称), from the 项目汇总 sheet of `path`."""
+def read_previous(path: Path, limits: Limits) -> dict[tuple[str, str], float]:
+    """Last year's 项目当年预算 by (申报单位名称, 项目名称), from the 项目汇总 sheet of `path`; refused
+    like an input workbook when it would expand past `limits`."""
+    if not Path(path).is_file():
+        raise PreviousError(f"找不到上年汇总表 {path}：请检查路径")
+    try:
+        check_container(Path(path), limits)
+    except UnreadableWorkbook as error:
+        raise PreviousError(f"上年汇总表 {path} 无法读取（{error.reason}）：请指定上一次运行写出的 绩效目标汇总.xlsx") from error
     rows = _open_rows(Path(path))
     if not rows:
         raise PreviousError(f"上年汇总表 {path} 的「{PROJECT_SHEET}」是空的")

@@ -342,7 +342,7 @@ def recognise(grids: dict[str, Grid], config: Config) -> tuple[Layout | None, st
 def read_project(path: Path, file: str, config: Config) -> ReadResult:
     """Read the workbook at `path` (shown to the user as `file`); never raises for bad content."""
     try:
-        limits = Limits(config.limits["max_unzipped_mb"] * 2**20, config.limits["max_sheet_cells"])
+        limits = Limits.of(config.limits)
         grids = load_grids(path, REQUIRED_SHEETS, limits)
         if _numeric_targets(grids.get(INDICATOR_SHEET), list(config.layouts.values())):
             grids = load_grids(path, REQUIRED_SHEETS, limits, formats=True)

@@ -6,6 +6,7 @@ Every text is written with `write_string`, so a value such as `=HYPERLINK(…)` 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import unicodedata
 from pathlib import Path
@@ -53,8 +54,8 @@ def _is_missing(value: object) -> bool:
 class _Writer:
     """Holds the workbook and its cell formats while the sheets are written."""
 
-    def __init__(self, path: Path, stream: bool):
-        self.book = xlsxwriter.Workbook(str(path), {
+    def __init__(self, output: io.BytesIO, stream: bool):
+        self.book = xlsxwriter.Workbook(output, {
             "constant_memory": stream, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd",
         })
@@ -156,10 +157,18 @@ def _page_setup(sheet) -> None:
 def write_report(path: Path, frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> None:
     """Write the five sheets of the consolidated workbook to `path` from the batch's frames.
 
-    Raises OSError when the file cannot be written (xlsxwriter wraps it in its own exception).
+    Raises OSError when the file cannot be written. The zip is built in memory and then written in one
+    go: xlsxwriter leaves its zip open when a write fails, and a full disk then also printed
+    "Exception ignored in ZipFile.__del__" with a traceback after the message.
     """
+    with path.open("wb") as handle:  # opened first: an unwritable folder fails before the work
+        handle.write(_workbook_bytes(frames, project_columns))
+
+
+def _workbook_bytes(frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> memoryview:
     cells = sum(frame.size for frame in frames.values())
-    writer = _Writer(path, stream=cells > STREAM_ABOVE_CELLS)
+    output = io.BytesIO()
+    writer = _Writer(output, stream=cells > STREAM_ABOVE_CELLS)
     writer.sheet(SHEETS[0], frames["projects"], project_columns, highlight="status")
     writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
     writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
@@ -170,3 +179,4 @@ def write_report(path: Path, frames: dict[str, pd.DataFrame], project_columns: d
     except FileCreateError as error:
         cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
         raise cause from error
+    return output.getbuffer()

@@ -19,7 +19,10 @@ class ParseError(ValueError):
 # are left alone (NFKC would turn ㎡ into `m2`).
 _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ", 0xFE61: "*", 0xFE59: "(",
                                                                      0xFE5A: ")", 0xFE55: ":"}
-_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")  # white space, zero-width spaces and joiners
+# Characters that draw nothing but reorder or hide text: bidi controls (a right-to-left override turns
+# `P\u202egpj.exe` into `Pexe.jpg` on screen), zero-width characters, line and paragraph separators.
+INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+_INVISIBLE = re.compile(f"[\\s{INVISIBLE}]+")  # white space and the characters above
 
 
 def fold_width(text: str) -> str:
@@ -53,6 +56,25 @@ def cut_to_excel_length(text: str, limit: int) -> str:
             break
         kept.append(ch)
     return "".join(kept)
+
+
+_DRAWS_NOTHING = re.compile(f"[{INVISIBLE}]")
+# What a terminal must not receive raw: control characters (ESC starts screen-clearing and title sequences),
+# the invisible ones above, and lone surrogates (a file name that is not valid UTF-8).
+_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without bidi controls, zero-width and other invisible characters."""
+    return _DRAWS_NOTHING.sub("", text)
+
+
+def visible(text: object) -> str:
+    """`text` for a terminal: control and invisible characters shown as escapes (`\\x1b`, `\\u202e`)."""
+    text = str(text)
+    if not _HIDDEN.search(text):
+        return text
+    return _HIDDEN.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 def is_blank(value: object) -> bool:

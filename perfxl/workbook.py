@@ -31,6 +31,9 @@ CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c\s[^>]*?\br=\"|dimension\s+r
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s([^>]*)>")
 HIDDEN_ATTR = re.compile(rb"\bhidden=\"(?:1|true)\"")
 ROW_ATTR = re.compile(rb"\br=\"(\d+)\"")
+# A cell without `r=`: an engine places it after the previous one, so its position is found only by counting.
+UNADDRESSED_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?:\s(?:(?!\br=)[^>])*)?/?>")
+ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s>/]")
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 CHUNK = 1 << 20
@@ -43,6 +46,11 @@ class Limits:
 
     max_bytes: int
     max_cells: int
+
+    @classmethod
+    def of(cls, limits: dict) -> Limits:
+        """From the configuration's [limits] table."""
+        return cls(limits["max_unzipped_mb"] * 2**20, limits["max_sheet_cells"])
 
 
 class UnreadableWorkbook(Exception):
@@ -99,6 +107,7 @@ class _Scan:
     hidden_rows: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # part -> rows
     hidden_sheets: set[str] = field(default_factory=set)
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> its part
+    unaddressed: bool = False  # the part holds cells without an address
 
 
 def _column_number(letters: bytes) -> int:
@@ -115,6 +124,7 @@ def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
     if not name.startswith("xl/worksheets/"):
         return
     scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
+    scan.unaddressed = scan.unaddressed or UNADDRESSED_CELL.search(window) is not None
     for attributes in ROW_TAG.findall(window):
         if HIDDEN_ATTR.search(attributes) and (number := ROW_ATTR.search(attributes)):
             scan.hidden_rows[name].add(int(number.group(1)) - 1)
@@ -129,6 +139,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, lim
     """Decompress one part in chunks, counting the bytes it really holds (not what its header claims)."""
     tail = b""
     scan.max_row = scan.max_col = 0
+    scan.unaddressed = False
     with archive.open(info) as part:
         while chunk := part.read(CHUNK):
             scan.total += len(chunk)
@@ -137,10 +148,32 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan, lim
             window = tail + chunk
             _scan_window(window, info.filename, scan)
             tail = window[-OVERLAP:]
+    if scan.unaddressed:  # rare: count rows and the widest row, each cell placed after the addressed ones
+        rows, widest = _count_rows_and_cells(archive, info)
+        scan.max_row, scan.max_col = scan.max_row + rows, scan.max_col + widest
     if scan.max_row * scan.max_col > limits.max_cells:
         raise UnreadableWorkbook(
             f"工作表的使用范围过大（{scan.max_row} 行 × {scan.max_col} 列），已拒绝读取",
             "请删除远处误填的单元格（按 Ctrl+End 可找到），保存后重新放入 input 文件夹")
+
+
+def _count_rows_and_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """The number of rows of a sheet part and the most cells in one row, by counting tags."""
+    rows = widest = current = 0
+    tail = b""
+    with archive.open(info) as part:
+        while chunk := part.read(CHUNK):
+            window = tail + chunk
+            for match in ROW_OR_CELL.finditer(window):
+                if match.end() <= len(tail):  # counted with the previous chunk
+                    continue
+                if match.group(1) == b"row":
+                    rows, current = rows + 1, 0
+                else:
+                    current += 1
+                    widest = max(widest, current)
+            tail = window[-OVERLAP:]
+    return rows, widest
 
 
 def _read_sheet_list(archive: zipfile.ZipFile, scan: _Scan) -> None:
@@ -154,7 +187,7 @@ def _read_sheet_list(archive: zipfile.ZipFile, scan: _Scan) -> None:
             scan.hidden_sheets.add(name)
 
 
-def _check_container(path: Path, limits: Limits) -> _Scan:
+def check_container(path: Path, limits: Limits) -> _Scan:
     """Refuse what is not a safe .xlsx container before any parser sees it; what the scan found.
 
     Every part is decompressed once in chunks: a zip bomb (also one whose headers lie about sizes) stops at
@@ -206,8 +239,17 @@ def _mark_hidden(grids: dict[str, Grid], found: dict[str, str], scan: _Scan) -> 
     return grids
 
 
+def _calamine_book(path: Path) -> python_calamine.CalamineWorkbook:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: calamine takes only text paths
+        with path.open("rb") as handle:
+            return python_calamine.CalamineWorkbook.from_filelike(handle)
+    return python_calamine.CalamineWorkbook.from_path(str(path))
+
+
 def _calamine_grids(path: Path, found: dict[str, str]) -> dict[str, Grid]:
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    book = _calamine_book(path)
     try:
         return {
             name: Grid(name, book.get_sheet_by_name(actual).to_python(skip_empty_area=False))
@@ -263,12 +305,14 @@ def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits, formats: boo
 
     `formats`: read with openpyxl, which also tells which numbers are shown as percentages."""
     try:
-        scan = _check_container(path, limits)
+        scan = check_container(path, limits)
         found = _match_sheets(list(scan.parts), wanted, scan.hidden_sheets)
         engine = _openpyxl_grids if scan.has_formulas or formats else _fast_grids
         return _mark_hidden(engine(path, found), found, scan)
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("工作簿设置了密码，无法读取", "请取消密码后另存为 .xlsx") from error
+    except PermissionError as error:
+        raise UnreadableWorkbook("无法读取该文件（没有读取权限）", "请检查文件权限") from error
     except UnreadableWorkbook:
         raise
     except Exception as error:  # noqa: BLE001 - any parser failure on a damaged file is the user's S01

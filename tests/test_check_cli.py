@@ -11,6 +11,7 @@ from conftest import CLEAN_FIELDS, ROOT, read_sheet
 from perfxl.catalogue import CATALOGUE
 from perfxl.cli import cli
 from perfxl.previous import read_previous
+from perfxl.workbook import Limits
 
 
 def invoke(*args: str):
@@ -73,9 +74,9 @@ def last_year(make_workbook, tmp_path):
     return tmp_path / "last" / "绩效目标汇总.xlsx"
 
 
-def test_previous_workbook_is_read_by_unit_and_name(last_year):
+def test_previous_workbook_is_read_by_unit_and_name(last_year, config):
     key = (CLEAN_FIELDS["申报单位名称"], CLEAN_FIELDS["项目名称"])
-    assert read_previous(last_year) == {key: 900000.0}
+    assert read_previous(last_year, Limits.of(config.limits)) == {key: 900000.0}
 
 
 def test_run_with_previous_reports_x03_in_the_report(make_workbook, tmp_path, last_year):

@@ -252,5 +252,5 @@ def test_interrupted_run_says_so_in_chinese(tmp_path, monkeypatch):
 
     monkeypatch.setattr("perfxl.cli.run", interrupted)
     result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "out")])
-    assert result.exit_code == 1
-    assert result.output.strip() == "已中止。"
+    assert result.exit_code == 130  # the shell's code for Ctrl-C, not 1 ("errors found")
+    assert result.output.strip() == "已中断（Ctrl-C）：本次运行未完成，请重新运行"

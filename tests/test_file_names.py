@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfxl.files import MAX_NAME_BYTES, form_file_names, safe_file_name
+from perfxl.files import LOCK_NAME, MANIFEST_NAME, MAX_NAME_BYTES, form_file_names, safe_file_name
 from perfxl.forms import FORMS_DIR
 from perfxl.model import Project
 from perfxl.pipeline import run
@@ -26,6 +26,9 @@ from perfxl.pipeline import run
     ("", "未命名.docx"),
     ("...", "_.docx"),
     ("增长#1 100%", "增长_1 100_.docx"),
+    ("2021_P\u202egpj.exe", "2021_Pgpj.exe.docx"),
+    ("零\u200b宽\ufeff\u2066字\u2069", "零宽字.docx"),
+    ("~$lock", "_$lock.docx"),
 ])
 def test_safe_file_name(stem, expected):
     assert safe_file_name(stem, ".docx") == expected
@@ -68,7 +71,7 @@ def test_hostile_names_are_written_inside_the_forms_folder(make_workbook, clean_
         make_workbook(f"{number}.xlsx", fields=fields)
     batch = run(tmp_path / "input", tmp_path / "output", config)
     folder = tmp_path / "output" / FORMS_DIR
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f.split("/", 1)[1] for f in batch.forms.values())
+    assert sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_NAME) == sorted(f.split("/", 1)[1] for f in batch.forms.values())
     assert len(batch.forms) == 5
-    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == sorted([FORMS_DIR, "绩效目标汇总.xlsx"])
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == sorted([FORMS_DIR, LOCK_NAME, "绩效目标汇总.xlsx"])
     assert not (tmp_path / "etc").exists() and not (tmp_path.parent / "逃逸").exists()

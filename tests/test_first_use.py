@@ -62,7 +62,7 @@ def test_a_new_unit_sees_only_its_own_projects(tmp_path, make_workbook):
     assert "项目 3 个，通过 2 个；错误 1" in ours.stdout
     assert sorted(_projects(project)) == sorted((OTHER_UNIT, n) for n in ("课后服务", "校舍维修", "教师培训"))
     assert read_sheet(project / "output" / "绩效目标汇总.xlsx", "项目汇总")[-1]["文件"] == "合计（3 个项目）"
-    forms = sorted(p.name for p in (project / "output" / "目标表").iterdir())
+    forms = sorted(p.name for p in (project / "output" / "目标表").glob("*.docx"))
     assert forms == ["2026_校舍维修.docx", "2026_课后服务.docx"]
     assert f"已删除过期的目标表 {len(list(SAMPLES.glob('*.xlsx')))} 份" in ours.stdout
 

@@ -19,6 +19,7 @@ from lxml import etree
 
 from perfxl.cli import cli
 from perfxl.config import shipped_layout
+from perfxl.files import MANIFEST_NAME
 from perfxl.form_template import INFO_PAIRS, LONG_TEXTS, template_parts
 from perfxl.forms import FORMS_DIR, FormTemplate, convert_to_pdf, form_context, indicator_rows
 from perfxl.model import Indicator, Project
@@ -77,7 +78,8 @@ def test_committed_template_is_the_one_the_code_writes(name):
 def test_a_form_for_every_sample(samples):
     batch, out = samples
     assert len(batch.forms) == len(SEED) + 1  # and the 上海2026 sample
-    assert sorted(p.name for p in (out / FORMS_DIR).iterdir()) == sorted(Path(f).name for f in batch.forms.values())
+    assert sorted(p.name for p in (out / FORMS_DIR).iterdir() if p.name != MANIFEST_NAME) == sorted(
+        Path(f).name for f in batch.forms.values())
 
 
 @pytest.mark.parametrize("seed", SEED, ids=[s["file"] for s in SEED])
@@ -214,14 +216,14 @@ def test_failing_project_gets_no_form_and_stale_forms_are_removed(tmp_path, make
     out = tmp_path / "out"
     first = run(tmp_path / "input", out, config, templates=TEMPLATES)
     assert len(first.forms) == 2
-    (out / FORMS_DIR / "old.pdf").write_bytes(b"%PDF")
+    (out / FORMS_DIR / Path(first.forms["a.xlsx"]).with_suffix(".pdf").name).write_bytes(b"%PDF")  # --pdf
     failing = dict(fields, **{"项目名称": "第二个项目"})
     del failing["项目类别"]
     make_workbook("b.xlsx", fields=failing)
     (tmp_path / "input" / "a.xlsx").unlink()
     second = run(tmp_path / "input", out, config, templates=TEMPLATES)
     assert second.forms == {} and second.failed_files() == {"b.xlsx"}
-    assert list((out / FORMS_DIR).iterdir()) == []
+    assert [p.name for p in (out / FORMS_DIR).iterdir()] == [MANIFEST_NAME]
     rows = openpyxl.load_workbook(out / "绩效目标汇总.xlsx")["项目汇总"]
     assert rows.cell(2, 1).value == "b.xlsx" and rows.cell(2, rows.max_column).hyperlink is None
 

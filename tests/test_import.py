@@ -337,3 +337,42 @@ def test_perfxl_own_form_round_trips_to_the_same_project(own_forms, out, config,
     expected = _project(read_project(SAMPLES / seed["file"], "x.xlsx", config))
     assert imported["fields"] == expected["fields"]
     assert [row[:3] + row[4:] for row in imported["indicators"]] == [row[:3] + row[4:] for row in expected["indicators"]]
+
+
+# Issue 13: one document's oddity stays in that document -------------------------------------------
+
+
+def test_a_grid_span_that_is_not_a_number_does_not_stop_the_import(tmp_path):
+    import zipfile
+
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    seed_document(folder / "a.docx", SEED[0])
+    seed_document(folder / "b.docx", SEED[1])
+    with zipfile.ZipFile(folder / "a.docx") as old, zipfile.ZipFile(folder / "odd.docx", "w") as new:
+        for name in old.namelist():
+            data = old.read(name)
+            new.writestr(name, data.replace(b'w:gridSpan w:val="3"', b'w:gridSpan w:val="abc"')
+                         if name == "word/document.xml" else data)
+    (folder / "a.docx").unlink()
+    result = CliRunner().invoke(cli, ["import", str(folder), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "Word 文档 2 个（失败 0），写出工作簿 2 个" in result.output
+
+
+def test_a_date_that_cannot_roll_forward_is_kept_with_a_note(tmp_path, out):
+    seed = {**SEED[0], "info": {**SEED[0]["info"], "计划完成日期": "9999-12-31"}}
+    seed_document(tmp_path / "form.docx", seed)
+    result = CliRunner().invoke(cli, ["import", str(tmp_path / "form.docx"), "--out", str(out), "--year", "2021"])
+    assert result.exit_code == 0, result.output
+    assert "计划完成日期：9999-12-31 无法顺延到 2021 年度" in result.output
+    assert len(list(out.glob("*.xlsx"))) == 1
+
+
+def test_a_project_named_like_an_office_lock_file_is_not_skipped_by_the_next_run(tmp_path, out):
+    seed = {**SEED[0], "info": {**SEED[0]["info"], "项目名称": "~$lock"}}
+    seed_document(tmp_path / "form.docx", seed)
+    assert CliRunner().invoke(cli, ["import", str(tmp_path / "form.docx"), "--out", str(out)]).exit_code == 0
+    assert [p.name for p in out.glob("*.xlsx")] == ["_$lock.xlsx"]
+    checked = CliRunner().invoke(cli, ["check", str(out)])
+    assert "文件 1 个（失败 0），项目 1 个" in checked.output

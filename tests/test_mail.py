@@ -6,6 +6,7 @@ import csv
 import email
 import shutil
 import socket
+import time
 from email import policy
 from pathlib import Path
 
@@ -245,7 +246,7 @@ def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, m
     assert "邮件草稿 2 封" in drafts.output  # one per unit: the 2020 samples and the 2026 one
     assert "本次使用 perfxl 内置的模板 邮件.txt.j2" in drafts.output
     sending = CliRunner().invoke(cli, ["mail", "input", "out", "--send"])
-    assert sending.exit_code == 1
+    assert sending.exit_code == 2, "a configuration error"
     assert "[mail] 缺少：from、host、to" in sending.output
 
 
@@ -318,3 +319,64 @@ def test_the_projects_mail_template_is_the_built_in_one():
     assert (ROOT / "templates" / "邮件.txt.j2").read_text(encoding="utf-8") == \
         (BUILT_IN_DIR / "邮件.txt.j2").read_text(encoding="utf-8")
     assert resolve_template("邮件.txt.j2", ROOT) == ROOT / "templates" / "邮件.txt.j2"
+
+
+MAIL_TOML = 'from = "office@unit.example"\nto = ["jxb@czj.example"]\nhost = "127.0.0.1"\nuser = "office@unit.example"\n'
+
+
+@pytest.mark.parametrize(("setting", "password", "shown"), [
+    ('to = ["财政局@czj.中国"]', "x", "to 的「财政局@czj.中国」含有中文"),
+    ('user = "办公室"', "x", "user 的「办公室」含有中文"),
+    ("", "密码", "PERFXL_SMTP_PASSWORD 中的密码含有中文"),
+    ("timeout_seconds = 0", "x", "timeout_seconds 应大于 0"),
+    ('host = "..."', "x", "host 的「...」不是有效的服务器名称"),
+    ("to = [1, 2]", "x", "配置项「mail.to[0]」的值有误：应为文字"),  # caught with the whole configuration
+    ('from = "a@b.example\\r\\nBcc: all@everyone.example"', "x", "from 的「a@b.example\\r\\nBcc"),
+])
+def test_unusable_mail_settings_are_a_message_and_exit_2(tmp_path, monkeypatch, setting, password, shown):
+    from click.testing import CliRunner
+
+    from perfxl.cli import cli
+
+    lines = [line for line in MAIL_TOML.splitlines() if line.split(" =")[0] != setting.split(" =")[0]]
+    (tmp_path / "perfxl.toml").write_text("[mail]\n" + "\n".join([*lines, setting]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", password)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["mail", str(SAMPLES), "out", "--send"])
+    assert result.exit_code == 2, result.output
+    assert shown in result.output
+    assert isinstance(result.exception, SystemExit), "no traceback"
+    assert not (tmp_path / "out").exists(), "checked before the batch runs"
+
+
+def test_a_send_log_resaved_as_gbk_is_read_and_nothing_is_resent(batch_with_forms, smtp_server, monkeypatch):
+    inbox, port = smtp_server
+    batch, output = batch_with_forms
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+    assert mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True).sent == 1
+    log = output / "邮件" / LOG_NAME
+    log.write_bytes(log.read_text(encoding="utf-8-sig").encode("gbk"))  # opened and saved in Excel
+    again = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    assert (again.sent, again.skipped, len(inbox.messages)) == (0, 1, 1)
+    forced = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True, resend=True)
+    assert forced.sent == 1
+    rows = list(csv.DictReader(log.read_text(encoding="utf-8-sig").splitlines()))
+    assert [row["结果"] for row in rows] == ["已发送", "已发送"]
+
+
+def test_a_second_send_after_a_new_run_sends_nothing(tmp_path, smtp_server, monkeypatch):
+    """Each run writes the forms again: same content, same bytes, so the same message is not sent twice."""
+    inbox, port = smtp_server
+    monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
+    output, folder = tmp_path / "output", tmp_path / "input"
+    folder.mkdir()
+    for seed in SEED:  # one unit: one message
+        shutil.copy(SAMPLES / seed["file"], folder)
+    real_localtime = time.localtime
+    for expected in (1, 0):
+        batch = run(folder, output, _config())
+        outcome = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+        assert outcome.sent == expected
+        # the next run's forms are written two hours later by the clock
+        monkeypatch.setattr(time, "localtime", lambda at=None: real_localtime((at or time.time()) + 7200))
+    assert len(inbox.messages) == 1

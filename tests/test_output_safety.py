@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import SAMPLES, is_form_link, read_sheet
 
 from perfxl.cli import cli
-from perfxl.files import TEMP_PREFIX
+from perfxl.files import LOCK_NAME, TEMP_PREFIX
 from perfxl.pipeline import run
 
 REPORT = "绩效目标汇总.xlsx"
@@ -106,7 +106,7 @@ def test_a_report_held_open_or_a_read_only_folder_is_exit_2(make_workbook, tmp_p
     assert "请先关闭" in result.output and "只读" in result.output
     assert "空的（0 字节）" in result.output
     assert (tmp_path / "out" / REPORT).read_bytes() == b"previous report"
-    assert [p.name for p in (tmp_path / "out").iterdir() if p.is_file()] == [REPORT]
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.is_file() and p.name != LOCK_NAME] == [REPORT]
     assert not list((tmp_path / "out").rglob(f"{TEMP_PREFIX}*"))
 
 
@@ -182,5 +182,5 @@ def test_a_run_killed_midway_leaves_the_previous_report_whole(tmp_path, config):
     finished = subprocess.run(perfxl, capture_output=True, cwd=tmp_path, timeout=120)
     assert finished.returncode in (0, 1), finished.stderr.decode()
     assert len(_readable_report(out / REPORT)) == 301
-    assert [p.name for p in out.iterdir() if p.is_file()] == [REPORT]
+    assert [p.name for p in out.iterdir() if p.is_file() and p.name != LOCK_NAME] == [REPORT]
     assert not list(out.rglob(f"{TEMP_PREFIX}*")), "no temporary litter is left after the next run"
