@@ -4,17 +4,30 @@ layout defined in test data only, and layout configuration."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
+import docx
 import pytest
-from conftest import CLEAN_FIELDS_2026
+from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026, ROOT, SAMPLE_2026
+from docx.oxml.ns import qn
 from rule_cases import cell, dates, drop, target
+from test_forms import NEEDS_SOFFICE, _squash
 
-from perfxl.pipeline import validate
+from perfxl.config import load_config, shipped_layout
+from perfxl.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
+from perfxl.forms import convert_to_pdf
+from perfxl.pipeline import run, validate
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean 2026 project's indicators: CLEAN_INDICATORS_2026[i] sits on row i + 2.
 COST, QUANTITY, QUALITY, TIMELINESS, BENEFIT, SATISFACTION = range(6)
 D = dt.date
+# The sample's text fields the form shows (the optional ones go into the consolidated workbook only).
+TEXT_LABELS_2026 = ("项目名称", "项目性质", "项目类别", "主管部门", "实施单位", "计划开始日期", "计划完成日期",
+                    "项目总体目标", "年度总体目标")
 
 
 def annual(total: int, appropriation: int) -> dict:
@@ -86,3 +99,115 @@ def test_2026_message_names_the_offending_value(check_2026, rule, fields, edit, 
     (found,) = [f for f in check_2026(fields, edit) if f.rule == rule]
     text = found.message + found.hint
     assert all(word in text for word in words), text
+
+
+# The published 2026 sample (layout-sh2026.md) ---------------------------------------------------
+
+SAMPLE_FILE = SAMPLE_2026["file"]
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """The published sample alone (the samples folder mixes years, hence X02): (batch, its form)."""
+    folder = tmp_path_factory.mktemp("sample")
+    (folder / "input").mkdir()
+    shutil.copy(ROOT / "input" / SAMPLE_FILE, folder / "input" / SAMPLE_FILE)
+    batch = run(folder / "input", folder / "output", load_config(ROOT / "perfxl" / "defaults.toml"),
+                templates=ROOT / "templates")
+    return batch, folder / "output" / batch.forms[SAMPLE_FILE]
+
+
+def _yuan(text: str) -> str:
+    return f"{float(text):,.2f}"
+
+
+def _cell_texts(table) -> list[list[str]]:
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+def test_sample_passes_with_the_expected_findings(sample_run):
+    batch, _ = sample_run
+    assert [(f.severity, f.rule, f.sheet, f.cell) for f in batch.findings] == [("警告", "T15", INDICATORS, "D2")]
+    assert "成本控制合理性" in batch.findings[0].message
+    (project,) = batch.projects
+    assert (project.layout, project.project_funds, project.annual_funds) == ("上海2026", 10308000, 3498000)
+
+
+def test_sample_form_shows_every_field_and_amount(sample_run):
+    _, form = sample_run
+    document = docx.Document(form)
+    fields = SAMPLE_2026["fields"]
+    assert [p.text for p in document.paragraphs[:2]] == ["财政项目支出绩效目标申报表", "（2026年度）"]
+    header, funds, goals = document.tables[:3]
+    values = {"project_name": fields["项目名称"], "nature": fields["项目性质"], "category": fields["项目类别"],
+              "department": fields["主管部门"], "unit": fields["实施单位"],
+              "start_date": fields["计划开始日期"], "end_date": fields["计划完成日期"]}
+    rows = _cell_texts(header)
+    assert rows[0][:2] == ["项目名称：", values["project_name"]]
+    assert rows[1:] == [[f"{a}：", values[x], f"{b}：", values[y]] for a, x, b, y in INFO_PAIRS_2026]
+    amounts = {spec.name: _yuan(fields[spec.label]) for spec in shipped_layout("上海2026").fields_on(BUDGET)}
+    assert amounts["project_funds"] == "10,308,000.00" and amounts["carryover"] == "0.00"
+    assert _cell_texts(funds)[2:] == [[f"{a}：" if a else "", amounts.get(x, ""), f"{b}：", amounts[y]]
+                                      for a, x, b, y in FUNDS_ROWS_2026]
+    span_cell, annual_cell = goals.rows[1].cells
+    assert [p.text for p in span_cell.paragraphs] == ["项目总体目标", "(2024 年-2026 年)"]
+    assert annual_cell.text == "年度总体目标"
+    overall, annual_goal = goals.rows[2].cells
+    assert [p.text for p in overall.paragraphs] == fields["项目总体目标"].split("\n")
+    assert [p.text for p in annual_goal.paragraphs] == fields["年度总体目标"].split("\n")
+
+
+def _filled_down(rows: list[list[str]]) -> list[tuple[str, ...]]:
+    level1 = ""
+    filled = []
+    for row in rows:
+        level1 = row[0] or level1
+        filled.append((level1, *row[1:]))
+    return filled
+
+
+def _merges(row) -> list[str]:
+    """The vMerge state of a Word table row's first two cells: restart, continue or '' (not merged)."""
+    states = []
+    for tc in row._tr.findall(qn("w:tc"))[:2]:
+        merge = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+        states.append("" if merge is None else merge.get(qn("w:val"), "continue"))
+    return states
+
+
+def test_sample_form_shows_every_indicator_with_level1_merged(sample_run):
+    _, form = sample_run
+    table = docx.Document(form).tables[3]
+    rows = [tuple(c.text for c in row.cells) for row in table.rows]
+    assert rows[0] == ("一级指标", "二级指标", "三级指标", "指标值")
+    assert rows[1:] == _filled_down(SAMPLE_2026["indicators"])
+    assert [_merges(row) for row in table.rows[1:]] == [
+        ["", ""], ["restart", ""], ["continue", ""], ["continue", ""],
+        ["restart", ""], ["continue", ""], ["continue", ""], ["", ""]]
+
+
+def test_2026_form_merges_level2_runs_within_level1(make_workbook_2026, tmp_path, config):
+    rows = [*CLEAN_INDICATORS_2026[:2], ["", "数量指标", "保洁车辆", "≥40辆"], *CLEAN_INDICATORS_2026[2:]]
+    make_workbook_2026(indicators=rows)
+    batch = run(tmp_path / "input", tmp_path / "output", config, templates=ROOT / "templates")
+    table = docx.Document(tmp_path / "output" / batch.forms["项目.xlsx"]).tables[3]
+    assert [_merges(row) for row in table.rows[1:4]] == [["", ""], ["restart", "restart"], ["continue", "continue"]]
+    assert [c.text for c in table.rows[3].cells] == ["产出指标", "数量指标", "保洁车辆", "≥40辆"]
+
+
+@NEEDS_SOFFICE
+def test_sample_form_renders_in_libreoffice(sample_run, tmp_path):
+    _, form = sample_run
+    (pdf,) = convert_to_pdf([Path(shutil.copy(form, tmp_path / "sample.docx"))])
+    # -raw: text in the order it was drawn, so a table cell's lines stay together
+    text = _squash(subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
+                                  check=True).stdout)
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                                                              check=True).stdout).group(1))
+    fields = SAMPLE_2026["fields"]
+    expected = ["财政项目支出绩效目标申报表", "（2026年度）", "(2024年-2026年)", "项目资金（元）", "10,308,000.00",
+                "3,498,000.00", "0.00", f"第{pages}页共{pages}页"]
+    expected += [v for label, v in fields.items() if label in TEXT_LABELS_2026 for v in v.split("\n")]
+    expected += [cell for row in SAMPLE_2026["indicators"] for cell in row if cell]
+    missing = [word for word in expected if _squash(word) not in text]
+    assert missing == [], text
