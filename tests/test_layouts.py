@@ -12,9 +12,8 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026, ROOT, SAMPLE_2026
-from docx.oxml.ns import qn
 from rule_cases import cell, dates, drop, target
-from test_forms import NEEDS_SOFFICE, _squash
+from test_forms import NEEDS_SOFFICE, _merges, _squash
 
 from perfxl.config import load_config, shipped_layout
 from perfxl.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
@@ -166,22 +165,13 @@ def _filled_down(rows: list[list[str]]) -> list[tuple[str, ...]]:
     return filled
 
 
-def _merges(row) -> list[str]:
-    """The vMerge state of a Word table row's first two cells: restart, continue or '' (not merged)."""
-    states = []
-    for tc in row._tr.findall(qn("w:tc"))[:2]:
-        merge = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
-        states.append("" if merge is None else merge.get(qn("w:val"), "continue"))
-    return states
-
-
 def test_sample_form_shows_every_indicator_with_level1_merged(sample_run):
     _, form = sample_run
     table = docx.Document(form).tables[3]
     rows = [tuple(c.text for c in row.cells) for row in table.rows]
     assert rows[0] == ("一级指标", "二级指标", "三级指标", "指标值")
     assert rows[1:] == _filled_down(SAMPLE_2026["indicators"])
-    assert [_merges(row) for row in table.rows[1:]] == [
+    assert [_merges(row._tr) for row in table.rows[1:]] == [
         ["", ""], ["restart", ""], ["continue", ""], ["continue", ""],
         ["restart", ""], ["continue", ""], ["continue", ""], ["", ""]]
 
@@ -191,7 +181,7 @@ def test_2026_form_merges_level2_runs_within_level1(make_workbook_2026, tmp_path
     make_workbook_2026(indicators=rows)
     batch = run(tmp_path / "input", tmp_path / "output", config, templates=ROOT / "templates")
     table = docx.Document(tmp_path / "output" / batch.forms["项目.xlsx"]).tables[3]
-    assert [_merges(row) for row in table.rows[1:4]] == [["", ""], ["restart", "restart"], ["continue", "continue"]]
+    assert [_merges(row._tr) for row in table.rows[1:4]] == [["", ""], ["restart", "restart"], ["continue", "continue"]]
     assert [c.text for c in table.rows[3].cells] == ["产出指标", "数量指标", "保洁车辆", "≥40辆"]
 
 
