@@ -15,13 +15,13 @@ class ParseError(ValueError):
 
 
 _LABEL_DROP = re.compile(r"[\s\u3000*]+")
-_PARENS = str.maketrans({"（": "(", "）": ")"})
+_HALF_WIDTH = str.maketrans({"（": "(", "）": ")", "：": ":"})  # so that 其中:财政资金 is 其中：财政资金
 
 
 def label_key(text: object) -> str:
-    """The form of a label used for matching: no spaces, no `*`, no trailing colon, half-width parens."""
-    key = _LABEL_DROP.sub("", str(text or "")).translate(_PARENS)
-    return key.rstrip("：:")
+    """The form of a label used for matching: no spaces, no `*`, no trailing colon, half-width parens and colons."""
+    key = _LABEL_DROP.sub("", str(text or "")).translate(_HALF_WIDTH)
+    return key.rstrip(":")
 
 
 def excel_length(text: str) -> int:

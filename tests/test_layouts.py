@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
-from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026, ROOT, SAMPLE_2026
+from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026, ROOT, SAMPLE_2026, flatten
 from rule_cases import cell, dates, drop, target
 from test_forms import NEEDS_SOFFICE, _merges, _squash
 
@@ -201,3 +202,92 @@ def test_sample_form_renders_in_libreoffice(sample_run, tmp_path):
     expected += [cell for row in SAMPLE_2026["indicators"] for cell in row if cell]
     missing = [word for word in expected if _squash(word) not in text]
     assert missing == [], text
+
+
+# Recognising a workbook's layout ------------------------------------------------------------------
+
+
+def _without_layout_row(book) -> None:
+    sheet = book[INFO]
+    (row,) = [c.row for c in sheet["A"] if c.value == "版式"]
+    sheet.delete_rows(row)
+
+
+def _relabel(sheet: str, labels: dict[str, str]):
+    """An edit that rewrites column-A labels of `sheet` (the template's label, with or without `*`)."""
+    def edit(book):
+        for c in book[sheet]["A"]:
+            label = str(c.value or "").lstrip("*")
+            if label in labels:
+                c.value = labels[label]
+    return edit
+
+
+@pytest.mark.parametrize("layout", ["上海2026", "上海2020"])
+def test_workbook_without_the_layout_row_is_recognised_by_its_labels(make_workbook, tmp_path, config, layout):
+    make_workbook(edit=_without_layout_row, layout=layout)
+    batch = validate(tmp_path / "input", config)
+    assert [p.layout for p in batch.projects] == [layout]
+    assert batch.findings == []
+
+
+def test_unknown_layout_mark_falls_back_to_the_labels(make_workbook_2026, tmp_path, config):
+    make_workbook_2026(edit=lambda book: setattr(book[INFO].cell(book[INFO].max_row, 2), "value", "上海2030"))
+    batch = validate(tmp_path / "input", config)
+    assert [p.layout for p in batch.projects] == ["上海2026"] and batch.findings == []
+
+
+def test_workbook_of_no_known_layout_is_s02_naming_the_layouts_tried(tmp_path, config):
+    book = openpyxl.Workbook()
+    book.active.title = INFO
+    for label, value in (("编号", "A-1"), ("名称", "某项目"), ("负责人", "张三")):
+        book[INFO].append([label, value])
+    book.create_sheet(BUDGET).append(["金额", 100])
+    book.create_sheet(INDICATORS).append(["指标", "目标"])
+    (tmp_path / "input").mkdir()
+    book.save(tmp_path / "input" / "other.xlsx")
+    batch = validate(tmp_path / "input", config)
+    assert flatten(batch.findings) == [("S02", INFO, "")]
+    assert "上海2020" in batch.findings[0].message and "上海2026" in batch.findings[0].message
+    assert batch.projects == [] and [e.status for e in batch.ledger] == ["失败"]
+
+
+def test_short_level2_names_read_as_full_names(check_2026, tmp_path, config):
+    found = check_2026(edit=lambda rows: (cell(QUANTITY, 1, "数量")(rows), cell(BENEFIT, 1, "社会效益")(rows)))
+    assert flatten(found) == [("S07", INDICATORS, "B3"), ("S07", INDICATORS, "B6")]
+    assert "数量指标" in found[0].message + found[0].hint
+    (project,) = validate(tmp_path / "input", config).projects
+    assert [i.level2 for i in project.indicators][1:5] == ["数量指标", "质量指标", "时效指标", "社会效益指标"]
+
+
+@pytest.mark.parametrize("labels", [
+    {"项目资金总额（元）": "项目资金总额", "其中：财政资金（元）": "财政资金", "其中：其他资金（元）": "其中：其他资金",
+     "年度资金申请总额（元）": "年度资金申请总额（元）：", "其中：当年财政拨款（元）": "当年财政拨款（元）",
+     "其中：上年结转资金（元）": "其中:上年结转资金", "其中：年度其他资金（元）": "年度其他资金 （元）"},
+    {"其中：财政资金（元）": "财政资金（元）", "其中：其他资金（元）": "其他资金（元）",
+     "其中：年度其他资金（元）": "其中：年度其他资金"},
+], ids=["without-yuan", "without-qizhong"])
+def test_budget_labels_with_or_without_qizhong_and_yuan(make_workbook_2026, tmp_path, config, labels):
+    make_workbook_2026(edit=_relabel(BUDGET, labels))
+    batch = validate(tmp_path / "input", config)
+    assert batch.findings == []
+    (project,) = batch.projects
+    assert [project.get(spec.name) for spec in shipped_layout("上海2026").fields_on(BUDGET)] == [
+        CLEAN_FIELDS_2026[spec.label] for spec in shipped_layout("上海2026").fields_on(BUDGET)]
+
+
+@pytest.mark.parametrize("header", [
+    ("一级指标", "二级指标", "三级指标", "年度(/项目)指标值"),
+    ("一级指标", "二级指标", "三级指标", "年度指标值"),
+    ("一级目标", "二级目标", "三级目标", "指标目标值"),
+], ids=["year-or-project", "annual", "2020-headers"])
+def test_indicator_headers_accepted_in_a_2026_workbook(make_workbook_2026, tmp_path, config, header):
+    def rename(book):
+        for c, text in zip(book[INDICATORS][1], header, strict=False):
+            c.value = text
+
+    make_workbook_2026(edit=rename)
+    batch = validate(tmp_path / "input", config)
+    assert batch.findings == []
+    assert [(i.level1, i.level2, i.level3, i.written) for i in batch.projects[0].indicators] == [
+        tuple(row) for row in _filled_down(CLEAN_INDICATORS_2026)]
