@@ -12,13 +12,17 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026, ROOT, SAMPLE_2026, flatten
+from click.testing import CliRunner
+from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026, ROOT, SAMPLE_2026, flatten, read_sheet
 from rule_cases import cell, dates, drop, target
 from test_forms import NEEDS_SOFFICE, _merges, _squash
+from test_parallel import _forms, _sheets
 
+from perfxl.cli import cli
 from perfxl.config import load_config, shipped_layout
 from perfxl.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
-from perfxl.forms import convert_to_pdf
+from perfxl.forms import FORMS_DIR, convert_to_pdf
+from perfxl.model import REPORT_NAME
 from perfxl.pipeline import run, validate
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
@@ -291,3 +295,50 @@ def test_indicator_headers_accepted_in_a_2026_workbook(make_workbook_2026, tmp_p
     assert batch.findings == []
     assert [(i.level1, i.level2, i.level3, i.written) for i in batch.projects[0].indicators] == [
         tuple(row) for row in _filled_down(CLEAN_INDICATORS_2026)]
+
+
+# A batch mixing both layouts -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_input(make_workbook, make_workbook_2026, tmp_path):
+    make_workbook("旧版.xlsx")
+    make_workbook_2026("新版.xlsx")
+    return tmp_path / "input"
+
+
+def _invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_mixed_batch_gives_both_forms_and_one_consolidated_workbook(mixed_input, tmp_path):
+    output = _invoke("run", str(mixed_input), str(tmp_path / "out"), "--jobs", "1")
+    forms = sorted((tmp_path / "out" / FORMS_DIR).glob("*.docx"))
+    assert {f.name: docx.Document(f).paragraphs[0].text for f in forms} == {
+        "2021_科技文献数据库运维.docx": "财政项目支出绩效目标表", "2026_市容道路保洁.docx": "财政项目支出绩效目标申报表"}
+    rows = {row["文件"]: row for row in read_sheet(tmp_path / "out" / REPORT_NAME, "项目汇总")}
+    old, new = rows["旧版.xlsx"], rows["新版.xlsx"]
+    assert (old["版式"], new["版式"]) == ("上海2020", "上海2026")
+    assert (old["项目总预算（元）"], old["上年预算执行率"], new["项目资金总额（元）"], new["年度资金申请总额（元）"]) == (
+        1000000, pytest.approx(940000 / 950000), 2000000, 2000000)
+    only_2020 = ["项目总预算（元）", "项目当年预算（元）", "上年预算执行率", "较上年增减", "是否含有政府购买服务"]
+    only_2026 = ["项目资金总额（元）", "其中：上年结转资金（元）", "项目性质", "主管部门"]
+    assert [new[c] for c in only_2020] == [None] * len(only_2020)  # empty cells, not 0
+    assert [old[c] for c in only_2026] == [None] * len(only_2026)
+    levels = {(r["文件"], r["一级目标"]) for r in read_sheet(tmp_path / "out" / REPORT_NAME, "绩效指标")}
+    assert ("旧版.xlsx", "投入与管理") in levels and ("新版.xlsx", "成本指标") in levels
+    assert "X02" in output  # two 年度 in one batch: a warning, not an error
+
+
+def test_mixed_batch_check_and_jobs_give_the_same_results(mixed_input, tmp_path):
+    serial = _invoke("run", str(mixed_input), str(tmp_path / "serial"), "--jobs", "1")
+    parallel = _invoke("run", str(mixed_input), str(tmp_path / "parallel"), "--jobs", "2")
+    checked = _invoke("check", str(mixed_input), "--jobs", "2")
+    findings = serial.split("\n文件 ")[0]
+    assert "新版.xlsx" in findings or "旧版.xlsx" in findings
+    assert parallel.split("\n文件 ")[0] == findings == checked.split("\n文件 ")[0]
+    assert _sheets(tmp_path / "serial" / REPORT_NAME) == _sheets(tmp_path / "parallel" / REPORT_NAME)
+    serial_forms = _forms(tmp_path / "serial")
+    assert len(serial_forms) == 2 and serial_forms == _forms(tmp_path / "parallel")
