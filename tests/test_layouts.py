@@ -24,6 +24,7 @@ from perfxl.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
 from perfxl.forms import FORMS_DIR, convert_to_pdf
 from perfxl.model import REPORT_NAME
 from perfxl.pipeline import run, validate
+from perfxl.template import fill_template
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean 2026 project's indicators: CLEAN_INDICATORS_2026[i] sits on row i + 2.
@@ -342,3 +343,81 @@ def test_mixed_batch_check_and_jobs_give_the_same_results(mixed_input, tmp_path)
     assert _sheets(tmp_path / "serial" / REPORT_NAME) == _sheets(tmp_path / "parallel" / REPORT_NAME)
     serial_forms = _forms(tmp_path / "serial")
     assert len(serial_forms) == 2 and serial_forms == _forms(tmp_path / "parallel")
+
+
+# A third layout, defined in test data only --------------------------------------------------------
+
+THIRD = "示例省2027"
+THIRD_FIELDS = {
+    "预算年度": 2027, "项目全称": "基层卫生人员培训", "填报单位": "示例市卫生健康委员会", "支出类别": "项目支出",
+    "开始日期": D(2027, 1, 1), "结束日期": D(2027, 12, 31), "联系人": "李四 0571-12345678",
+    "绩效目标概述": "全年培训基层卫生人员2000人次。", "项目总金额（元）": 800000, "本年申请金额（元）": 500000,
+}
+THIRD_INDICATORS = [
+    ["成本", "经济成本", "培训总成本", "≤50万元", "全年培训支出上限"],
+    ["产出", "数量", "培训人次", "≥2000人次", "全年参训人数合计"],
+    ["", "质量", "考核合格率", "≥95%", "考核合格人数 / 参训人数"],
+    ["效益", "社会效益", "持证上岗率", "提高", "与上年相比"],
+    ["", "满意度", "学员满意度", "≥88%", "结业问卷调查；本版式的满意度下限为 85%"],
+]
+
+
+def _third_template(path: Path) -> None:
+    """A Word template of the third layout, as its authors would make it in Word: docxtpl placeholders."""
+    document = docx.Document()
+    for text in ("{{ title }}", "（{{ year }}年度）", "项目全称：{{ project_name }}", "填报单位：{{ unit }}",
+                 "联系人：{{ contact }}", "计划期：{{ span }}",
+                 "项目总金额（元）：{{ total_amount }}；本年申请金额（元）：{{ annual_amount }}"):
+        document.add_paragraph(text)
+    table = document.add_table(rows=4, cols=5)
+    for c, text in zip(table.rows[0].cells, ("一级", "二级", "三级", "目标值", "指标解释"), strict=True):
+        c.text = text
+    table.rows[1].cells[0].text = "{%tr for row in indicators %}"
+    for c, name in zip(table.rows[2].cells, ("level1", "level2", "level3", "target", "explanation"), strict=True):
+        c.text = f"{{{{ row.{name} }}}}"
+    table.rows[3].cells[0].text = "{%tr endfor %}"
+    document.save(path)
+
+
+@pytest.fixture
+def third_unit(tmp_path):
+    """A unit's folder: perfxl.toml naming the third layout's file, that file and its Word template
+    beside it, and input/ with one workbook of the layout. Returns the folder."""
+    unit = tmp_path / "unit"
+    shutil.copytree(ROOT / "tests/data/layout_third", unit / "版式")
+    (unit / "perfxl.toml").write_text('[layouts]\nfiles = ["版式/third.toml"]\n', encoding="utf-8")
+    config = load_config(unit / "perfxl.toml")
+    _third_template(unit / "版式" / config.layout(THIRD).form_template)
+    (unit / "input").mkdir()
+    fill_template(config, THIRD_FIELDS, THIRD_INDICATORS, layout=THIRD).save(unit / "input" / "培训.xlsx")
+    return unit
+
+
+def test_third_layout_runs_through_the_whole_pipeline(third_unit):
+    output = _invoke("run", str(third_unit / "input"), str(third_unit / "out"), "--config",
+                     str(third_unit / "perfxl.toml"))
+    assert "错误 0，警告 0，提示 0" in output  # 学员满意度 ≥88% passes the layout's own floor of 85%
+    (form,) = (third_unit / "out" / FORMS_DIR).glob("*.docx")
+    document = docx.Document(form)
+    assert [p.text for p in document.paragraphs[:7]] == [
+        "项目支出绩效目标表（示例省）", "（2027年度）", "项目全称：基层卫生人员培训", "填报单位：示例市卫生健康委员会",
+        "联系人：李四 0571-12345678", "计划期：(2027 年-2027 年)",
+        "项目总金额（元）：800,000.00；本年申请金额（元）：500,000.00"]
+    rows = [tuple(c.text for c in row.cells) for row in document.tables[0].rows]
+    assert rows == [("一级", "二级", "三级", "目标值", "指标解释"), *_filled_down(THIRD_INDICATORS)]
+    assert [_merges(row._tr) for row in document.tables[0].rows[1:]] == [
+        ["", ""], ["restart", ""], ["continue", ""], ["restart", ""], ["continue", ""]]
+    summary = read_sheet(third_unit / "out" / REPORT_NAME, "项目汇总")[0]
+    assert (summary["版式"], summary["项目名称"], summary["联系人"], summary["项目总金额（元）"]) == (
+        THIRD, "基层卫生人员培训", "李四 0571-12345678", 800000)
+
+
+def test_third_layout_is_recognised_by_its_labels_and_checked_by_its_rules(third_unit):
+    book = openpyxl.load_workbook(third_unit / "input" / "培训.xlsx")
+    _without_layout_row(book)
+    book["绩效指标"]["D6"] = "≥80%"  # 学员满意度 below the layout's floor of 85%
+    book.save(third_unit / "input" / "培训.xlsx")
+    batch = validate(third_unit / "input", load_config(third_unit / "perfxl.toml"))
+    assert [p.layout for p in batch.projects] == [THIRD]
+    assert flatten(batch.findings) == [("T08", INDICATORS, "D6")]
+    assert "85" in batch.findings[0].message + batch.findings[0].hint
