@@ -380,19 +380,22 @@ def _third_template(path: Path) -> None:
 
 
 @pytest.fixture
-def third_unit(tmp_path):
-    """A unit's folder: perfxl.toml naming the third layout's file, that file and its Word template
-    beside it, and input/ with one workbook of the layout. Returns the folder."""
+def third_unit(tmp_path, request):
+    """A unit's folder: perfxl.toml naming the third layout's file, that file, its Word template (beside
+    it, or in the unit's templates/ when the parameter says so) and input/ with one workbook of the layout."""
     unit = tmp_path / "unit"
     shutil.copytree(ROOT / "tests/data/layout_third", unit / "版式")
     (unit / "perfxl.toml").write_text('[layouts]\nfiles = ["版式/third.toml"]\n', encoding="utf-8")
     config = load_config(unit / "perfxl.toml")
-    _third_template(unit / "版式" / config.layout(THIRD).form_template)
+    where = unit / getattr(request, "param", "版式")
+    where.mkdir(exist_ok=True)
+    _third_template(where / config.layout(THIRD).form_template)
     (unit / "input").mkdir()
     fill_template(config, THIRD_FIELDS, THIRD_INDICATORS, layout=THIRD).save(unit / "input" / "培训.xlsx")
     return unit
 
 
+@pytest.mark.parametrize("third_unit", ["版式", "templates"], indirect=True)
 def test_third_layout_runs_through_the_whole_pipeline(third_unit):
     output = _invoke("run", str(third_unit / "input"), str(third_unit / "out"), "--config",
                      str(third_unit / "perfxl.toml"))
@@ -421,3 +424,11 @@ def test_third_layout_is_recognised_by_its_labels_and_checked_by_its_rules(third
     assert [p.layout for p in batch.projects] == [THIRD]
     assert flatten(batch.findings) == [("T08", INDICATORS, "D6")]
     assert "85" in batch.findings[0].message + batch.findings[0].hint
+
+
+def test_third_layout_without_its_word_template_says_where_to_put_it(third_unit):
+    (third_unit / "版式" / "目标表（示例省2027）.docx").unlink()
+    result = CliRunner().invoke(cli, ["run", str(third_unit / "input"), str(third_unit / "out"), "--config",
+                                      str(third_unit / "perfxl.toml")])
+    assert result.exit_code == 2
+    assert "目标表（示例省2027）.docx" in result.output and "third.toml" in result.output
