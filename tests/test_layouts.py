@@ -432,3 +432,86 @@ def test_third_layout_without_its_word_template_says_where_to_put_it(third_unit)
                                       str(third_unit / "perfxl.toml")])
     assert result.exit_code == 2
     assert "目标表（示例省2027）.docx" in result.output and "third.toml" in result.output
+
+
+# Layout configuration and commands ------------------------------------------------------------------
+
+
+def test_layout_threshold_override_changes_t08_for_that_layout_only(make_workbook, make_workbook_2026, tmp_path,
+                                                                      clean_project):
+    fields, rows_2020 = clean_project
+    rows_2020[8][3] = "≥92%"  # 用户满意度
+    make_workbook("旧版.xlsx", fields, rows_2020)
+    make_workbook_2026("新版.xlsx", indicators=[*CLEAN_INDICATORS_2026[:5], ["满意度指标", "服务对象满意度指标",
+                                                                            "市民满意度", "≥92%"]])
+    toml = tmp_path / "perfxl.toml"
+    toml.write_text('[layout."上海2026".thresholds]\nsatisfaction_floor = 95\n', encoding="utf-8")
+    overridden = load_config(toml)
+    assert (overridden.layout("上海2026").thresholds.satisfaction_floor,
+            overridden.layout("上海2020").thresholds.satisfaction_floor) == (95, 90)
+    found = [(f.file, f.rule, f.cell) for f in validate(tmp_path / "input", overridden).findings if f.rule == "T08"]
+    assert found == [("新版.xlsx", "T08", "D7")]
+    assert [f for f in validate(tmp_path / "input", load_config(None)).findings if f.rule == "T08"] == []
+
+
+def _edit(old: str, new: str):
+    def edit(text: str) -> str:
+        assert old in text
+        return text.replace(old, new, 1)
+    return edit
+
+
+@pytest.mark.parametrize("edit, words", [
+    (_edit('name = "示例省2027"', 'colour = "红"\nname = "示例省2027"'), ["「colour」", "third.toml"]),
+    (_edit('satisfaction_floor = 85', 'satisfaction_flor = 85'), ["「thresholds.satisfaction_flor」", "third.toml"]),
+    (_edit('years = [2027, 2030]', 'years = "2027"'), ["「years」", "third.toml"]),
+    (_edit('satisfaction_floor = 85', 'satisfaction_floor = "高"'), ["「thresholds.satisfaction_floor」", "third.toml"]),
+    (_edit('"T18", "X01"', '"T18", "Z99", "X01"'), ["Z99", "third.toml"]),
+    (_edit('name = "level1", header = "一级"', 'name = "first", header = "一级"'), ["columns", "level1", "third.toml"]),
+], ids=["unknown-key", "unknown-nested-key", "wrong-type", "wrong-type-nested", "unknown-rule", "columns"])
+def test_bad_layout_file_exits_2_naming_the_key_and_file(tmp_path, edit, words):
+    text = (ROOT / "tests/data/layout_third/third.toml").read_text(encoding="utf-8")
+    (tmp_path / "third.toml").write_text(edit(text), encoding="utf-8")
+    (tmp_path / "perfxl.toml").write_text('[layouts]\nfiles = ["third.toml"]\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["layouts", "--config", str(tmp_path / "perfxl.toml")])
+    assert result.exit_code == 2
+    assert all(word in result.output for word in words), result.output
+    assert "Traceback" not in result.output and "`" not in result.output
+
+
+@pytest.mark.parametrize("toml, words", [
+    ('[layout."上海2026".thresholds]\nsatisfaction_flor = 95\n', ["「layout.上海2026.thresholds.satisfaction_flor」"]),
+    ('[layout."上海2026"]\nyears = [2026]\n', ["layout.上海2026.years"]),
+    ('[layout."上海2030".thresholds]\nsatisfaction_floor = 95\n', ["上海2030", "上海2020、上海2026"]),
+    ('[layouts]\nfiles = ["无.toml"]\n', ["无.toml"]),
+], ids=["unknown-key", "wrong-type", "unknown-layout", "missing-file"])
+def test_bad_layout_override_exits_2_naming_the_key(tmp_path, toml, words):
+    (tmp_path / "perfxl.toml").write_text(toml, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["layouts", "--config", str(tmp_path / "perfxl.toml")])
+    assert result.exit_code == 2
+    assert all(word in result.output for word in words), result.output
+
+
+def test_layouts_command_lists_each_layout_with_its_years():
+    lines = _invoke("layouts").splitlines()
+    assert [line.split("\t")[:2] for line in lines] == [["上海2020", "2018–2025 年"], ["上海2026（默认）", "2025–2099 年"]]
+
+
+@pytest.mark.parametrize("args, layout", [([], "上海2026"), (["--layout", "上海2020"], "上海2020")],
+                         ids=["default", "2020"])
+def test_template_command_writes_the_layouts_workbook(tmp_path, args, layout):
+    assert layout in _invoke("template", *args, str(tmp_path / "x.xlsx"))
+    book = openpyxl.load_workbook(tmp_path / "x.xlsx")
+    chosen = shipped_layout(layout)
+    labels = {str(c.value).lstrip("*"): c.offset(0, 1).value for c in book[INFO]["A"][1:]}
+    assert list(labels) == [f.label for f in chosen.fields_on(INFO)] + ["版式"]
+    assert labels["版式"] == layout
+    assert [c.value.lstrip("*") for c in book[BUDGET]["A"][1:] if c.value][:-1] == [
+        f.label for f in chosen.fields_on(BUDGET)]
+    assert [c.value for c in book[INDICATORS][1]] == [c.header for c in chosen.columns]
+
+
+def test_template_command_refuses_an_unknown_layout(tmp_path):
+    result = CliRunner().invoke(cli, ["template", "--layout", "上海2030", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2 and "上海2020、上海2026" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
