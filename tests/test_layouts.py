@@ -90,6 +90,12 @@ def test_clean_2026_project_has_no_findings(check_2026, make_workbook_2026, tmp_
     assert (project.layout, project.unit, project.annual_funds) == ("上海2026", CLEAN_FIELDS_2026["实施单位"], 2000000)
 
 
+def test_2020_only_rules_do_not_apply_to_a_2026_project(check_2026):
+    # A 阶段性项目 over three years, with 年度资金 below 项目资金 and no 上年 figures: I02, B03, B06 in 2020.
+    fields = dates(D(2024, 1, 1), D(2026, 12, 31), **annual(1500000, 1000000), **{"项目性质": "阶段性项目"})
+    assert check_2026(fields, target(COST, "≤150万元")) == []
+
+
 @pytest.mark.parametrize("rule, fields, edit, words", [
     ("I05", {"年度": 2027}, None, ["2027", "(2026 年-2026 年)"]),
     ("B10", {"其中：其他资金（元）": 300000}, None, ["2,000,000", "财政资金 1,800,000", "其他资金 300,000"]),
