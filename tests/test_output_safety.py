@@ -115,12 +115,16 @@ def _readable_report(path):
 
 
 def _kill_when(command, cwd, ready, timeout=60.0) -> bool:
-    """Start `command`, SIGKILL it as soon as `ready()` holds; False when it ended on its own first."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    """Start `command`, SIGKILL it as soon as `ready()` holds; False when it ended on its own first.
+
+    The whole process group is killed, as a terminal's Ctrl-C reaches it: killing only the main process
+    left its forked workers waiting forever, after the test."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
+                               start_new_session=True)
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         if ready():
-            os.kill(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             return True
         time.sleep(0.0005)
