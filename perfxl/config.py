@@ -126,10 +126,10 @@ def _problem(error: msgspec.ValidationError, where: str) -> ConfigError:
     text = str(error)
     path = re.search(r" - at `\$\.?(.*)`$", text)
     key = ".".join(p for p in (where, path.group(1) if path else "") if p).replace("[...]", "")
-    if unknown := re.match(r"Object contains unknown field `(.*)`", text):
+    if unknown := re.match(r"Object contains unknown field `(.*?)`", text):
         key = ".".join(p for p in (key, unknown.group(1)) if p)
         return ConfigError(f"配置项「{key}」无法识别：请检查拼写，可用的键见 perfxl/defaults.toml 和 perfxl/layouts/")
-    if missing := re.match(r"Object missing required field `(.*)`", text):
+    if missing := re.match(r"Object missing required field `(.*?)`", text):
         return ConfigError(f"配置项「{'.'.join(p for p in (key, missing.group(1)) if p)}」缺失")
     reason = re.sub(r" - at `.*`$", "", text)
     reason = re.sub(r"Expected `(\w+)`, got `(\w+)`",
@@ -159,7 +159,10 @@ def _layout(raw: dict, defaults: dict, user: dict, source: str) -> Layout:
         raw = _merge(raw, {"profile": user["profile"]})
     override = user.get("layout", {}).get(name, {})
     raw = _merge(raw, override)
-    layout = _convert(raw, Layout, f"layout.{name}" if override else "")
+    try:
+        layout = _convert(raw, Layout, f"layout.{name}" if override else "")
+    except ConfigError as error:  # say which file: a unit may have layout files of its own
+        raise ConfigError(f"版式「{name}」（{source}）：{error}") from error
     problems = check_layout(layout, set(CATALOGUE))
     if problems:
         raise ConfigError(f"版式「{name}」（{source}）有误：" + "；".join(problems))

@@ -7,7 +7,7 @@ from collections import Counter
 import pandas as pd
 
 from .config import Config
-from .model import ERROR, PROJECT_FIELDS, WARNING, Finding, LedgerEntry, Project
+from .model import ERROR, WARNING, Finding, LedgerEntry, Project
 
 PASSED, FAILED_STATUS = "通过", "未通过"
 
@@ -36,7 +36,7 @@ def project_frame(projects: list[Project], findings: list[Finding], forms: dict[
         own = {spec.name for spec in layout.fields} | {"file", "layout"}
         quantitative = sum(1 for i in p.indicators if i.quantitative)
         errors = counts[(p.file, ERROR)]
-        row = {name: p.get(name) if name in own and name in PROJECT_FIELDS else None for name in columns}
+        row = {name: p.get(name) if name in own else None for name in columns}  # a layout's own fields too
         row.update({
             "file": p.file, "layout": p.layout,
             "indicator_count": len(p.indicators),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 
@@ -52,6 +53,35 @@ CLEAN_INDICATORS = [
     ["", "满意度", "用户满意度", "≥95%"],
     ["影响力目标", "信息共享", "共享单位数", "≥20个"],
 ]
+# A 上海2026 project that breaks no rule: one calendar year, so 年度资金申请总额 = 项目资金总额 (B13).
+CLEAN_FIELDS_2026 = {
+    "年度": 2026,
+    "项目名称": "市容道路保洁",
+    "项目性质": "经常性项目",
+    "项目类别": "特定目标类",
+    "主管部门": "上海市普陀区绿化和市容管理局",
+    "实施单位": "上海市普陀区市容环境卫生管理所",
+    "计划开始日期": dt.date(2026, 1, 1),
+    "计划完成日期": dt.date(2026, 12, 31),
+    "项目总体目标": "1.全区主要道路保洁全覆盖。\n2.道路保洁质量稳定达标。",
+    "年度总体目标": "完成全年道路保洁任务，保洁达标率不低于95%。",
+    "项目资金总额（元）": 2000000,
+    "其中：财政资金（元）": 1800000,
+    "其中：其他资金（元）": 200000,
+    "年度资金申请总额（元）": 2000000,
+    "其中：当年财政拨款（元）": 1500000,
+    "其中：上年结转资金（元）": 300000,
+    "其中：年度其他资金（元）": 200000,
+}
+CLEAN_INDICATORS_2026 = [
+    ["成本指标", "经济成本指标", "道路保洁总成本", "≤200万元"],
+    ["产出指标", "数量指标", "保洁道路面积", "≥120万平方米"],
+    ["", "质量指标", "道路保洁达标率", "≥95%"],
+    ["", "时效指标", "问题处置及时率", "=100%"],
+    ["效益指标", "社会效益指标", "市容环境改善", "提升"],
+    ["满意度指标", "服务对象满意度指标", "市民满意度", "≥90%"],
+]
+CLEAN = {"上海2020": (CLEAN_FIELDS, CLEAN_INDICATORS), "上海2026": (CLEAN_FIELDS_2026, CLEAN_INDICATORS_2026)}
 
 
 OTHER_UNIT = "上海市某区教育局"
@@ -79,18 +109,19 @@ def clean_project():
 
 @pytest.fixture
 def make_workbook(tmp_path, config):
-    """make_workbook(name, fields=None, indicators=None, budget_lines=(), edit=None) -> path.
+    """make_workbook(name, fields=None, indicators=None, budget_lines=(), edit=None, layout="上海2020") -> path.
 
-    Builds a standard workbook in tmp_path/input; `fields` and `indicators` default to the clean
-    project; `edit(book)` may change the openpyxl workbook before it is saved.
+    Builds a standard workbook of `layout` in tmp_path/input; `fields` and `indicators` default to the
+    layout's clean project; `edit(book)` may change the openpyxl workbook before it is saved.
     """
     folder = tmp_path / "input"
     folder.mkdir(exist_ok=True)
 
-    def make(name="项目.xlsx", fields=None, indicators=None, budget_lines=(), edit=None):
-        fields = copy.deepcopy(CLEAN_FIELDS) if fields is None else fields
-        indicators = copy.deepcopy(CLEAN_INDICATORS) if indicators is None else indicators
-        book = fill_template(config, fields, indicators, list(budget_lines))
+    def make(name="项目.xlsx", fields=None, indicators=None, budget_lines=(), edit=None, layout="上海2020"):
+        clean_fields, clean_indicators = CLEAN[layout]
+        fields = copy.deepcopy(clean_fields) if fields is None else fields
+        indicators = copy.deepcopy(clean_indicators) if indicators is None else indicators
+        book = fill_template(config, fields, indicators, list(budget_lines), layout=layout)
         if edit is not None:
             edit(book)
         path = folder / name
@@ -99,6 +130,12 @@ def make_workbook(tmp_path, config):
         return path
 
     return make
+
+
+@pytest.fixture
+def make_workbook_2026(make_workbook):
+    """make_workbook for the 上海2026 layout and its clean project."""
+    return functools.partial(make_workbook, layout="上海2026")
 
 
 def read_sheet(path: Path, sheet: str) -> list[dict]:
@@ -115,20 +152,26 @@ def flatten(findings) -> list[tuple[str, str, str]]:
 
 @pytest.fixture
 def check(make_workbook, tmp_path, config):
-    """check(fields=None, edit=None, budget_lines=(), previous=None) -> findings of one project.
+    """check(fields=None, edit=None, budget_lines=(), previous=None, layout="上海2020") -> findings of one project.
 
-    `fields` overrides labels of the clean project; `edit(rows)` changes its indicator rows in place.
+    `fields` overrides labels of the layout's clean project; `edit(rows)` changes its indicator rows in place.
     """
 
-    def run_check(fields=None, edit=None, budget_lines=(), previous=None):
-        values, rows = copy.deepcopy(CLEAN_FIELDS), copy.deepcopy(CLEAN_INDICATORS)
+    def run_check(fields=None, edit=None, budget_lines=(), previous=None, layout="上海2020"):
+        values, rows = (copy.deepcopy(part) for part in CLEAN[layout])
         values.update(fields or {})
         if edit is not None:
             edit(rows)
-        make_workbook("项目.xlsx", values, rows, budget_lines)
+        make_workbook("项目.xlsx", values, rows, budget_lines, layout=layout)
         return validate(tmp_path / "input", config, previous).findings
 
     return run_check
+
+
+@pytest.fixture
+def check_2026(check):
+    """check for the 上海2026 layout and its clean project."""
+    return functools.partial(check, layout="上海2026")
 
 
 def is_form_link(cell) -> bool:

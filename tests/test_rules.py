@@ -9,6 +9,8 @@ import pytest
 from conftest import CLEAN_FIELDS, ROOT, flatten
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rule_cases import cell, dates, drop, insert, target
+from test_layouts import FIRES_2026, NEAR_MISSES_2026
 
 from perfxl.catalogue import CATALOGUE
 from perfxl.config import load_config
@@ -20,35 +22,6 @@ from perfxl.values import parse_target
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean project's indicators: CLEAN_INDICATORS[i] sits on row i + 2.
 FUNDS, ASSETS, RULES_IN_PLACE, QUANTITY, QUALITY, TIMELINESS, SATISFACTION = 0, 3, 2, 4, 5, 6, 8
-
-
-def target(index: int, value: str):
-    def edit(rows):
-        rows[index][3] = value
-    return edit
-
-
-def cell(index: int, column: int, value: str):
-    def edit(rows):
-        rows[index][column] = value
-    return edit
-
-
-def insert(index: int, row: list[str]):
-    def edit(rows):
-        rows.insert(index, row)
-    return edit
-
-
-def drop(*indexes: int):
-    def edit(rows):
-        for index in sorted(indexes, reverse=True):
-            del rows[index]
-    return edit
-
-
-def dates(start: dt.date, end: dt.date) -> dict:
-    return {"计划开始日期": start, "计划完成日期": end}
 
 
 D = dt.date
@@ -100,6 +73,7 @@ FIRES = [
     ("T13-pending", "T13", {}, target(QUALITY, "待定"), (), [("T13", INDICATORS, "D7")]),
     ("T13-slash", "T13", {}, target(QUALITY, "/"), (), [("T13", INDICATORS, "D7")]),
     ("T13-dash", "T13", {}, target(QUALITY, "——"), (), [("T13", INDICATORS, "D7")]),
+    ("T17", "T17", {}, target(QUALITY, "≥120%"), (), [("T17", INDICATORS, "D7")]),
 ]
 
 # (id, rule, fields, edit, budget lines): the rule must not fire.
@@ -133,22 +107,29 @@ NEAR_MISSES = [
     ("T11", "T11", {}, target(QUANTITY, "≥30000条"), ()),
     ("T12", "T12", {}, insert(7, COST_ROW[:3] + ["≤90万元"]), ()),
     ("T13", "T13", {}, target(QUANTITY, "≥2次/年"), ()),
+    ("T17", "T17", {}, target(QUALITY, "=100%"), ()),
 ]
 
 
-def _ids(cases):
-    return [case[0] for case in cases]
+def _by_layout(cases_2020, cases_2026):
+    """The cases of both layouts, each with its layout; ids prefixed with the layout's year."""
+    cases = [(*c, "上海2020") for c in cases_2020] + [(*c, "上海2026") for c in cases_2026]
+    return cases, [f"{c[-1][2:]}-{c[0]}" for c in cases]
 
 
-@pytest.mark.parametrize("case, rule, fields, edit, lines, expected", FIRES, ids=_ids(FIRES))
-def test_rule_fires_at_the_cell_to_fix(check, case, rule, fields, edit, lines, expected):
-    found = flatten(check(fields, edit, lines))
+ALL_FIRES, FIRES_IDS = _by_layout(FIRES, FIRES_2026)
+ALL_NEAR_MISSES, NEAR_MISSES_IDS = _by_layout(NEAR_MISSES, NEAR_MISSES_2026)
+
+
+@pytest.mark.parametrize("case, rule, fields, edit, lines, expected, layout", ALL_FIRES, ids=FIRES_IDS)
+def test_rule_fires_at_the_cell_to_fix(check, case, rule, fields, edit, lines, expected, layout):
+    found = flatten(check(fields, edit, lines, layout=layout))
     assert [f for f in found if f[0] == rule] == expected
 
 
-@pytest.mark.parametrize("case, rule, fields, edit, lines", NEAR_MISSES, ids=_ids(NEAR_MISSES))
-def test_rule_does_not_fire_on_a_near_miss(check, case, rule, fields, edit, lines):
-    found = flatten(check(fields, edit, lines))
+@pytest.mark.parametrize("case, rule, fields, edit, lines, layout", ALL_NEAR_MISSES, ids=NEAR_MISSES_IDS)
+def test_rule_does_not_fire_on_a_near_miss(check, case, rule, fields, edit, lines, layout):
+    found = flatten(check(fields, edit, lines, layout=layout))
     assert rule not in {f[0] for f in found}, found
 
 
@@ -157,9 +138,9 @@ def test_clean_project_has_no_findings(check):
 
 
 def test_every_project_and_batch_rule_has_a_case():
-    covered = {case[1] for case in FIRES} | {"X01", "X02", "X03"}
+    covered = {case[1] for case in FIRES + FIRES_2026} | {"X01", "X02", "X03"}
     assert set(PROJECT_CHECKS) | set(BATCH_CHECKS) <= covered
-    assert {case[1] for case in NEAR_MISSES} >= set(PROJECT_CHECKS)
+    assert {case[1] for case in NEAR_MISSES + NEAR_MISSES_2026} >= set(PROJECT_CHECKS)
 
 
 @pytest.mark.parametrize("fields, edit, rule, words", [
