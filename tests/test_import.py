@@ -11,8 +11,12 @@ from click.testing import CliRunner
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SEED
 
 from perfxl.cli import cli
-from perfxl.importer import FIELDS, INDICATOR_HEADERS, import_document, shift_year
+from perfxl.config import shipped_layout
+from perfxl.importer import import_document, shift_year
 from perfxl.reader import read_project
+
+FIELDS = shipped_layout("上海2020").fields
+INDICATOR_HEADERS = [c.header for c in shipped_layout("上海2020").columns if not c.optional]
 
 INFO_PAIRS = [("项目名称", "项目类别"), ("计划开始日期", "计划完成日期"), ("是否含有政府购买服务", "绩效类型")]
 LONG_TEXTS = ["项目概况", "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标"]
