@@ -471,14 +471,15 @@ def import_document(path: Path, folder: Path, config: Config, year: int | None =
     return result
 
 
-def find_documents(sources: Iterable[Path]) -> list[Path]:
-    """The files named, and the Word files (also .doc, to say what to do with them) in folders named."""
+def find_documents(sources: Iterable[Path], suffixes: Iterable[str] = WORD_SUFFIXES) -> list[Path]:
+    """The files named, and the files with `suffixes` (Word files, also .doc, to say what to do with them)
+    in the folders named; not Office lock files (`~$…`) nor hidden ones."""
     found: list[Path] = []
     for source in sources:
         if not source.is_dir():
             found.append(source)
             continue
-        found += sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in WORD_SUFFIXES
+        found += sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
                         and not p.name.startswith(("~$", ".")))
     return found
 
