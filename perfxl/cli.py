@@ -325,7 +325,7 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     from .importer import find_documents, import_document, summary_lines
 
     documents = find_documents(sources)
-    _prepare_out(documents, "Word 文档（.docx）", out_dir)
+    _prepare_out(documents, "任何 Word 文档（.docx）", out_dir)
     results = [import_document(path, out_dir, config, year) for path in documents]
     for result in results:
         click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
@@ -354,7 +354,7 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
     from .migrate import find_sources, migrate_file, summary_lines
 
     files = find_sources(sources)
-    _prepare_out(files, "工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
+    _prepare_out(files, "任何工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
     results = [migrate_file(path, out_dir, config, year, {"department": department}) for path in files]
     for result in results:
         click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)

@@ -372,14 +372,16 @@ def roll_forward(form: FormImport, year: int) -> None:
     roll, label = form.layout.roll, form.layout.label
     form.values.update({name: form.values.get(was) for name, was in roll.copy.items()})
     form.values.update(dict.fromkeys(roll.clear))
-    form.marks += [Mark(roll.note, field=name) for name in roll.clear]
+    # red (a 错误 until filled) for a required field, yellow for an optional one (empty counts as 0)
+    form.marks += [Mark(roll.note, field=name, review=form.layout.field(name).need != "required") for name in roll.clear]
     form.rolled_from = source
     kept = [spec.name for spec in form.layout.fields if spec.kind == "amount" and form.values.get(spec.name) is not None
             and spec.name not in roll.copy]
     text = f"已滚动到 {year} 年度："
     text += "".join(f"{label(name)}取原表的{label(was)}；" for name, was in roll.copy.items())
     text += f"{'、'.join(map(label, kept))}沿用 {source} 年数，请按新年度修改；" if kept else ""
-    form.notes.append(text + f"{'、'.join(map(label, roll.clear))}已留空，请补填" if roll.clear else text.rstrip("；"))
+    text += f"{'、'.join(map(label, roll.clear))}已留空，请补填" if roll.clear else ""
+    form.notes.append(text.rstrip("；"))
     stale = [spec.label for spec in form.layout.fields
              if spec.kind in ("text", "choice") and str(source) in str(form.values.get(spec.name) or "")]
     if stale:

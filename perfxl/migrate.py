@@ -180,7 +180,8 @@ def summary_lines(result: MigrateResult) -> list[str]:
         form = done.form
         fill = [form.layout.label(m.field) if m.field else f"{form.indicators[m.indicator][0]}（第 {m.indicator + 1} 条指标）"
                 for m in sorted(form.marks, key=lambda m: not m.field) if not m.review]
-        review = [f"{form.layout.label(m.field)}（已写为「{form.values.get(m.field)}」）" for m in form.marks if m.review]
+        review = [form.layout.label(m.field) + (f"（已写为「{value}」）" if (value := form.values.get(m.field)) else "")
+                  for m in form.marks if m.review]
         lines.append(f"{form.source} → {form.output}")
         lines.append(f"  已带入：{'、'.join(done.carried)}；绩效指标 {done.indicators} 条")
         if done.dropped:

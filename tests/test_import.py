@@ -7,6 +7,7 @@ import datetime as dt
 import docx
 import openpyxl
 import pytest
+from builders import bad_documents
 from click.testing import CliRunner
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SEED
 
@@ -234,13 +235,8 @@ def test_bad_files_get_a_clear_message_and_the_others_are_imported(tmp_path):
     folder = tmp_path / "forms"
     folder.mkdir()
     seed_document(folder / "good.docx", SEED[0])
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
-    (folder / "old.doc").write_bytes(ole)
-    (folder / "locked.docx").write_bytes(ole + "EncryptionInfo".encode("utf-16-le"))
+    bad_documents(folder)
     (folder / "broken.docx").write_bytes(b"PK\x03\x04" + bytes(100))
-    memo = docx.Document()
-    memo.add_paragraph("会议纪要：讨论下一年度预算。")
-    memo.save(folder / "memo.docx")
     (tmp_path / "notes.txt").write_text("不是 Word", encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", str(folder), str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
