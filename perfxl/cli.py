@@ -351,11 +351,15 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
     示例：perfxl migrate 2020年/ --out input --year 2027 --department 上海市科学技术委员会
     """
     config = _config(config_path)
-    from .migrate import find_sources, migrate_file, summary_lines
+    from .migrate import find_sources, migrate_files, summary_lines
 
     files = find_sources(sources)
     _prepare_out(files, "任何工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
-    results = [migrate_file(path, out_dir, config, year, {"department": department}) for path in files]
+    try:
+        results = migrate_files(files, out_dir, config, year, {"department": department})
+    except ConfigError as error:
+        click.secho(f"配置错误：{error}", fg="red", err=True)
+        sys.exit(USAGE)
     for result in results:
         click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
     failed = sum(1 for r in results if r.failure)

@@ -248,8 +248,9 @@ def check_layout(layout: Layout, rule_ids: set[str]) -> list[str]:
     return problems
 
 
-def check_migrations(layouts: dict[str, Layout]) -> list[str]:
-    """What in the layouts' [migrate.from."…"] tables names an unknown layout, field, value or 一级/二级."""
+def check_migrations(layouts: dict[str, Layout], lists: bool = False) -> list[str]:
+    """What in the layouts' [migrate.from."…"] tables names an unknown layout or field; with `lists`, also
+    a value, 一级 or 二级 missing from the lists (which perfxl.toml may change: checked when migrating)."""
     problems = []
     for layout in layouts.values():
         for source_name, migration in layout.migrate.from_.items():
@@ -258,7 +259,10 @@ def check_migrations(layouts: dict[str, Layout]) -> list[str]:
             if source is None:
                 problems.append(f"{where}：没有版式「{source_name}」")
                 continue
-            problems += [f"{where}：{p}" for p in _migration_problems(migration, source, layout)]
+            found = _migration_problems(migration, source, layout)
+            if lists:
+                found += _migration_list_problems(migration, source, layout)
+            problems += [f"{where}：{p}" for p in found]
     return problems
 
 
@@ -268,6 +272,12 @@ def _migration_problems(migration: Migration, source: Layout, target: Layout) ->
     problems = [f"字段「{name}」不在本版式的 fields 中" for name in named if name not in own]
     problems += [f"fields.{name}：「{was}」不在 {source.name} 的 fields 中"
                  for name, was in migration.fields.items() if was not in theirs]
+    return problems
+
+
+def _migration_list_problems(migration: Migration, source: Layout, target: Layout) -> list[str]:
+    own = {f.name for f in target.fields}
+    problems = []
     for name, mapping in migration.values.items():
         allowed = target.choices(target.field(name)) if name in own else []
         problems += [f"values.{name}：「{value}」不在可选值中" for value in mapping.values() if value not in allowed]

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
+from .config import Config, ConfigError
 from .docxread import UnreadableDocument
 from .importer import WORD_SUFFIXES, FormImport, Mark, find_documents, read_document, roll_forward, write_form
-from .layout import Layout, Migration
+from .layout import Layout, Migration, check_migrations
 from .model import Project
 from .reader import read_project
 
@@ -166,6 +166,17 @@ def migrate_file(path: Path, folder: Path, config: Config, year: int | None = No
             break
         result.projects.append(done)
     return result
+
+
+def migrate_files(paths: list[Path], folder: Path, config: Config, year: int | None = None,
+                  given: dict[str, object] | None = None) -> list[MigrateResult]:
+    """migrate_file for each of `paths`; raises ConfigError, before any file, when the migration table
+    does not fit the layouts' lists as configured (a 一级 or value perfxl.toml has changed)."""
+    if TARGET_LAYOUT not in config.layouts or SOURCE_LAYOUT not in config.layout(TARGET_LAYOUT).migrate.from_:
+        raise ConfigError(f"版式「{TARGET_LAYOUT}」中没有 [migrate.from.\"{SOURCE_LAYOUT}\"] 对应关系")
+    if problems := check_migrations(config.layouts, lists=True):
+        raise ConfigError("；".join(problems))
+    return [migrate_file(path, folder, config, year, given) for path in paths]
 
 
 def find_sources(sources: Iterable[Path]) -> list[Path]:

@@ -185,3 +185,14 @@ def test_a_migration_table_naming_an_unknown_field_is_a_config_error(tmp_path):
     path.write_text('[layout."上海2026".migrate.from."上海2020".fields]\nbudget = "total_budget"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="字段「budget」不在本版式的 fields 中"):
         load_config(path)
+
+
+def test_a_hierarchy_the_migration_table_no_longer_fits_stops_migrate_only(tmp_path):
+    """perfxl.toml may rename the 2020 一级: loading still works, migrate says which mapping no longer fits."""
+    path = tmp_path / "perfxl.toml"
+    path.write_text('[profile.hierarchy]\n"产出" = ["数量"]\n"效果" = ["满意度"]\n', encoding="utf-8")
+    assert load_config(path).layout("上海2020").hierarchy == {"产出": ["数量"], "效果": ["满意度"]}
+    result = _migrate(str(ROOT / "input" / SEED[0]["file"]), "--out", str(tmp_path / "out"), "--config", str(path))
+    assert result.exit_code == 2
+    assert "「产出目标/数量」不是 上海2020 的一级/二级" in result.output
+    assert list((tmp_path / "out").glob("*")) == []
