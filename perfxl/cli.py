@@ -441,6 +441,18 @@ def _print_left_out(items: list) -> None:
         click.secho(f"未附在任何邮件中：{item.name}（{unit}；{item.reason}）", fg="red")
 
 
+def _prepare_out(found: list[Path], what: str, out_dir: Path) -> None:
+    """Exit 2 when nothing was found or the output folder cannot be made."""
+    if not found:
+        click.secho(f"没有找到{what}", fg="red", err=True)
+        sys.exit(USAGE)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        click.secho(f"无法创建输出文件夹 {visible(out_dir)}：{error.strerror}", fg="red", err=True)
+        sys.exit(USAGE)
+
+
 @cli.command("import")
 @click.argument("sources", nargs=-1, required=True, metavar="WORD文件或文件夹...",
                 type=click.Path(exists=True, path_type=Path))
@@ -458,14 +470,7 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     from .importer import find_documents, import_document, summary_lines
 
     documents = find_documents(sources)
-    if not documents:
-        click.secho("没有找到 Word 文档（.docx）", fg="red", err=True)
-        sys.exit(USAGE)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        click.secho(f"无法创建输出文件夹 {visible(out_dir)}：{error.strerror}", fg="red", err=True)
-        sys.exit(USAGE)
+    _prepare_out(documents, "任何 Word 文档（.docx）", out_dir)
     results = [import_document(path, out_dir, config, year) for path in documents]
     for result in results:
         click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
@@ -474,6 +479,38 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")
     sys.exit(FOUND_ERRORS if failed else OK)
 
+
+
+@cli.command("migrate")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="新版式工作簿写入的文件夹")
+@click.option("--year", type=click.IntRange(1990, 2100), help="同时滚动到新年度：年度和计划日期顺延，年度资金留空待填")
+@click.option("--department", help="主管部门（2020 版没有这一项；不给时留空待填）")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, department: str | None,
+                    config_path: Path | None) -> None:
+    """把 2020 版（上海2020）的申报工作簿或 Word 目标表转成现行版式（上海2026）的工作簿。
+
+    \b
+    示例：perfxl migrate 2020年/ --out input --year 2027 --department 上海市科学技术委员会
+    """
+    config = _config(config_path)
+    from .migrate import find_sources, migrate_files, summary_lines
+
+    files = find_sources(sources)
+    _prepare_out(files, "任何工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
+    try:
+        results = migrate_files(files, out_dir, config, year, {"department": department})
+    except ConfigError as error:
+        click.secho(f"配置错误：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+    for result in results:
+        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
+    failed = sum(1 for r in results if r.failure)
+    written = sum(len(r.projects) for r in results)
+    click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个")
+    sys.exit(FOUND_ERRORS if failed else OK)
 
 def main() -> None:
     cli()

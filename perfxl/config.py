@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 
 from .catalogue import CATALOGUE
-from .layout import Layout, Strict, Thresholds, check_layout
+from .layout import Layout, Strict, Thresholds, check_layout, check_migrations
 from .model import SEVERITIES
 
 DEFAULT_NAME = "perfxl.toml"
@@ -215,6 +215,8 @@ def _build(user: dict[str, Any], folder: Path) -> Config:
         if layout.name in layouts:
             raise ConfigError(f"版式「{layout.name}」定义了两次（{layouts[layout.name].source}、{source}）")
         layouts[layout.name] = layout
+    if problems := check_migrations(layouts):
+        raise ConfigError("；".join(problems))
     unknown = (set(plain["layout"]) - set(layouts)) | ({plain["layouts"]["default"]} - set(layouts))
     if unknown:
         raise ConfigError(f"配置中的版式「{'、'.join(sorted(unknown))}」不存在；可用的版式：{'、'.join(layouts)}")

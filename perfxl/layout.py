@@ -114,6 +114,36 @@ class Profile(Strict):
     gov_procurement_choices: list[str] = []
 
 
+class Roll(Strict):
+    """What `--year` does to this year's figures when a form is rolled into a new year."""
+
+    copy: dict[str, str] = {}  # field -> the field whose value it takes (上年预算额 <- 当年预算)
+    clear: list[str] = []  # fields the new year does not know: left empty, highlighted, commented
+    note: str = ""  # the comment on each cleared cell: what to write
+
+
+class Review(Strict):
+    value: str  # the default written
+    note: str  # the comment: what to check
+
+
+class Migration(Strict):
+    """How a workbook of another layout becomes one of this layout (perfxl migrate)."""
+
+    fields: dict[str, str]  # this layout's field -> the source layout's field it is copied from
+    zero: list[str] = []  # amounts the source form does not know of (other sources of funds): 0
+    values: dict[str, dict[str, str]] = {}  # field -> {source value -> value}, for a copied choice
+    review: dict[str, Review] = {}  # field -> a default written for a person to check
+    fill: dict[str, str] = {}  # field -> what a person must write (left empty, highlighted)
+    indicators: dict[str, str] = {}  # source "一级" or "一级/二级" -> this layout's "一级/二级"
+    dropped: list[str] = []  # source 一级 with no place in this layout
+    required: dict[str, str] = {}  # "一级/二级" every project needs -> what to write when it has none
+
+
+class Migrations(Strict):
+    from_: dict[str, Migration] = msgspec.field(default_factory=dict, name="from")
+
+
 class Layout(Strict):
     name: str
     title: str
@@ -130,6 +160,8 @@ class Layout(Strict):
     profile: Profile
     thresholds: Thresholds
     amount_decimals: int = 0
+    roll: Roll = Roll()
+    migrate: Migrations = Migrations()
     source: str = ""  # the file it was read from, for messages
 
     # --- fields ---------------------------------------------------------------------------------
@@ -168,6 +200,11 @@ class Layout(Strict):
         spec = self.roles.get(role)
         return "" if spec is None else spec.level1 or spec.level2
 
+    def has_levels(self, path: str) -> bool:
+        """Whether `path`, "一级" or "一级/二级", names a 一级 (and one of its 二级) of this layout."""
+        level1, _, level2 = path.partition("/")
+        return level1 in self.hierarchy and (not level2 or level2 in self.hierarchy[level1])
+
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 
@@ -204,7 +241,51 @@ def check_layout(layout: Layout, rule_ids: set[str]) -> list[str]:
     for role, spec in layout.roles.items():
         if not (spec.level1 or spec.level2):
             problems.append(f"roles.{role}：须写明 level1 或 level2")
+    problems += [f"roll：字段「{name}」不在 fields 中"
+                 for name in [*layout.roll.clear, *layout.roll.copy, *layout.roll.copy.values()] if name not in fields]
     for name in ("year", "project_name", "unit"):
         if name not in fields:
             problems.append(f"fields：缺少字段 {name}（年度、项目名称、单位每个版式都要有）")
+    return problems
+
+
+def check_migrations(layouts: dict[str, Layout], lists: bool = False) -> list[str]:
+    """What in the layouts' [migrate.from."…"] tables names an unknown layout or field; with `lists`, also
+    a value, 一级 or 二级 missing from the lists (which perfxl.toml may change: checked when migrating)."""
+    problems = []
+    for layout in layouts.values():
+        for source_name, migration in layout.migrate.from_.items():
+            where = f"版式「{layout.name}」migrate.from.{source_name}"
+            source = layouts.get(source_name)
+            if source is None:
+                problems.append(f"{where}：没有版式「{source_name}」")
+                continue
+            found = _migration_problems(migration, source, layout)
+            if lists:
+                found += _migration_list_problems(migration, source, layout)
+            problems += [f"{where}：{p}" for p in found]
+    return problems
+
+
+def _migration_problems(migration: Migration, source: Layout, target: Layout) -> list[str]:
+    own, theirs = {f.name for f in target.fields}, {f.name for f in source.fields}
+    named = [*migration.fields, *migration.zero, *migration.values, *migration.review, *migration.fill]
+    problems = [f"字段「{name}」不在本版式的 fields 中" for name in named if name not in own]
+    problems += [f"fields.{name}：「{was}」不在 {source.name} 的 fields 中"
+                 for name, was in migration.fields.items() if was not in theirs]
+    return problems
+
+
+def _migration_list_problems(migration: Migration, source: Layout, target: Layout) -> list[str]:
+    own = {f.name for f in target.fields}
+    problems = []
+    for name, mapping in migration.values.items():
+        allowed = target.choices(target.field(name)) if name in own else []
+        problems += [f"values.{name}：「{value}」不在可选值中" for value in mapping.values() if value not in allowed]
+    problems += [f"indicators：「{path}」不是 {source.name} 的一级/二级" for path in migration.indicators
+                 if not source.has_levels(path)]
+    problems += [f"indicators：「{path}」不是本版式的一级/二级" for path in
+                 [*migration.indicators.values(), *migration.required] if "/" not in path or not target.has_levels(path)]
+    problems += [f"dropped：「{name}」不是 {source.name} 的一级" for name in migration.dropped
+                 if name not in source.hierarchy]
     return problems

@@ -109,3 +109,18 @@ def checksums(folder: Path) -> dict[str, str]:
     """sha256 and modification time of every file under `folder`."""
     return {p.relative_to(folder).as_posix(): f"{hashlib.sha256(p.read_bytes()).hexdigest()} {p.stat().st_mtime_ns}"
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # an OLE container: legacy .doc/.xls
+
+
+def bad_documents(folder: Path) -> None:
+    """Word files import and migrate must refuse with a message: a legacy .doc, an encrypted .docx,
+    and a .docx holding no form."""
+    import docx
+
+    (folder / "old.doc").write_bytes(OLE_HEADER)
+    (folder / "locked.docx").write_bytes(OLE_HEADER + "EncryptionInfo".encode("utf-16-le"))
+    memo = docx.Document()
+    memo.add_paragraph("会议纪要：讨论下一年度预算。")
+    memo.save(folder / "memo.docx")

@@ -7,12 +7,17 @@ import datetime as dt
 import docx
 import openpyxl
 import pytest
+from builders import bad_documents
 from click.testing import CliRunner
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SAMPLES, SEED
 
 from perfxl.cli import cli
-from perfxl.importer import FIELDS, INDICATOR_HEADERS, import_document, shift_year
+from perfxl.config import shipped_layout
+from perfxl.importer import import_document, shift_year
 from perfxl.reader import read_project
+
+FIELDS = shipped_layout("上海2020").fields
+INDICATOR_HEADERS = [c.header for c in shipped_layout("上海2020").columns if not c.optional]
 
 INFO_PAIRS = [("项目名称", "项目类别"), ("计划开始日期", "计划完成日期"), ("是否含有政府购买服务", "绩效类型")]
 LONG_TEXTS = ["项目概况", "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标"]
@@ -230,13 +235,8 @@ def test_bad_files_get_a_clear_message_and_the_others_are_imported(tmp_path):
     folder = tmp_path / "forms"
     folder.mkdir()
     seed_document(folder / "good.docx", SEED[0])
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
-    (folder / "old.doc").write_bytes(ole)
-    (folder / "locked.docx").write_bytes(ole + "EncryptionInfo".encode("utf-16-le"))
+    bad_documents(folder)
     (folder / "broken.docx").write_bytes(b"PK\x03\x04" + bytes(100))
-    memo = docx.Document()
-    memo.add_paragraph("会议纪要：讨论下一年度预算。")
-    memo.save(folder / "memo.docx")
     (tmp_path / "notes.txt").write_text("不是 Word", encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", str(folder), str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
