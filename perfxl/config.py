@@ -13,7 +13,8 @@ from .model import SEVERITIES
 
 DEFAULT_NAME = "perfxl.toml"
 # Tables whose keys are the user's own (names of goals, rules …): replaced whole, not checked key by key.
-OPEN_TABLES = {"profile.hierarchy", "profile.standard_indicators", "profile.synonyms", "rules.severity"}
+OPEN_TABLES = {"profile.hierarchy", "profile.standard_indicators", "profile.synonyms", "rules.severity",
+               "selfeval.grades", "selfeval.attainment", "selfeval.level1_points", "selfeval.taken_from"}
 # Keys that take one text or a list of texts.
 TEXT_OR_LIST = {"mail.to", "mail.cc"}
 
@@ -29,6 +30,7 @@ class Config:
     limits: dict[str, Any]
     rules: dict[str, Any]
     mail: dict[str, Any]
+    selfeval: dict[str, Any]
 
     @property
     def hierarchy(self) -> dict[str, list[str]]:
@@ -84,4 +86,5 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"配置文件 {path} 格式有误：{error}") from error
         data = _merge(data, override)
     _check_rules(data["rules"])
-    return Config(**{key: data[key] for key in ("profile", "thresholds", "limits", "rules", "mail")})
+    return Config(**{key: data[key] for key in ("profile", "thresholds", "limits", "rules", "mail",
+                                                  "selfeval")})

@@ -150,6 +150,7 @@ class FormTemplate:
     rendered: dict[str, jinja2.Template]
     copied: dict[str, bytes]
     order: list[str]
+    context = staticmethod(form_context)  # what the placeholders may name; another form sets its own
 
     @classmethod
     def load(cls, path: Path | None = None) -> FormTemplate:
@@ -194,7 +195,7 @@ class FormTemplate:
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
-        context = form_context(project)
+        context = self.context(project)
         return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
                        else self.copied[name]) for name in self.order}
 
@@ -224,9 +225,9 @@ def compiled(path: Path | None) -> FormTemplate:
     return _COMPILED[key]
 
 
-def plan_forms(projects: list[Project], output_dir: Path) -> dict[str, Path]:
-    """Project file -> the form's path in output_dir/目标表 (safe, unique names)."""
-    folder = output_dir / FORMS_DIR
+def plan_forms(projects: list[Project], output_dir: Path, folder_name: str = FORMS_DIR) -> dict[str, Path]:
+    """Project file -> the form's path in output_dir/目标表 (or `folder_name`): safe, unique names."""
+    folder = output_dir / folder_name
     names = form_file_names(projects, FORM_SUFFIX)
     targets = {}
     for project in projects:

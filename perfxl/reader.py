@@ -16,6 +16,7 @@ from .model import (
     INFO_SHEET,
     NOTE_HEADER,
     REQUIRED_SHEETS,
+    SELFEVAL_SHEET,
     BudgetLine,
     Field,
     Finding,
@@ -40,6 +41,7 @@ from .values import (
 from .workbook import Grid, Limits, UnreadableWorkbook, load_grids
 
 LABEL_ROWS = 200
+SELFEVAL_TODO = "请放入“自评”文件夹，用 perfxl selfeval run（make selfeval）处理"
 HEADER_ROWS = 20
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
 FORMAT_HINTS = {
@@ -244,13 +246,16 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     reader = _Reader(file, config)
     try:
         limits = Limits(config.limits["max_unzipped_mb"] * 2**20, config.limits["max_sheet_cells"])
-        grids = load_grids(path, REQUIRED_SHEETS, limits)
+        grids = load_grids(path, (*REQUIRED_SHEETS, SELFEVAL_SHEET), limits)
         if _numeric_targets(grids.get(INDICATOR_SHEET)):
             grids = load_grids(path, REQUIRED_SHEETS, limits, formats=True)
     except UnreadableWorkbook as error:
         reader.add("S01", "", reason=error.reason, todo=error.todo)
         return ReadResult(None, reader.findings, failure=f"{error.reason}：{error.todo}")
     missing = [name for name in REQUIRED_SHEETS if name not in grids]
+    if missing and SELFEVAL_SHEET in grids:  # a year-end self-evaluation put among the target tables
+        reader.add("S01", "", reason="这是绩效自评表，不是绩效目标申报表", todo=SELFEVAL_TODO)
+        return ReadResult(None, reader.findings, failure=f"这是绩效自评表，不是绩效目标申报表：{SELFEVAL_TODO}")
     for name in missing:
         reader.add("S02", name, sheet_name=name)
     if INFO_SHEET in grids:
