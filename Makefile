@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench template samples mail clean
+.PHONY: run test lint bench template samples mail selfeval-prepare selfeval clean
 
 run: $(RUNTIME)
 	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
@@ -34,6 +34,13 @@ bench: $(DEV)
 
 mail: $(RUNTIME)
 	$(BIN)/perfxl mail input output
+
+# Year-end self-evaluation: one workbook per passed project of input/ into 自评/, then score the filled ones.
+selfeval-prepare: $(RUNTIME)
+	$(BIN)/perfxl selfeval prepare input --out 自评 || test $$? -eq 1
+
+selfeval: $(RUNTIME)
+	$(BIN)/perfxl selfeval run 自评 output || test $$? -eq 1
 
 template: $(RUNTIME)
 	$(BIN)/perfxl template templates/绩效目标申报表.xlsx

@@ -38,7 +38,7 @@ BUDGET_COLUMNS = (1538, 1400, 1400, 1400, 1100, 1400, 1400)
 BUDGET_TITLES = ("项目资金（元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
 BUDGET_FIELDS = ("initial_budget", "final_budget", "spent", "budget_points", "execution_rate", "budget_score")
 GOAL_COLUMNS = (4819, 4819)
-INDICATOR_COLUMNS = (900, 1000, 1600, 1200, 1200, 700, 700, 2338)
+INDICATOR_COLUMNS = (1000, 1000, 1700, 1200, 1300, 800, 800, 1838)
 INDICATOR_TITLES = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
                     "偏差原因分析及改进措施")
 INDICATOR_FIELDS = ("level1", "level2", "level3", "target", "actual", "points", "score", "deviation")
