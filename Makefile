@@ -13,7 +13,7 @@ define pip_install
 	@$(PIP) $(2) 2>>$(PIP_LOG) || { tail -n 30 $(PIP_LOG); echo "安装失败，详见 $(PIP_LOG)"; exit 1; }
 endef
 
-.PHONY: run test lint bench template samples mail clean
+.PHONY: run test lint bench template samples mail selfeval-prepare selfeval clean
 
 run: $(RUNTIME)
 	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
@@ -43,6 +43,13 @@ bench: $(DEV)
 mail: $(RUNTIME)
 	@# exit 1: a project was left out for errors, or a message was not sent; both are reported above
 	$(BIN)/perfxl mail input output || test $$? -eq 1
+
+# Year-end self-evaluation: one workbook per passed project of input/ into 自评/, then score the filled ones.
+selfeval-prepare: $(RUNTIME)
+	$(BIN)/perfxl selfeval prepare input --out 自评 || test $$? -eq 1
+
+selfeval: $(RUNTIME)
+	$(BIN)/perfxl selfeval run 自评 output || test $$? -eq 1
 
 # the committed blank workbooks and Word templates of the built-in layouts
 template: $(RUNTIME)

@@ -105,6 +105,26 @@ _SPECS = (
     RuleSpec("X03", WARNING, "上年预算额与上年汇总不符",
              "同名项目上年预算额 {prior} 元，与上年汇总表中的项目当年预算 {previous} 元不同",
              "请按上年批复的当年预算填写同名项目上年预算额"),
+    # Year-end self-evaluation (perfxl selfeval)
+    RuleSpec("E01", ERROR, "实际完成值为空", "指标「{level3}」的实际完成值为空", "请填写该指标全年实际完成的情况"),
+    RuleSpec("E02", ERROR, "实际完成值不是数值", "指标「{level3}」的目标值为「{target}」，实际完成值「{value}」无法读取为数值",
+             "定量指标请填写数值和单位，例如 95%、3.2万元"),
+    RuleSpec("E03", WARNING, "实际完成值单位与目标值不同", "指标「{level3}」的目标值单位为「{target_unit}」，实际完成值「{value}」的单位「{unit}」无法换算",
+             "请按目标值的单位填写实际完成值；本次按数值直接比较评分"),
+    RuleSpec("E04", ERROR, "未完成目标且未说明原因", "指标「{level3}」目标为「{target}」，实际完成「{value}」，未完成目标",
+             "请在「偏差原因分析及改进措施」中说明未完成的原因和改进措施"),
+    RuleSpec("E05", ERROR, "预算执行率偏低且未说明原因", "预算执行率为 {rate}，低于 {floor}",
+             "请在「执行率偏低原因」中说明资金未执行完的原因"),
+    RuleSpec("E06", WARNING, "全年执行数超过全年预算数", "全年执行数 {spent} 元超过全年预算数 {budget} 元",
+             "请核对全年预算数（含年中调整）和全年执行数"),
+    RuleSpec("E07", ERROR, "分值合计不等于规定总分", "各指标分值合计为 {total}，应为 {expected}",
+             "请调整分值，使全部指标的分值合计为 {expected}"),
+    RuleSpec("E08", WARNING, "与申报的目标不一致", "「{label}」为「{value}」，申报时为「{filed}」",
+             "自评须对照申报的绩效目标进行，请改回「{filed}」"),
+    RuleSpec("E09", WARNING, "实际完成值远超目标值", "指标「{level3}」目标为「{target}」，实际完成「{value}」，达到目标的 {ratio}",
+             "目标值可能设定偏低，请在下一年度申报时提高目标值"),
+    RuleSpec("E10", ERROR, "定性指标未选择完成程度", "定性指标「{level3}」的完成程度{problem}",
+             "请从下拉列表选择：{allowed}"),
 )
 
 CATALOGUE: dict[str, RuleSpec] = {spec.id: spec for spec in _SPECS}

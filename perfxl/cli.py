@@ -512,5 +512,71 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
     click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个")
     sys.exit(FOUND_ERRORS if failed else OK)
 
+
+@cli.group("selfeval")
+def selfeval_group() -> None:
+    """年终绩效自评：由申报的目标生成自评表，读取填好的自评表并评分。"""
+
+
+@selfeval_group.command("prepare")
+@click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="自评", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="自评工作簿写入的文件夹")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def selfeval_prepare_command(input_dir: Path, out_dir: Path, config_path: Path | None) -> None:
+    """为 INPUT_DIR 中每个通过校验的项目生成一个自评工作簿（已存在的不覆盖）。
+
+    \b
+    示例：perfxl selfeval prepare input --out 自评
+    """
+    config = _config(config_path)
+    _require_folder(input_dir)
+    from .selfeval_batch import prepare
+
+    try:
+        outcome = prepare(input_dir, out_dir, config)
+    except OSError as error:
+        click.secho(f"无法写入 {out_dir}：{error.strerror or error}", fg="red", err=True)
+        sys.exit(USAGE)
+    for file in sorted(outcome.batch.failed_files()):
+        click.secho(f"未生成：{file} 有错误，请先用 perfxl check 修改后再生成自评表", fg="yellow")
+    for path in outcome.kept:
+        click.echo(f"已存在，未覆盖：{path}")
+    click.echo(f"项目 {len(outcome.batch.projects)} 个，通过 {len(outcome.batch.passed())} 个；"
+               f"写出自评工作簿 {len(outcome.written)} 个，已存在 {len(outcome.kept)} 个：{out_dir}")
+    sys.exit(_exit_code(outcome.batch))
+
+
+@selfeval_group.command("run")
+@click.argument("folder", default="自评", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | None) -> None:
+    """读取 FOLDER 中填好的自评工作簿，校验、评分，写出 自评汇总.xlsx 和每个通过项目的自评表（Word）。
+
+    \b
+    示例：perfxl selfeval run 自评 output
+    """
+    config = _config(config_path)
+    _require_folder(folder)
+    from .selfeval_batch import SELFEVAL_FORMS_DIR, run
+
+    try:
+        batch = run(folder, output_dir, config)
+    except OutputError as error:
+        if error.batch is not None:
+            _print_findings(error.batch)
+        click.secho(f"输出失败：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+    _print_findings(batch)
+    for evaluation in batch.projects:
+        click.echo(f"{evaluation.project_name}：总分 {batch.scores[evaluation.file].total:.2f}，"
+                   f"等级 {batch.grade(evaluation.file, config)}")
+    click.echo(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
+               f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
+    click.echo(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
+    sys.exit(_exit_code(batch))
+
+
 def main() -> None:
     cli()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,8 +22,9 @@ from .model import SEVERITIES
 
 DEFAULT_NAME = "perfxl.toml"
 TEMPLATES_DIR = "templates"
-# Tables whose keys are the user's own (goal names, words): an override replaces them whole.
-OPEN_TABLES = {"hierarchy", "standard_indicators", "synonyms"}
+# Tables whose keys are the user's own (goal names, words, grades): an override replaces them whole.
+OPEN_TABLES = {"hierarchy", "standard_indicators", "synonyms", "grades", "attainment", "level1_points",
+               "taken_from"}
 # Keys that take one text or a list of texts.
 TEXT_OR_LIST = {"to", "cc"}
 Positive = Annotated[int, msgspec.Meta(ge=1)]
@@ -64,6 +65,15 @@ class Mail(msgspec.Struct, forbid_unknown_fields=True):
     timeout_seconds: float
 
 
+class SelfEvalSettings(Strict):
+    budget_points: Annotated[float, msgspec.Meta(ge=0)]
+    indicator_points: Annotated[float, msgspec.Meta(gt=0)]
+    execution_rate_floor: Annotated[float, msgspec.Meta(ge=0)]
+    overshoot_ratio: Annotated[float, msgspec.Meta(gt=0)]
+    grades: dict[str, Annotated[float, msgspec.Meta(ge=0)]]
+    attainment: dict[str, Annotated[float, msgspec.Meta(ge=0, le=1)]]
+
+
 class Settings(Strict):
     """perfxl.toml's (and defaults.toml's) top level."""
 
@@ -72,6 +82,7 @@ class Settings(Strict):
     rules: RuleSettings
     mail: Mail
     layouts: LayoutSettings
+    selfeval: SelfEvalSettings
     profile: dict[str, Any] = {}  # overrides of the 上海2020 layout's profile, as before layouts
     layout: dict[str, dict[str, Any]] = {}  # layout name -> overrides of any of its keys
 
@@ -89,6 +100,11 @@ class Config:
     def layout(self, name: str | None = None) -> Layout:
         """The layout called `name` (the default layout when None)."""
         return self.layouts[name or self.default_layout]
+
+    def selfeval_settings(self, name: str) -> dict[str, Any]:
+        """The self-evaluation's scoring for projects of layout `name`: [selfeval] and the layout's points."""
+        return {**self.selfeval, **msgspec.to_builtins(self.layout(name).selfeval)}
+    selfeval: dict[str, Any] = field(default_factory=dict)  # year-end scoring ([selfeval]), see selfeval_settings
 
     @property
     def templates(self) -> Path:
@@ -221,4 +237,5 @@ def _build(user: dict[str, Any], folder: Path) -> Config:
     if unknown:
         raise ConfigError(f"配置中的版式「{'、'.join(sorted(unknown))}」不存在；可用的版式：{'、'.join(layouts)}")
     return Config(thresholds=plain["thresholds"], limits=plain["limits"], rules=plain["rules"], mail=plain["mail"],
-                  layouts=layouts, default_layout=plain["layouts"]["default"], folder=folder)
+                  layouts=layouts, default_layout=plain["layouts"]["default"], folder=folder,
+                  selfeval=plain["selfeval"])

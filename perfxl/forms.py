@@ -68,7 +68,8 @@ def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
         rows.append({
             "level1": "" if same1_prev else ind.level1, "merge1": _merge(same1_prev, same1_next),
             "level2": "" if same2_prev else ind.level2, "merge2": _merge(same2_prev, same2_next),
-            "level3": ind.level3, "target": ind.target, "note": ind.note, **ind.extra,
+            "level3": ind.level3, "target": ind.target,
+            "note": getattr(ind, "note", ""), **getattr(ind, "extra", {}),  # a 自评 row has neither
         })
     return rows
 
@@ -176,7 +177,7 @@ class FormTemplate:
         return cls.compile(parts, str(path), layout)
 
     @classmethod
-    def compile(cls, parts: dict[str, bytes], source: str, layout: Layout) -> FormTemplate:
+    def compile(cls, parts: dict[str, bytes], source: str, layout: Layout | None = None) -> FormTemplate:
         """Compile the parts holding placeholders (document, headers, footers); keep the others as bytes."""
         # Imported here: docxtpl (and python-docx under it) is needed once per run, to compile.
         from docxtpl import DocxTemplate
@@ -205,12 +206,16 @@ class FormTemplate:
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
-        context = form_context(project, self.layout)
+        context = self.context(project)
         try:
             return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
                            else self.copied[name]) for name in self.order}
         except SecurityError as error:
             raise _unsafe(self.source, str(error)) from error
+
+    def context(self, project: Project) -> dict:
+        """What the placeholders may name; another kind of form (the 自评表) sets its own."""
+        return form_context(project, self.layout)
 
     def write(self, project: Project, target: Path) -> None:
         """Write the form of `project` to `target` (atomically)."""
@@ -252,9 +257,9 @@ def compiled(path: Path | None, layout: Layout) -> FormTemplate:
     return _COMPILED[key]
 
 
-def plan_forms(projects: list[Project], output_dir: Path) -> dict[str, Path]:
-    """Project file -> the form's path in output_dir/目标表 (safe, unique names)."""
-    folder = output_dir / FORMS_DIR
+def plan_forms(projects: list[Project], output_dir: Path, folder_name: str = FORMS_DIR) -> dict[str, Path]:
+    """Project file -> the form's path in output_dir/目标表 (or `folder_name`): safe, unique names."""
+    folder = output_dir / folder_name
     names = form_file_names(projects, FORM_SUFFIX)
     targets = {}
     for project in projects:

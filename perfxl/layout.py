@@ -144,6 +144,13 @@ class Migrations(Strict):
     from_: dict[str, Migration] = msgspec.field(default_factory=dict, name="from")
 
 
+class SelfEvalPoints(Strict):
+    """The year-end self-evaluation's points per 一级 of this layout (perfxl selfeval)."""
+
+    level1_points: dict[str, float] = {}
+    taken_from: dict[str, str] = {}  # 一级 -> the 一级 whose points it takes, when the project has it
+
+
 class Layout(Strict):
     name: str
     title: str
@@ -162,6 +169,7 @@ class Layout(Strict):
     amount_decimals: int = 0
     roll: Roll = Roll()
     migrate: Migrations = Migrations()
+    selfeval: SelfEvalPoints = SelfEvalPoints()
     source: str = ""  # the file it was read from, for messages
 
     # --- fields ---------------------------------------------------------------------------------

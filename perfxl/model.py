@@ -9,6 +9,9 @@ INFO_SHEET = "项目信息"
 BUDGET_SHEET = "预算"
 INDICATOR_SHEET = "绩效指标"
 REQUIRED_SHEETS = (INFO_SHEET, BUDGET_SHEET, INDICATOR_SHEET)
+# The year-end self-evaluation workbook (perfxl selfeval): its sheet, and the marker row on it.
+SELFEVAL_SHEET = "自评表"
+SELFEVAL_MARK = ("表格类型", "绩效自评表")
 
 ERROR, WARNING, INFO = "错误", "警告", "提示"
 SEVERITIES = (ERROR, WARNING, INFO)

@@ -15,6 +15,7 @@ from .model import (
     INDICATOR_SHEET,
     INFO_SHEET,
     REQUIRED_SHEETS,
+    SELFEVAL_SHEET,
     BudgetLine,
     BudgetTotal,
     Finding,
@@ -43,6 +44,7 @@ LABEL_ROWS = 200
 TOTAL_ITEMS = ("合计", "小计", "总计")  # 预算明细 rows that state the table's total
 SUBTOTAL = "小计"  # covers the lines since the previous 小计; 合计 and 总计 cover all lines
 NOTE_LINE = re.compile(r"^(?:注|备注|说明|填表说明)\d*:")
+SELFEVAL_TODO = "请放入“自评”文件夹，用 perfxl selfeval run（make selfeval）处理"
 HEADER_ROWS = 20
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
 MIN_RECOGNISED = 3  # labels and 一级 names a workbook without the 版式 mark must show of its layout
@@ -343,13 +345,16 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     """Read the workbook at `path` (shown to the user as `file`); never raises for bad content."""
     try:
         limits = Limits.of(config.limits)
-        grids = load_grids(path, REQUIRED_SHEETS, limits)
+        grids = load_grids(path, (*REQUIRED_SHEETS, SELFEVAL_SHEET), limits)
         if _numeric_targets(grids.get(INDICATOR_SHEET), list(config.layouts.values())):
             grids = load_grids(path, REQUIRED_SHEETS, limits, formats=True)
     except UnreadableWorkbook as error:
         failure = finding("S01", file, "", reason=error.reason, todo=error.todo)
         return ReadResult(None, [failure], failure=f"{error.reason}：{error.todo}")
     missing = [name for name in REQUIRED_SHEETS if name not in grids]
+    if missing and SELFEVAL_SHEET in grids:  # a year-end self-evaluation put among the target tables
+        failure = finding("S01", file, "", reason="这是绩效自评表，不是绩效目标申报表", todo=SELFEVAL_TODO)
+        return ReadResult(None, [failure], failure=f"这是绩效自评表，不是绩效目标申报表：{SELFEVAL_TODO}")
     layout, tried = recognise(grids, config)
     if layout is None:
         return _unrecognised(file, missing, tried)

@@ -114,6 +114,14 @@ class _Writer:
             # The reader already cut long cell texts with an S07; this guard keeps any other text legal.
             sheet.write_string(row, col, cut_to_excel_length(str(value), EXCEL_CELL_CHARS), style)
 
+    def close(self) -> None:
+        """Write the file; raises OSError when it cannot be written (xlsxwriter wraps it in its own exception)."""
+        try:
+            self.book.close()
+        except FileCreateError as error:
+            cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
+            raise cause from error
+
     def totals(self, sheet, frame: pd.DataFrame, columns: dict, row: int) -> None:
         sheet.write_string(row, 0, f"合计（{len(frame)} 个项目）", self.total)
         for col, (key, (_, kind)) in enumerate(columns.items()):
@@ -174,9 +182,5 @@ def _workbook_bytes(frames: dict[str, pd.DataFrame], project_columns: dict[str, 
     writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
     writer.sheet(SHEETS[3], frames["findings"], FINDING_COLUMNS, highlight="severity")
     writer.sheet(SHEETS[4], frames["ledger"], LEDGER_COLUMNS, highlight="status")
-    try:
-        writer.book.close()
-    except FileCreateError as error:
-        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
-        raise cause from error
+    writer.close()
     return output.getbuffer()
