@@ -114,7 +114,7 @@ class FileResult(NamedTuple):
     check_seconds: float = 0.0
 
 
-def _failed(file: InputFile, reason: str, todo: str) -> FileResult:
+def failed_result(file: InputFile, reason: str, todo: str) -> FileResult:
     return FileResult(None, [finding("S01", file.name, reason=reason, todo=todo)],
                       LedgerEntry(file.name, FAILED, f"{reason}：{todo}"))
 
@@ -123,13 +123,13 @@ def process_file(file: InputFile, config: Config) -> FileResult:
     """Read and check one input file; everything a worker does for one file. Never raises for one file."""
     if file.status == FAILED:
         reason, _, todo = file.message.partition("：")
-        return _failed(file, reason, todo)
+        return failed_result(file, reason, todo)
     if file.status:
         return FileResult(None, [], LedgerEntry(file.name, file.status, file.message))
     try:
         return _read_and_check(file, config)
     except Exception as error:  # noqa: BLE001 - one file's surprise must not end the batch
-        return _failed(file, f"读取时发生意外错误（{type(error).__name__}: {str(error)[:200]}）",
+        return failed_result(file, f"读取时发生意外错误（{type(error).__name__}: {str(error)[:200]}）",
                        "请用 Excel 打开该文件另存为 .xlsx 后重试；如仍失败，请把该文件发给技术支持")
 
 
@@ -165,7 +165,7 @@ def apply_overrides(findings: list[Finding], config: Config) -> list[Finding]:
 
 
 def _crashed(file: InputFile) -> FileResult:
-    return _failed(file, "读取该文件时程序异常退出，文件可能已损坏", "请用 Excel 打开后另存为 .xlsx 再试")
+    return failed_result(file, "读取该文件时程序异常退出，文件可能已损坏", "请用 Excel 打开后另存为 .xlsx 再试")
 
 
 def validate(input_dir: Path, config: Config, previous: dict | None = None, workers: Workers | None = None,
@@ -221,10 +221,10 @@ def write_outputs(batch: Batch, output_dir: Path, config: Config, templates: Pat
     except (FormError, ValueError) as error:
         raise OutputError(str(error)) from error
     except OSError as error:
-        raise OutputError(_output_problem(error, output_dir, _written(error, output_dir))) from error
+        raise OutputError(output_problem(error, output_dir, written_path(error, output_dir))) from error
 
 
-def _written(error: OSError, output_dir: Path) -> Path:
+def written_path(error: OSError, output_dir: Path) -> Path:
     """The output file an error is about (not the temporary file it was being written to)."""
     path = Path(error.filename) if error.filename else output_dir / REPORT_NAME
     if path.name.startswith(TEMP_PREFIX):
@@ -232,7 +232,7 @@ def _written(error: OSError, output_dir: Path) -> Path:
     return path
 
 
-def _output_problem(error: OSError, output_dir: Path, target: Path) -> str:
+def output_problem(error: OSError, output_dir: Path, target: Path) -> str:
     """What went wrong writing `target`, and what to do, for a user who has never seen a traceback."""
     clash = next((p for p in (output_dir, *output_dir.parents) if p.exists() and not p.is_dir()), None)
     if clash is not None:
@@ -318,7 +318,7 @@ def locked(output_dir: Path):
     except OutputBusy as error:
         raise OutputError(str(error)) from error
     except OSError as error:
-        raise OutputError(_output_problem(error, output_dir, output_dir)) from error
+        raise OutputError(output_problem(error, output_dir, output_dir)) from error
 
 
 def run(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,

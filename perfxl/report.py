@@ -51,7 +51,7 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value)) or value is pd.NaT
 
 
-class _Writer:
+class Writer:
     """Holds the workbook and its cell formats while the sheets are written."""
 
     def __init__(self, output: io.BytesIO, stream: bool):
@@ -176,7 +176,7 @@ def write_report(path: Path, frames: dict[str, pd.DataFrame], project_columns: d
 def _workbook_bytes(frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> memoryview:
     cells = sum(frame.size for frame in frames.values())
     output = io.BytesIO()
-    writer = _Writer(output, stream=cells > STREAM_ABOVE_CELLS)
+    writer = Writer(output, stream=cells > STREAM_ABOVE_CELLS)
     writer.sheet(SHEETS[0], frames["projects"], project_columns, highlight="status")
     writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
     writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)

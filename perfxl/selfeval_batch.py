@@ -14,11 +14,11 @@ from .pipeline import (
     Batch,
     FileResult,
     OutputError,
-    _failed,
-    _output_problem,
-    _written,
     apply_overrides,
+    failed_result,
+    output_problem,
     validate,
+    written_path,
 )
 from .selfeval import Score, allocate_points, grade, score
 from .selfeval_book import write_workbook
@@ -87,7 +87,7 @@ def evaluate_file(file: InputFile, config: Config) -> tuple[FileResult, Score | 
     """Read, score and check one file of the self-evaluation folder. Never raises for one file."""
     if file.status == FAILED:
         reason, _, todo = file.message.partition("：")
-        return _failed(file, reason, todo), None
+        return failed_result(file, reason, todo), None
     if file.status:
         return FileResult(None, [], LedgerEntry(file.name, file.status, file.message)), None
     try:
@@ -99,7 +99,7 @@ def evaluate_file(file: InputFile, config: Config) -> tuple[FileResult, Score | 
         entry = LedgerEntry(file.name, PROCESSED, _ledger_message(result, findings, config.selfeval))
         return FileResult(evaluation, findings, entry), result
     except Exception as error:  # noqa: BLE001 - one file's surprise must not end the batch
-        return _failed(file, f"读取时发生意外错误（{type(error).__name__}: {str(error)[:200]}）",
+        return failed_result(file, f"读取时发生意外错误（{type(error).__name__}: {str(error)[:200]}）",
                        "请用 Excel 打开该文件另存为 .xlsx 后重试；如仍失败，请把该文件发给技术支持"), None
 
 
@@ -129,8 +129,8 @@ def run(folder: Path, output_dir: Path, config: Config) -> SelfEvalBatch:
         error.batch = batch
         raise error from None
     except OSError as error:
-        target = _written(error, output_dir) if error.filename else output_dir / SUMMARY_NAME
-        problem = OutputError(_output_problem(error, output_dir, target))
+        target = written_path(error, output_dir) if error.filename else output_dir / SUMMARY_NAME
+        problem = OutputError(output_problem(error, output_dir, target))
         problem.batch = batch
         raise problem from error
     return batch

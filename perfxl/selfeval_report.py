@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .frames import FAILED_STATUS, FINDING_COLUMNS, LEDGER_COLUMNS, PASSED, finding_frame, ledger_frame
 from .model import ERROR, WARNING
-from .report import _Writer
+from .report import Writer
 from .selfeval import grade
-from .selfeval_batch import SelfEvalBatch
 from .values import to_text
+
+if TYPE_CHECKING:  # the batch writes this report: only its type is needed here
+    from .selfeval_batch import SelfEvalBatch
 
 SHEETS = ("项目得分", "指标得分", "校验结果", "处理清单")
 PROJECT_COLUMNS = {
@@ -61,7 +64,7 @@ def indicator_frame(batch: SelfEvalBatch) -> pd.DataFrame:
 
 def write_summary(path: Path, batch: SelfEvalBatch, settings: dict) -> None:
     """Write the four sheets of 自评汇总.xlsx to `path`. Raises OSError when it cannot be written."""
-    writer = _Writer(path, stream=False)
+    writer = Writer(path, stream=False)
     writer.sheet(SHEETS[0], project_frame(batch, settings), PROJECT_COLUMNS, highlight="status")
     writer.sheet(SHEETS[1], indicator_frame(batch), INDICATOR_COLUMNS)
     writer.sheet(SHEETS[2], finding_frame(batch.findings), FINDING_COLUMNS, highlight="severity")
