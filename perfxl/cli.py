@@ -16,7 +16,7 @@ from .config import Config, ConfigError, load_config
 from .files import holds_input
 from .form_template import BODIES, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
-from .model import ERROR, FAILED, INFO, SKIPPED, WARNING
+from .model import ERROR, FAILED, INFO, SELFEVAL_FORMS_DIR, SKIPPED, WARNING
 from .parallel import Workers
 from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, project_root, resolve_template
 from .pipeline import Batch, OutputError, locked, run, validate
@@ -360,21 +360,29 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
 
 
 @cli.command("mail")
-@click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("input_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--what", default=FORMS_DIR, show_default=True, type=click.Choice([FORMS_DIR, SELFEVAL_FORMS_DIR]),
+              help="发送什么：申报的目标表（INPUT 默认 input），或年终的自评表（INPUT 默认 自评）")
 @click.option("--send", "do_send", is_flag=True, help="通过 SMTP 发送（默认只写出 .eml 草稿）")
 @click.option("--resend", is_flag=True, help="连已发送成功的邮件也重新发送")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool, config_path: Path | None) -> None:
-    """先运行校验和生成，再把通过的目标表写成邮件草稿（output/邮件/*.eml），或用 --send 发送。
+def mail_command(input_dir: Path | None, output_dir: Path, what: str, do_send: bool, resend: bool,
+                 config_path: Path | None) -> None:
+    """先运行校验和生成，再把通过的目标表写成邮件草稿（output/邮件/*.eml），或用 --send 发送；
+    --what 自评表 则先运行 selfeval run，再把通过的自评表写成草稿（output/邮件/自评表/*.eml）。
 
     \b
     示例：perfxl mail            写出草稿，用邮件客户端打开检查后发送
           perfxl mail --send     按 perfxl.toml 的 [mail] 设置直接发送
+          perfxl mail --what 自评表 --send
     """
     config = _config(config_path)
     root = project_root(config_path)
-    from .mail import TEMPLATE_NAME, MailError, MailSettingsError, check_settings, left_out, mail_batch
+    from .mail import KINDS, MailError, MailSettingsError, check_settings, left_out, mail_batch
+
+    kind = KINDS[what]
+    input_dir = input_dir or Path(kind.source)
 
     try:
         check_settings(config.mail, do_send)  # before the batch runs: a typo costs no minutes
@@ -383,22 +391,19 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
         sys.exit(USAGE)
     _refuse_examples(input_dir, root)
 
-    template = resolve_template(TEMPLATE_NAME, root)
+    template = resolve_template(kind.template, root)
     if is_built_in(template):
-        _say_built_in(root, TEMPLATE_NAME)
+        _say_built_in(root, kind.template)
     try:
         with locked(output_dir):  # around the run and the mail: no other run replaces the forms between
-            batch = _run_batch(input_dir, output_dir, config)
-            _print_findings(batch)
-            _print_summary(batch, input_dir)
-            _print_removed(batch)
-            outcome = mail_batch(batch, output_dir, config.mail, template.parent, do_send, resend)
+            batch = _run_for_mail(kind.what, input_dir, output_dir, config)
+            outcome = mail_batch(batch, output_dir, config, template, do_send, resend, kind)
     except OutputError as error:
         click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
     except MailError as error:
         if not isinstance(error, MailSettingsError):
-            _print_left_out(left_out(batch))
+            _print_left_out(left_out(batch, config, kind))
         click.secho(f"邮件：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE if isinstance(error, MailSettingsError) else FOUND_ERRORS)
     _print_messages(outcome)
@@ -407,6 +412,23 @@ def mail_command(input_dir: Path, output_dir: Path, do_send: bool, resend: bool,
     for problem in outcome.problems:
         click.secho(f"未发送：{visible(problem)}", fg="red", err=True)
     sys.exit(FOUND_ERRORS if outcome.problems or batch.has_errors else OK)
+
+
+def _run_for_mail(what: str, input_dir: Path, output_dir: Path, config: Config) -> Batch:
+    """The batch whose forms are mailed, run now and printed as `run` (or `selfeval run`) prints it."""
+    if what == FORMS_DIR:
+        batch = _run_batch(input_dir, output_dir, config)
+        _print_findings(batch)
+        _print_summary(batch, input_dir)
+        _print_removed(batch)
+        return batch
+    from .selfeval_batch import run as run_selfeval
+
+    batch = run_selfeval(input_dir, output_dir, config)
+    _print_findings(batch)
+    click.echo(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
+               f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
+    return batch
 
 
 def _refuse_examples(input_dir: Path, root: Path) -> None:
@@ -427,8 +449,8 @@ def _print_messages(outcome) -> None:
     click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
     for path, draft in zip(outcome.drafts, outcome.messages, strict=True):
         click.echo(click.style(f"邮件「{draft.subject}」：{path}", bold=True))
-        forms = [a.name for a in draft.attachments if a.parent.name == FORMS_DIR]
-        click.echo(f"  附上目标表 {len(forms)} 份：{'、'.join(forms)}")
+        forms = [a.name for a in draft.attachments if a.parent.name == outcome.kind.what]
+        click.echo(f"  附上{outcome.kind.what} {len(forms)} 份：{'、'.join(forms)}")
         for item in draft.left_out:
             click.secho(f"  未附上：{item.name}（{item.reason}）", fg="red")
     in_drafts = {item for draft in outcome.messages for item in draft.left_out}
@@ -559,7 +581,7 @@ def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | Non
     """
     config = _config(config_path)
     _require_folder(folder)
-    from .selfeval_batch import SELFEVAL_FORMS_DIR, run
+    from .selfeval_batch import run
 
     try:
         batch = run(folder, output_dir, config)

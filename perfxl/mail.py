@@ -1,5 +1,8 @@
 """Emails to the finance bureau: the passed forms attached, as .eml drafts or sent over SMTP.
 
+Two kinds of forms are mailed the same way (KINDS): the 目标表 of a target batch and the 自评表 of a
+self-evaluation batch; each kind has its own mail template and drafts folder, both share the send log.
+
 Attachment names carry both encodings clients look for: RFC 2231 (`filename*=utf-8''…`) in
 Content-Disposition and an RFC 2047 encoded word in Content-Type's `name`.
 """
@@ -16,6 +19,7 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import encoders
 from email.header import Header
@@ -29,11 +33,15 @@ from pathlib import Path
 
 import jinja2
 
+from .config import Config
 from .files import atomic_write, own_folder, remove_unlisted, safe_file_name
-from .model import ERROR, FAILED, REPORT_NAME, Project
+from .forms import FORMS_DIR
+from .model import ERROR, FAILED, PREPARED_DIR, REPORT_NAME, SELFEVAL_FORMS_DIR, Project
 from .pipeline import Batch
 from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
-from .values import strip_invisible, visible, yuan
+from .selfeval_batch import SUMMARY_NAME
+from .selfeval_book import FIELD_LABELS, TITLE, SelfEvaluation
+from .values import strip_invisible, to_text, visible, yuan
 
 PASSWORD_VARIABLE = "PERFXL_SMTP_PASSWORD"
 MAIL_FOLDER = "邮件"
@@ -41,6 +49,7 @@ LOG_NAME = "发送记录.csv"
 LOG_COLUMNS = ("时间", "邮件编号", "收件人", "附件", "结果", "指纹")
 SENT = "已发送"
 TEMPLATE_NAME = "邮件.txt.j2"
+SELFEVAL_TEMPLATE_NAME = "自评邮件.txt.j2"
 MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
               ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
               ".pdf": ("application", "pdf")}
@@ -67,6 +76,65 @@ class MailSettingsError(MailError):
     """The [mail] settings or the mail template cannot be used: a configuration error, not a failed send."""
 
 
+@dataclass(frozen=True)
+class Item:
+    """One project as a message lists it: its form's key (`file`), grouping and the amount its form names.
+
+    `project` is what the batch read (a Project, a SelfEvaluation), for templates that name its fields."""
+
+    file: str
+    name: str
+    unit: str
+    year: int
+    title: str  # the form's title: the layout's, or 项目支出绩效自评表
+    amount: float | None
+    label: str  # what the amount is called on the form: 项目当年预算, 年度资金申请总额, 全年执行数
+    decimals: int  # as the form prints amounts
+    project: object = None
+    score: float | None = None  # the self-evaluation's 总分 and 等级
+    grade: str = ""
+
+
+def target_item(batch: Batch, project: Project, config: Config) -> Item:
+    """A target table as its layout names it: the layout's title and annual amount."""
+    layout = config.layout(project.layout)
+    annual = layout.budget.annual
+    return Item(project.file, project.name, project.unit or "", project.year or 0, layout.title,
+                project.get(annual), layout.label(annual), layout.amount_decimals, project)
+
+
+def selfeval_item(batch: Batch, evaluation: SelfEvaluation, config: Config) -> Item:
+    """A self-evaluation: its 全年执行数, 总分 and 等级."""
+    year = to_text(evaluation.values.get("year"))
+    spent = evaluation.values.get("spent")
+    scored = batch.scores.get(evaluation.file)
+    return Item(evaluation.file, evaluation.project_name, to_text(evaluation.values.get("unit")),
+                int(year) if year.isdigit() else 0, TITLE, spent if isinstance(spent, int | float) else None,
+                FIELD_LABELS["spent"].removesuffix("（元）"), 2, evaluation,
+                scored.total if scored else None, batch.grade(evaluation.file, config) if scored else "")
+
+
+@dataclass(frozen=True)
+class MailKind:
+    """What a mail carries: which forms, from which template, into which drafts folder."""
+
+    what: str  # the forms, as the user calls them (and the folder they are in under the output)
+    source: str  # the folder the batch reads by default
+    template: str
+    folder: str  # the drafts, under the output folder
+    report: str  # the consolidated workbook attached with [mail] attach_report
+    rerun: str  # the command that writes the forms again
+    item: Callable[[Batch, object, Config], Item]
+
+
+TARGETS = MailKind(FORMS_DIR, "input", TEMPLATE_NAME, MAIL_FOLDER, REPORT_NAME, "perfxl run", target_item)
+KINDS = {kind.what: kind for kind in (
+    TARGETS,
+    MailKind(SELFEVAL_FORMS_DIR, PREPARED_DIR, SELFEVAL_TEMPLATE_NAME, f"{MAIL_FOLDER}/{SELFEVAL_FORMS_DIR}", SUMMARY_NAME,
+             "perfxl selfeval run", selfeval_item),
+)}
+
+
 @dataclass
 class Draft:
     """One message to send: its key (for the send log), subject, recipients, attachments and MIME form;
@@ -81,51 +149,51 @@ class Draft:
     left_out: list[LeftOut] = field(default_factory=list)
 
 
-def left_out(batch: Batch) -> list[LeftOut]:
+def left_out(batch: Batch, config: Config, kind: MailKind = TARGETS) -> list[LeftOut]:
     """The batch's projects and files that get no form, each with its errors' rule ids as the reason."""
     errors: dict[str, list[str]] = {}
     for f in batch.findings:
         if f.severity == ERROR:
             errors.setdefault(f.file, []).append(f.rule)
-    projects = {p.file: p for p in batch.projects}
+    items = {p.file: kind.item(batch, p, config) for p in batch.projects}
     out = []
     for entry in batch.ledger:
         if entry.file not in errors and entry.status != FAILED:
             continue
-        project = projects.get(entry.file)
+        item = items.get(entry.file)
         rules = errors.get(entry.file, [])
-        out.append(LeftOut(project.name if project and project.name else entry.file,
-                           (project.unit or "") if project else "", (project.year or 0) if project else 0,
+        out.append(LeftOut(item.name if item and item.name else entry.file, item.unit if item else "",
+                           item.year if item else 0,
                            f"有 {len(rules)} 个错误（{'、'.join(dict.fromkeys(rules))}），见汇总表的“校验结果”"))
     return out
 
 
-def _environment(template_dir: Path) -> jinja2.Environment:
-    env = environment(loader=jinja2.FileSystemLoader(template_dir), undefined=jinja2.StrictUndefined,
+def _environment(template: Path) -> jinja2.Environment:
+    env = environment(loader=jinja2.FileSystemLoader(template.parent), undefined=jinja2.StrictUndefined,
                       keep_trailing_newline=True)
     env.filters["yuan"] = yuan
     try:
-        refuse_unsafe(env, env.loader.get_source(env, TEMPLATE_NAME)[0])
+        refuse_unsafe(env, env.loader.get_source(env, template.name)[0])
     except UnsafeTemplate as error:
-        raise _unsafe(template_dir, error.expression) from error
+        raise _unsafe(template, error.expression) from error
     except jinja2.TemplateError:
         pass  # reported with its line when rendered
     return env
 
 
-def _unsafe(template_dir: Path, expression: str) -> MailSettingsError:
-    return MailSettingsError(f"邮件模板 {template_dir / TEMPLATE_NAME} 中有不允许的表达式（{expression}）："
+def _unsafe(template: Path, expression: str) -> MailSettingsError:
+    return MailSettingsError(f"邮件模板 {template} 中有不允许的表达式（{expression}）："
                              "模板只能填入单位、项目等字段，不能调用程序。请删除该表达式")
 
 
-def _render(env: jinja2.Environment, **values) -> tuple[str, str]:
+def _render(env: jinja2.Environment, name: str, **values) -> tuple[str, str]:
     """Subject (the template's first line, without a leading `主题：`) and body."""
     try:
-        text = env.get_template(TEMPLATE_NAME).render(**values)
+        text = env.get_template(name).render(**values)
     except SecurityError as error:
-        raise _unsafe(Path(env.loader.searchpath[0]), str(error)) from error
+        raise _unsafe(Path(env.loader.searchpath[0]) / name, str(error)) from error
     except jinja2.TemplateError as error:
-        raise MailError(f"邮件模板 {TEMPLATE_NAME} 有误：{error}") from error
+        raise MailError(f"邮件模板 {name} 有误：{error}") from error
     subject, _, body = text.lstrip("\n").partition("\n")
     return subject.removeprefix("主题：").strip(), body.strip("\n") + "\n"
 
@@ -189,23 +257,29 @@ def _draft_name(unit: str, year: int, part: int, parts: int) -> str:
     return safe_file_name(f"{unit or '未填单位'}_{year or ''}年度{tail}", ".eml")
 
 
-def build_drafts(projects: list[Project], forms: dict[str, Path], settings: dict, template_dir: Path,
+def _distinct(values) -> str:
+    return "、".join(dict.fromkeys(values))
+
+
+def build_drafts(items: list[Item], forms: dict[str, Path], settings: dict, template: Path,
                  report: Path | None = None, skipped: list[LeftOut] = ()) -> list[Draft]:
-    """One message per unit and year (split by size) for `projects`, whose forms are `forms[file]`;
-    `skipped` projects of the same unit and year are named in the message as not attached."""
-    env = _environment(template_dir)
+    """One message per unit and year (split by size) for `items`, whose forms are `forms[file]`, its text
+    from `template`; `skipped` projects of the same unit and year are named in the message as not attached."""
+    env = _environment(template)
     limit = int(settings["max_message_mb"] * 2**20)
     recipients = [*settings["to"], *settings["cc"]]
     drafts = []
-    ordered = sorted(projects, key=lambda p: (p.unit or "", p.year or 0, p.name))
-    for (unit, year), group in groupby(ordered, key=lambda p: (p.unit or "", p.year or 0)):
+    ordered = sorted(items, key=lambda i: (i.unit, i.year, i.name))
+    for (unit, year), group in groupby(ordered, key=lambda i: (i.unit, i.year)):
         members = list(group)
         missing = [s for s in skipped if (s.unit, s.year) == (unit, year)]
-        files = [forms[p.file] for p in members] + ([report] if report else [])
+        files = [forms[i.file] for i in members] + ([report] if report else [])
         parts = split_parts(files, limit)
         for number, part in enumerate(parts, start=1):
             subject, body = _render(
-                env, unit=unit, year=year, projects=members, total=sum(p.annual_budget or 0 for p in members),
+                env, template.name, unit=unit, year=year, items=members, projects=[i.project for i in members],
+                title=_distinct(i.title for i in members), label=_distinct(i.label for i in members),
+                total=sum(i.amount or 0 for i in members), decimals=max(i.decimals for i in members),
                 attachments=[p.name for p in part], part=number, parts=len(parts),
                 contact=settings["contact"], forms_total=len(members), left_out=missing,
             )
@@ -384,29 +458,33 @@ class MailOutcome:
     sent: int = 0
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
+    kind: MailKind = TARGETS
 
 
-def mail_batch(batch: Batch, output_dir: Path, settings: dict, template_dir: Path, do_send: bool = False,
-               resend: bool = False) -> MailOutcome:
-    """Drafts for the passed projects of a batch just run (so they match the input); sent with `do_send`."""
+def mail_batch(batch: Batch, output_dir: Path, config: Config, template: Path, do_send: bool = False,
+               resend: bool = False, kind: MailKind = TARGETS) -> MailOutcome:
+    """Drafts for the passed projects of a batch just run (so they match the input), their text from
+    `template`; sent with `do_send`. The send log, in the 邮件 folder, is shared by every kind."""
+    settings = config.mail
     check_settings(settings, do_send)
-    passed = batch.passed()
-    if not passed:
+    items = [kind.item(batch, p, config) for p in batch.passed()]
+    if not items:
         raise MailError("没有通过校验的项目（有“错误”的项目不会发送），未生成邮件：请先按校验结果修改工作簿")
-    forms = {p.file: output_dir / batch.forms[p.file] for p in passed if p.file in batch.forms}
-    missing = [p.name for p in passed if p.file not in forms or not forms[p.file].is_file()]
+    forms = {i.file: output_dir / batch.forms[i.file] for i in items if i.file in batch.forms}
+    missing = [i.name for i in items if i.file not in forms or not forms[i.file].is_file()]
     if missing:
-        raise MailError(f"找不到以下项目的目标表：{'、'.join(missing)}；请重新运行 perfxl run")
-    if not (template_dir / TEMPLATE_NAME).is_file():
-        raise MailError(f"找不到邮件模板 {template_dir / TEMPLATE_NAME}")
-    report = output_dir / REPORT_NAME if settings["attach_report"] else None
-    skipped = left_out(batch)
-    drafts = build_drafts(passed, forms, settings, template_dir, report, skipped)
+        raise MailError(f"找不到以下项目的{kind.what}：{'、'.join(missing)}；请重新运行 {kind.rerun}")
+    if not template.is_file():
+        raise MailError(f"找不到邮件模板 {template}")
+    report = output_dir / kind.report if settings["attach_report"] else None
+    skipped = left_out(batch, config, kind)
+    drafts = build_drafts(items, forms, settings, template, report, skipped)
     try:
-        folder = own_folder(output_dir, MAIL_FOLDER)
+        folder = own_folder(output_dir, kind.folder)
+        log = own_folder(output_dir, MAIL_FOLDER) / LOG_NAME
     except ValueError as error:
         raise MailSettingsError(str(error)) from error
-    outcome = MailOutcome(write_drafts(drafts, folder), drafts, skipped)
+    outcome = MailOutcome(write_drafts(drafts, folder), drafts, skipped, kind=kind)
     if do_send:
-        outcome.sent, outcome.skipped, outcome.problems = send(drafts, settings, folder / LOG_NAME, resend)
+        outcome.sent, outcome.skipped, outcome.problems = send(drafts, settings, log, resend)
     return outcome

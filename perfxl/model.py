@@ -12,6 +12,8 @@ REQUIRED_SHEETS = (INFO_SHEET, BUDGET_SHEET, INDICATOR_SHEET)
 # The year-end self-evaluation workbook (perfxl selfeval): its sheet, and the marker row on it.
 SELFEVAL_SHEET = "自评表"
 SELFEVAL_MARK = ("表格类型", "绩效自评表")
+PREPARED_DIR = "自评"  # where `selfeval prepare` writes the workbooks the units fill in
+SELFEVAL_FORMS_DIR = "自评表"  # the Word 自评表 under the output folder
 
 ERROR, WARNING, INFO = "错误", "警告", "提示"
 SEVERITIES = (ERROR, WARNING, INFO)

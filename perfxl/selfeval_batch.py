@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import Config
 from .files import InputFile, atomic_write, discover, form_file_names, remove_stale_temps
 from .forms import FormError, remove_stale_forms
-from .model import ERROR, FAILED, PROCESSED, WARNING, LedgerEntry, Project
+from .model import ERROR, FAILED, PROCESSED, SELFEVAL_FORMS_DIR, WARNING, LedgerEntry, Project
 from .pipeline import (
     Batch,
     FileResult,
@@ -25,8 +25,6 @@ from .selfeval_book import write_workbook
 from .selfeval_rules import check_evaluation, read_evaluation
 
 SUMMARY_NAME = "自评汇总.xlsx"
-SELFEVAL_FORMS_DIR = "自评表"
-PREPARED_DIR = "自评"
 
 
 @dataclass

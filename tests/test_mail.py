@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import email
 import shutil
 import socket
@@ -14,12 +15,14 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import OTHER_UNIT, ROOT, SAMPLES, SEED, other_unit_project
+from conftest import OTHER_UNIT, ROOT, SAMPLE_2026, SAMPLES, SEED, other_unit_project
 
-from perfxl.mail import LOG_NAME, MailError, build_drafts, mail_batch, split_parts
+from perfxl.config import Config
+from perfxl.mail import LOG_NAME, MailError, build_drafts, mail_batch, split_parts, target_item
 from perfxl.pipeline import run
 
 USER, PASSWORD = "office@unit.example", "s3cret"
+TEMPLATE = ROOT / "templates" / "邮件.txt.j2"
 
 
 class Inbox:
@@ -95,18 +98,19 @@ def _config():
     return load_config(ROOT / "perfxl" / "defaults.toml")
 
 
-def _settings(port: int, **changes) -> dict:
+def _settings(port: int, **changes) -> Config:
+    """The defaults with [mail] set for the test server on `port`."""
     settings = dict(_config().mail)
     settings.update({"from": USER, "to": ["jxb@czj.example"], "cc": ["copy@czj.example"], "host": "127.0.0.1",
                      "port": port, "security": "none", "user": USER, "contact": "联系人：张三 021-12345678",
                      "timeout_seconds": 5})
     settings.update(changes)
-    return settings
+    return dataclasses.replace(_config(), mail=settings)
 
 
 def test_drafts_parse_and_carry_every_passed_form(batch_with_forms):
     batch, output = batch_with_forms
-    outcome = mail_batch(batch, output, _settings(25), ROOT / "templates")
+    outcome = mail_batch(batch, output, _settings(25), TEMPLATE)
     assert len(outcome.drafts) == 1
     message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
     names = sorted(part.get_filename() for part in message.iter_attachments())
@@ -121,7 +125,7 @@ def test_drafts_parse_and_carry_every_passed_form(batch_with_forms):
 
 def test_attachment_names_use_rfc2231_and_rfc2047(batch_with_forms):
     batch, output = batch_with_forms
-    raw = mail_batch(batch, output, _settings(25), ROOT / "templates").drafts[0].read_bytes().decode("ascii")
+    raw = mail_batch(batch, output, _settings(25), TEMPLATE).drafts[0].read_bytes().decode("ascii")
     assert "filename*=utf-8''" in raw
     assert 'name="=?utf-8?b?' in raw
 
@@ -132,7 +136,7 @@ def test_failed_projects_are_never_attached(batch_with_forms):
     from perfxl.catalogue import finding
 
     batch.findings.append(finding("B02", failed.file, "预算", "B3", failed.name, amount=2, limit=1))
-    outcome = mail_batch(batch, output, _settings(25), ROOT / "templates")
+    outcome = mail_batch(batch, output, _settings(25), TEMPLATE)
     message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
     assert Path(batch.forms[failed.file]).name not in [p.get_filename() for p in message.iter_attachments()]
     assert len(list(message.iter_attachments())) == len(batch.projects) - 1
@@ -144,7 +148,7 @@ def test_nothing_passed_builds_nothing(batch_with_forms):
 
     batch.findings += [finding("T01", p.file, "绩效指标", "", p.name) for p in batch.projects]
     with pytest.raises(MailError, match="没有通过校验的项目"):
-        mail_batch(batch, output, _settings(25), ROOT / "templates")
+        mail_batch(batch, output, _settings(25), TEMPLATE)
     assert not (output / "邮件").exists()
 
 
@@ -154,7 +158,8 @@ def test_large_batches_split_into_numbered_parts(batch_with_forms):
         (output / batch.forms[project.file]).write_bytes(b"x" * 300_000)
     settings = _settings(25, max_message_mb=1)
     forms = {p.file: output / batch.forms[p.file] for p in batch.passed()}
-    drafts = build_drafts(batch.passed(), forms, settings, ROOT / "templates")
+    items = [target_item(batch, p, _config()) for p in batch.passed()]
+    drafts = build_drafts(items, forms, settings.mail, TEMPLATE)
     assert len(drafts) == 3
     assert [d.subject[-5:] for d in drafts] == ["（1/3）", "（2/3）", "（3/3）"]
     assert all(len(d.message.as_bytes()) < 2**20 for d in drafts)
@@ -173,7 +178,7 @@ def test_send_delivers_and_a_second_send_sends_nothing(batch_with_forms, smtp_se
     inbox, port = smtp_server
     batch, output = batch_with_forms
     monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
-    outcome = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    outcome = mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True)
     assert (outcome.sent, outcome.skipped, outcome.problems) == (1, 0, [])
     recipients, message = inbox.messages[0]
     assert sorted(recipients) == ["copy@czj.example", "jxb@czj.example"]
@@ -182,10 +187,10 @@ def test_send_delivers_and_a_second_send_sends_nothing(batch_with_forms, smtp_se
     with (output / "邮件" / LOG_NAME).open(encoding="utf-8-sig") as handle:
         log = list(csv.DictReader(handle))
     assert [row["结果"] for row in log] == ["已发送"]
-    again = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    again = mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True)
     assert (again.sent, again.skipped) == (0, 1)
     assert len(inbox.messages) == 1
-    forced = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True, resend=True)
+    forced = mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True, resend=True)
     assert forced.sent == 1 and len(inbox.messages) == 2
 
 
@@ -199,7 +204,7 @@ def test_starttls_with_auth(batch_with_forms, tls, monkeypatch):
         monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
         monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
         batch, output = batch_with_forms
-        outcome = mail_batch(batch, output, _settings(controller.port, security="starttls"), ROOT / "templates",
+        outcome = mail_batch(batch, output, _settings(controller.port, security="starttls"), TEMPLATE,
                              do_send=True)
     finally:
         controller.stop()
@@ -211,7 +216,7 @@ def test_bad_password_is_a_clear_error_and_nothing_is_logged_as_sent(batch_with_
     batch, output = batch_with_forms
     monkeypatch.setenv("PERFXL_SMTP_PASSWORD", "wrong")
     with pytest.raises(MailError, match="拒绝登录") as caught:
-        mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+        mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True)
     assert "wrong" not in str(caught.value)
     assert not (output / "邮件" / LOG_NAME).exists()
 
@@ -219,7 +224,7 @@ def test_bad_password_is_a_clear_error_and_nothing_is_logged_as_sent(batch_with_
 def test_refused_connection_is_a_clear_error(batch_with_forms):
     batch, output = batch_with_forms
     with pytest.raises(MailError, match="拒绝连接"):
-        mail_batch(batch, output, _settings(_free_port()), ROOT / "templates", do_send=True)
+        mail_batch(batch, output, _settings(_free_port()), TEMPLATE, do_send=True)
 
 
 def test_rejected_recipient_is_reported_and_not_marked_sent(batch_with_forms, smtp_server, monkeypatch):
@@ -227,7 +232,7 @@ def test_rejected_recipient_is_reported_and_not_marked_sent(batch_with_forms, sm
     batch, output = batch_with_forms
     monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
     settings = _settings(port, to=["nobody@refused.example"], cc=[])
-    outcome = mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
+    outcome = mail_batch(batch, output, settings, TEMPLATE, do_send=True)
     assert outcome.sent == 0 and "收件人被拒绝" in outcome.problems[0]
     with (output / "邮件" / LOG_NAME).open(encoding="utf-8-sig") as handle:
         assert [row["结果"].startswith("失败") for row in csv.DictReader(handle)] == [True]
@@ -310,7 +315,7 @@ def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
         silent.listen(1)  # accepts the connection but never greets
         settings = _settings(silent.getsockname()[1], timeout_seconds=1)
         with pytest.raises(MailError, match="超时"):
-            mail_batch(batch, output, settings, ROOT / "templates", do_send=True)
+            mail_batch(batch, output, settings, TEMPLATE, do_send=True)
 
 
 def test_the_projects_mail_template_is_the_built_in_one():
@@ -353,12 +358,12 @@ def test_a_send_log_resaved_as_gbk_is_read_and_nothing_is_resent(batch_with_form
     inbox, port = smtp_server
     batch, output = batch_with_forms
     monkeypatch.setenv("PERFXL_SMTP_PASSWORD", PASSWORD)
-    assert mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True).sent == 1
+    assert mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True).sent == 1
     log = output / "邮件" / LOG_NAME
     log.write_bytes(log.read_text(encoding="utf-8-sig").encode("gbk"))  # opened and saved in Excel
-    again = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+    again = mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True)
     assert (again.sent, again.skipped, len(inbox.messages)) == (0, 1, 1)
-    forced = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True, resend=True)
+    forced = mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True, resend=True)
     assert forced.sent == 1
     rows = list(csv.DictReader(log.read_text(encoding="utf-8-sig").splitlines()))
     assert [row["结果"] for row in rows] == ["已发送", "已发送"]
@@ -375,8 +380,38 @@ def test_a_second_send_after_a_new_run_sends_nothing(tmp_path, smtp_server, monk
     real_localtime = time.localtime
     for expected in (1, 0):
         batch = run(folder, output, _config())
-        outcome = mail_batch(batch, output, _settings(port), ROOT / "templates", do_send=True)
+        outcome = mail_batch(batch, output, _settings(port), TEMPLATE, do_send=True)
         assert outcome.sent == expected
         # the next run's forms are written two hours later by the clock
         monkeypatch.setattr(time, "localtime", lambda at=None: real_localtime((at or time.time()) + 7200))
     assert len(inbox.messages) == 1
+
+
+def _body(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_a_2026_projects_draft_names_its_layouts_title_and_annual_funds(tmp_path):
+    """上海2026 has no annual_budget: the amount is its layout's annual field, 年度资金申请总额, with fen."""
+    output, folder = tmp_path / "output", tmp_path / "input"
+    folder.mkdir()
+    shutil.copy(SAMPLES / SAMPLE_2026["file"], folder)
+    batch = run(folder, output, _config())
+    outcome = mail_batch(batch, output, _settings(25), TEMPLATE)
+    message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
+    unit = SAMPLE_2026["fields"]["实施单位"]
+    assert message["Subject"] == f"{unit}2026年度财政项目支出绩效目标申报表（1个项目）"
+    body = _body(message)
+    assert "1. 拆违经费：3,498,000.00 元" in body
+    assert "年度预算（年度资金申请总额）合计 3,498,000.00 元" in body
+
+
+def test_a_2020_draft_keeps_its_amounts_and_names_its_title(batch_with_forms):
+    batch, output = batch_with_forms
+    message = email.message_from_bytes(mail_batch(batch, output, _settings(25), TEMPLATE).drafts[0].read_bytes(),
+                                       policy=policy.default)
+    assert message["Subject"] == "上海市科技信息中心2020年度财政项目支出绩效目标表（6个项目）"
+    total = sum(float(seed["budget"]["项目当年预算（元）"].replace(",", "")) for seed in SEED)
+    assert f"年度预算（项目当年预算）合计 {total:,.0f} 元" in _body(message)
+    for seed in SEED:
+        assert f"{seed['info']['项目名称']}：{seed['budget']['项目当年预算（元）']} 元" in _body(message)
