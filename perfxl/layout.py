@@ -13,6 +13,7 @@ mistyped key or value in a layout file or in perfxl.toml is reported by name bef
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Literal
 
 import msgspec
@@ -54,14 +55,19 @@ class FieldSpec(Strict):
     rule: str = ""  # the rule that checks a choice (I03, I04)
     long: bool = False  # a long text: spans the form's row, wraps in the workbook
 
-    def label_keys(self) -> set[str]:
+    def label_keys(self) -> frozenset[str]:
         """The label keys this field is found by: label and aliases, with or without 其中： and （元）."""
-        keys = set()
-        for label in (self.label, *self.aliases):
-            key = label_key(label)
-            for variant in (key, key.removeprefix("其中:").removeprefix("其中：")):
-                keys.update({variant, variant.removesuffix("(元)")})
-        return keys
+        return _label_keys((self.label, *self.aliases))
+
+
+@functools.cache  # asked for every field of every workbook read; the labels are few and fixed
+def _label_keys(labels: tuple[str, ...]) -> frozenset[str]:
+    keys = set()
+    for label in labels:
+        key = label_key(label)
+        for variant in (key, key.removeprefix("其中:").removeprefix("其中：")):
+            keys.update({variant, variant.removesuffix("(元)")})
+    return frozenset(keys)
 
 
 class Column(Strict):
@@ -73,8 +79,13 @@ class Column(Strict):
     optional: bool = False
     in_form: bool = True  # shown in the Word form
 
-    def label_keys(self) -> set[str]:
-        return {label_key(h) for h in (self.header, *self.aliases)}
+    def label_keys(self) -> frozenset[str]:
+        return _header_keys((self.header, *self.aliases))
+
+
+@functools.cache  # asked for each header candidate of every workbook read
+def _header_keys(headers: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(map(label_key, headers))
 
 
 class Sum(Strict):
@@ -225,10 +236,14 @@ class Layout(Strict):
         year = (today or dt.date.today()).year
         return self.years[0] <= year <= self.years[1]
 
-    def recognition_keys(self) -> set[str]:
+    def recognition_keys(self) -> frozenset[str]:
         """What in a workbook says it follows this layout: field labels and 一级 names."""
-        keys = {k for f in self.fields for k in f.label_keys()}
-        return keys | {label_key(name) for name in self.hierarchy}
+        return _recognition_keys(tuple((f.label, *f.aliases) for f in self.fields), tuple(self.hierarchy))
+
+
+@functools.cache  # asked for every layout for each workbook without a 版式 row
+def _recognition_keys(labels: tuple[tuple[str, ...], ...], level1_names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*map(_label_keys, labels), map(label_key, level1_names))
 
 
 def check_layout(layout: Layout, rule_ids: set[str]) -> list[str]:
