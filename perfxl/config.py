@@ -171,14 +171,16 @@ def _layout(raw: dict, defaults: dict, user: dict, source: str) -> Layout:
     name = raw.get("name", "")
     raw = dict(raw, source=source)
     raw["thresholds"] = {**defaults["thresholds"], **raw.get("thresholds", {}), **user.get("thresholds", {})}
-    if name == "上海2020" and user.get("profile"):
-        raw = _merge(raw, {"profile": user["profile"]})
+    profile = user.get("profile") if name == "上海2020" else None
+    if profile:
+        raw = _merge(raw, {"profile": profile})
     override = user.get("layout", {}).get(name, {})
     raw = _merge(raw, override)
     try:
         layout = _convert(raw, Layout, f"layout.{name}" if override else "")
     except ConfigError as error:  # say which file: a unit may have layout files of its own
-        raise ConfigError(f"版式「{name}」（{source}）：{error}") from error
+        also = "，以及 perfxl.toml 中对它的设置" if profile or override else ""
+        raise ConfigError(f"版式「{name}」（{source}{also}）：{error}") from error
     problems = check_layout(layout, set(CATALOGUE))
     if problems:
         raise ConfigError(f"版式「{name}」（{source}）有误：" + "；".join(problems))

@@ -86,3 +86,20 @@ def test_library_config_changes_thresholds(make_workbook, tmp_path):
     path.write_text("[thresholds]\nbudget_change_ratio = [0.05]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="thresholds.budget_change_ratio"):
         load_config(path)
+
+
+@pytest.mark.parametrize("toml, words", [
+    ('[profile.hierarchy]\n"投入与管理" = 1\n', "profile.hierarchy"),
+    ("[thresholds]\nplaceholders = [1]\n", "thresholds.placeholders"),
+    ("[thresholds]\nbudget_change_ratio = nan\n", "thresholds.budget_change_ratio"),
+    ('[selfeval]\ngrades = { "优" = "x" }\n', "selfeval.grades"),
+    ("[mail]\nport = \"465\"\n", "mail.port"),
+], ids=["hierarchy-value", "placeholder-type", "nan", "selfeval", "mail-type"])
+def test_wrong_types_inside_tables_exit_2_naming_the_key_before_any_workbook(make_workbook, tmp_path, monkeypatch,
+                                                                            toml, words):
+    """Issue 13: such values used to be blamed on every workbook (exit 1) or silently accepted."""
+    make_workbook()
+    result = check_with(tmp_path, monkeypatch, toml)
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "读取时发生意外错误" not in result.output
+    assert isinstance(result.exception, SystemExit)
