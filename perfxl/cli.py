@@ -18,7 +18,7 @@ from .form_template import BODIES, write_form_template
 from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
 from .model import ERROR, FAILED, INFO, SELFEVAL_FORMS_DIR, SKIPPED, WARNING
 from .parallel import Workers
-from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, project_root, resolve_template
+from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, resolve_template
 from .pipeline import Batch, OutputError, locked, run, validate
 from .values import visible
 
@@ -188,7 +188,7 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
           perfxl run input output --previous 2019/绩效目标汇总.xlsx
     """
     config = _config(config_path)
-    root = project_root(config_path)
+    root = config.folder  # the project folder: beside the configuration in use
     if or_examples:
         input_dir = _input_or_examples(input_dir, output_dir, root, quiet)
     started = time.perf_counter()
@@ -378,7 +378,7 @@ def mail_command(input_dir: Path | None, output_dir: Path, what: str, do_send: b
           perfxl mail --what 自评表 --send
     """
     config = _config(config_path)
-    root = project_root(config_path)
+    root = config.folder  # the project folder: beside the configuration in use
     from .mail import KINDS, MailError, MailSettingsError, check_settings, left_out, mail_batch
 
     kind = KINDS[what]

@@ -19,9 +19,9 @@ import msgspec
 from .catalogue import CATALOGUE
 from .layout import Layout, Strict, Thresholds, check_layout, check_migrations
 from .model import SEVERITIES
+from .paths import TEMPLATES_DIR
 
 DEFAULT_NAME = "perfxl.toml"
-TEMPLATES_DIR = "templates"
 # Tables whose keys are the user's own (goal names, words, grades): an override replaces them whole.
 OPEN_TABLES = {"hierarchy", "standard_indicators", "synonyms", "grades", "attainment", "level1_points",
                "taken_from"}

@@ -10,11 +10,6 @@ EXAMPLES_DIR = "examples"
 BUILT_IN_DIR = Path(__file__).resolve().parent / TEMPLATES_DIR
 
 
-def project_root(config_path: Path | None) -> Path:
-    """The project folder: the folder of the configuration file given, else the current folder."""
-    return config_path.parent if config_path is not None else Path(".")
-
-
 def resolve_template(name: str, root: Path = Path(".")) -> Path | None:
     """The template `name` from `root`/templates/, else the built-in copy shipped with perfxl.
 
