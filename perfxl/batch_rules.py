@@ -58,13 +58,12 @@ def several_years(projects: list[Project], config: Config, previous: dict) -> It
 @batch_rule("X03")
 def prior_budget_differs_from_last_year(projects: list[Project], config: Config,
                                         previous: dict) -> Iterator[Finding]:
-    tolerance = config.thresholds["amount_tolerance"]
     for project in projects:
         layout = config.layout(project.layout)
         last_year = previous.get((project.unit, project.project_name))
         if last_year is None or not layout.applies("X03"):
             continue
         prior = project.prior_budget
-        if prior is None or abs(prior - last_year) > tolerance:
+        if prior is None or abs(prior - last_year) > layout.thresholds.amount_tolerance:
             yield field_finding("X03", project, layout, "prior_budget", prior=UNFILLED if prior is None else yuan(prior),
                                 previous=yuan(last_year))

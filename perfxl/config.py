@@ -89,13 +89,13 @@ class Settings(Strict):
 
 @dataclass(frozen=True)
 class Config:
-    thresholds: dict[str, Any]
     limits: dict[str, Any]
     rules: dict[str, Any]
     mail: dict[str, Any]
     layouts: dict[str, Layout]
     default_layout: str
     folder: Path  # where the configuration in use lives: templates/ is looked up beside it
+    selfeval: dict[str, Any] = field(default_factory=dict)  # year-end scoring ([selfeval]), see selfeval_settings
 
     def layout(self, name: str | None = None) -> Layout:
         """The layout called `name` (the default layout when None)."""
@@ -104,7 +104,6 @@ class Config:
     def selfeval_settings(self, name: str) -> dict[str, Any]:
         """The self-evaluation's scoring for projects of layout `name`: [selfeval] and the layout's points."""
         return {**self.selfeval, **msgspec.to_builtins(self.layout(name).selfeval)}
-    selfeval: dict[str, Any] = field(default_factory=dict)  # year-end scoring ([selfeval]), see selfeval_settings
 
     @property
     def templates(self) -> Path:
@@ -238,6 +237,6 @@ def _build(user: dict[str, Any], folder: Path) -> Config:
     unknown = (set(plain["layout"]) - set(layouts)) | ({plain["layouts"]["default"]} - set(layouts))
     if unknown:
         raise ConfigError(f"配置中的版式「{'、'.join(sorted(unknown))}」不存在；可用的版式：{'、'.join(layouts)}")
-    return Config(thresholds=plain["thresholds"], limits=plain["limits"], rules=plain["rules"], mail=plain["mail"],
+    return Config(limits=plain["limits"], rules=plain["rules"], mail=plain["mail"],
                   layouts=layouts, default_layout=plain["layouts"]["default"], folder=folder,
                   selfeval=plain["selfeval"])

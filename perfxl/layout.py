@@ -65,7 +65,7 @@ def _label_keys(labels: tuple[str, ...]) -> frozenset[str]:
     keys = set()
     for label in labels:
         key = label_key(label)
-        for variant in (key, key.removeprefix("其中:").removeprefix("其中：")):
+        for variant in (key, key.removeprefix("其中:")):  # label_key has folded a full-width ：
             keys.update({variant, variant.removesuffix("(元)")})
     return frozenset(keys)
 

@@ -162,7 +162,8 @@ class Project:
 
 
 PROJECT_FIELDS = {f for f in Project.__dataclass_fields__} - {
-    "file", "layout", "other", "budget_lines", "indicators", "cells", "indicator_columns", "budget_line_columns"}
+    "file", "layout", "other", "budget_lines", "budget_totals", "indicators", "cells", "indicator_columns",
+    "budget_line_columns"}
 
 PROCESSED, SKIPPED, FAILED = "已处理", "已跳过", "失败"
 REPORT_NAME = "绩效目标汇总.xlsx"

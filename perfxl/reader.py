@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .catalogue import finding
 from .config import Config
-from .layout import LAYOUT_LABEL, Column, FieldSpec, Layout
+from .layout import INDICATOR_NAMES, LAYOUT_LABEL, Column, FieldSpec, Layout
 from .model import (
     BUDGET_LINES_HEADER,
     BUDGET_SHEET,
@@ -212,7 +212,7 @@ class _Reader:
             return
         head_row, columns = header
         self.project.indicator_columns = {name: column_letter(c + 1) for name, c in columns.items()}
-        main = [columns[name] for name in ("level1", "level2", "level3", "target")]
+        main = [columns[name] for name in INDICATOR_NAMES]
         level1 = level2 = ""
         for r in range(head_row + 1, len(grid.rows)):
             if all(is_blank(grid.value(r, c)) for c in main) or _is_note(grid, r, columns["level1"]):
@@ -242,7 +242,7 @@ class _Reader:
         elif (r, columns["target"]) not in grid.formulas and target_was_rewritten(written, target):
             self.add("S07", grid.name, cell_name(r, columns["target"]), value=written, normalised=target.text,
                      todo=f"建议在工作簿中直接写作「{target.text}」")
-        others = {name: self.cell_text(grid, r, c) for name, c in columns.items() if name not in MAIN_COLUMNS}
+        others = {name: self.cell_text(grid, r, c) for name, c in columns.items() if name not in INDICATOR_NAMES}
         note = others.pop("note", "")
         return Indicator(r + 1, level1, level2, self.cell_text(grid, r, columns["level3"]), written, target.text,
                          target.operator, target.value, target.unit_of_measure, note, others)
@@ -262,9 +262,6 @@ class _Reader:
                      todo="该单元格是数字格式，Excel 把输入的百分数存成了小数；建议把该列设为“文本”格式后重新输入")
             return written
         return self.cell_text(grid, r, c)
-
-
-MAIN_COLUMNS = ("level1", "level2", "level3", "target")
 
 
 def label_rows(grid: Grid) -> dict[str, int]:
