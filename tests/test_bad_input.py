@@ -56,6 +56,16 @@ def _corrupt_member(folder, good):
     return "损坏.xlsx"
 
 
+def _altered_stored_member(folder, good):
+    """A stored (uncompressed) part whose text changed after it was zipped: it still parses as XML (a
+    sheet renamed 项目信息 -> 页目信息), only its CRC tells."""
+    stored = rezip(good, folder / "改动.xlsx", {}, store=True)
+    data = stored.read_bytes()
+    at = data.index("项目信息".encode())
+    stored.write_bytes(data[:at] + "页".encode() + data[at + 3 :])  # 项 -> 页, same length
+    return "改动.xlsx"
+
+
 def _password(folder, good):
     encrypt(good, folder / "加密.xlsx")
     return "加密.xlsx"
@@ -116,6 +126,7 @@ FAILING = {
     "truncated zip": (_truncated, "已损坏"),
     "not a zip": (_not_a_zip, "已损坏"),
     "corrupt member": (_corrupt_member, "损坏"),
+    "altered stored member": (_altered_stored_member, "损坏"),
     "password": (_password, "请取消密码后另存"),
     "legacy renamed": (_legacy_disguised, "另存为 .xlsx"),
     "legacy .xls": (_legacy_xls, "另存为 .xlsx"),
