@@ -261,13 +261,10 @@ def plan_forms(projects: list[Project], output_dir: Path, folder_name: str = FOR
     """Project file -> the form's path in output_dir/目标表 (or `folder_name`): safe, unique names."""
     folder = output_dir / folder_name
     names = form_file_names(projects, FORM_SUFFIX)
-    targets = {}
-    for project in projects:
-        target = folder / names[project.file]
-        if target.resolve().parent != folder.resolve():
-            raise FormError(f"目标表文件名无效：{names[project.file]}")
-        targets[project.file] = target
-    return targets
+    for name in names.values():
+        if Path(name).name != name or name in (".", ".."):  # one plain name in the folder, never a path
+            raise FormError(f"目标表文件名无效：{name}")
+    return {project.file: folder / names[project.file] for project in projects}
 
 
 def write_form_chunk(job: tuple[Path | None, Layout, list[tuple[Project, Path]]]) -> None:
