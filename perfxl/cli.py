@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import time
 from collections import Counter
@@ -601,4 +602,19 @@ def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | Non
 
 
 def main() -> None:
-    cli()
+    """The `perfxl` command. Once a command has finished and its output is flushed, the process ends
+    without tearing down the interpreter: freeing a large batch object by object took 0.3 s of a 1,000-
+    project run, and there is nothing left to clean up (workers joined, files closed, lock released)."""
+    try:
+        cli()
+    except SystemExit as done:
+        code = done.code
+        if not isinstance(code, int | None):  # sys.exit("text"): print it, as Python would
+            print(code, file=sys.stderr)
+            code = 1
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # the reader of a pipe went away: nothing more can be said
+            code = code or 1
+        os._exit(code or 0)

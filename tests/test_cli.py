@@ -254,3 +254,22 @@ def test_interrupted_run_says_so_in_chinese(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "out")])
     assert result.exit_code == 130  # the shell's code for Ctrl-C, not 1 ("errors found")
     assert result.output.strip() == "已中断（Ctrl-C）：本次运行未完成，请重新运行"
+
+
+def test_the_command_ends_with_its_exit_code_and_all_its_output_through_a_pipe(make_workbook, clean_project,
+                                                                              tmp_path):
+    """main() ends the process without interpreter teardown: the exit code and every line must survive."""
+    fields, _ = clean_project
+    make_workbook("好.xlsx")
+    make_workbook("坏.xlsx", fields={**fields, "计划完成日期": "年底", "项目名称": "另一个项目"})
+
+    def perfxl(*args):
+        return subprocess.run([sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True, text=True,
+                              cwd=ROOT, check=False)
+
+    checked = perfxl("check", tmp_path / "input")
+    assert checked.returncode == 1, checked.stderr
+    assert "S04 项目信息!B7" in checked.stdout
+    assert "项目 2 个，通过 1 个；错误 1" in checked.stdout.splitlines()[-1], "the summary is the last line"
+    assert perfxl("check", tmp_path / "nowhere").returncode == 2
+    assert perfxl("rules").returncode == 0
