@@ -157,8 +157,8 @@ def _width(header: str, values: pd.Series, kind: str) -> float:
     they wrap); a long header wraps in its cell rather than widening the column."""
     if kind in NUMBER_WIDTHS:
         return NUMBER_WIDTHS[kind]
-    sample = [display_width(str(v)) for v in values.head(WIDTH_SAMPLE) if isinstance(v, str)]
-    return min(max([min(display_width(header), HEADER_WIDTH), *sample]) + 2, MAX_WIDTH)
+    sample = {v for v in values.head(WIDTH_SAMPLE).tolist() if isinstance(v, str)}  # a column repeats itself
+    return min(max([min(display_width(header), HEADER_WIDTH), *map(display_width, sample)]) + 2, MAX_WIDTH)
 
 
 def _page_setup(sheet) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 import re
@@ -30,11 +31,13 @@ def fold_width(text: str) -> str:
     return text.translate(_WIDTH)
 
 
+@functools.lru_cache(maxsize=8192, typed=True)  # labels and names recur in every workbook of a batch
 def text_key(text: object) -> str:
     """The form of a name used for comparing: half-width, no white space or invisible characters."""
     return _INVISIBLE.sub("", fold_width(str(text or "")))
 
 
+@functools.lru_cache(maxsize=8192, typed=True)
 def label_key(text: object) -> str:
     """The form of a label used for matching: `text_key` without `*`/`＊` and without a trailing colon."""
     return text_key(text).replace("*", "").rstrip(":")
