@@ -38,6 +38,8 @@ lint: $(DEV)
 # make bench [N=10000]: synthetic projects through the whole pipeline, against shared/bench/reference.py
 N ?= 1000
 bench: $(DEV)
+	@# bytecode compiled ahead: where PYTHONDONTWRITEBYTECODE is set, every run would compile perfxl again
+	$(BIN)/python -m compileall -q perfxl
 	$(BIN)/python bench/run.py $(N)
 
 mail: $(RUNTIME)
