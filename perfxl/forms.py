@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
 from markupsafe import Markup, escape
@@ -267,11 +267,17 @@ def plan_forms(projects: list[Project], output_dir: Path, folder_name: str = FOR
     return {project.file: folder / names[project.file] for project in projects}
 
 
-def write_form_chunk(job: tuple[Path | None, Layout, list[tuple[Project, Path]]]) -> None:
-    """Write the forms of one chunk of (project, target) pairs of one layout; what a worker does."""
-    template_path, layout, pairs = job
-    template = compiled(template_path, layout)
-    for project, target in pairs:
+class FormChunk(NamedTuple):
+    """Forms to write in one go: each layout's (template path, layout), and (project, target) pairs."""
+
+    sources: dict[str, tuple[Path | None, Layout]]
+    pairs: list[tuple[Project, Path]]
+
+
+def write_form_chunk(chunk: FormChunk) -> None:
+    """Write the forms of one chunk, each in its project's layout; what a worker does."""
+    for project, target in chunk.pairs:
+        template = compiled(*chunk.sources[project.layout])
         try:
             template.write(project, target)
         except OSError as error:  # a full disk names no file: name the form, not the consolidated workbook

@@ -5,6 +5,7 @@ is not an exception) costs that file, never the run."""
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import multiprocessing
 import os
@@ -12,8 +13,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -101,21 +102,72 @@ class Workers:
             for item in items[done:]:
                 yield _isolated(function, item, on_crash)
 
-    def submit_all(self, function: Callable[[Item], None], items: Iterable[Item], background: bool) -> list[Future]:
-        """Start `function` on each item on the workers when `background`, else run it here (futures done)."""
-        items = list(items)
-        if not background or self.jobs == 1:
-            return [_done(function, item) for item in items]
-        return [self._executor().submit(function, item) for item in items]
+    def alongside(self, function: Callable[[Item], None], items: list[Item], task: Callable[[], Result],
+                  background: bool = True) -> Result:
+        """`task()` here while `function` runs over `items` on at most jobs - 1 workers (a core stays with
+        `task`); once `task` returns, this process takes the items no worker has started, so that both
+        finish together. Returns what `task` returned; an item's exception is raised here.
+
+        Without `background` (or with one job) the items run here, after `task`."""
+        queue = collections.deque(items)  # popleft is atomic: the feeder thread and this one share it
+        futures: list[Future] = []
+        feeder = None
+        if background and self.jobs > 1 and items:
+            feeder = threading.Thread(target=_feed, args=(queue, self._executor(), function, self.jobs - 1, futures),
+                                      daemon=True)
+            feeder.start()
+        result = task()
+        _drain(queue, function)
+        if feeder is not None:
+            feeder.join()
+            _drain(queue, function)  # what the feeder handed back when the pool broke
+        for future in futures:
+            future.result()
+        return result
 
 
-def _done(function: Callable[[Item], None], item: Item) -> Future:
-    future: Future = Future()
-    try:
-        future.set_result(function(item))
-    except Exception as error:  # noqa: BLE001 - handed to whoever waits on the future, as a pool would
-        future.set_exception(error)
-    return future
+def guided(items: list[Item], jobs: int, smallest: int = 8) -> list[list[Item]]:
+    """`items` in chunks that shrink as they go (a share of what is left each): large ones first, so that a
+    worker seldom waits for its next chunk (each costs a round trip through this process, which is busy),
+    and small ones last, so that the processes finish close together."""
+    chunks, start = [], 0
+    while start < len(items):
+        size = max(smallest, (len(items) - start) // (2 * jobs))
+        chunks.append(items[start : start + size])
+        start += size
+    return chunks
+
+
+def _drain(queue: collections.deque, function: Callable) -> None:
+    while True:
+        try:
+            item = queue.popleft()
+        except IndexError:
+            return
+        function(item)
+
+
+def _feed(queue: collections.deque, pool: ProcessPoolExecutor, function: Callable, slots: int,
+          futures: list[Future]) -> None:
+    """Keep `slots` items of `queue` running on `pool` until the queue is empty and they are done."""
+    running: set[Future] = set()
+    while True:
+        while len(running) < slots:
+            try:
+                item = queue.popleft()
+            except IndexError:
+                break
+            try:
+                future = pool.submit(function, item)
+            except (BrokenProcessPool, RuntimeError):  # the pool is gone: the calling process takes the rest
+                queue.appendleft(item)
+                slots = 0
+                break
+            futures.append(future)
+            running.add(future)
+        if not running:
+            return
+        _, running = wait(running, return_when=FIRST_COMPLETED)
 
 
 def _isolated(function: Callable[[Item], Result], item: Item, on_crash: Callable[[Item], Result]) -> Result:

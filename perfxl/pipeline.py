@@ -30,6 +30,7 @@ from .files import (
 )
 from .forms import (
     FORMS_DIR,
+    FormChunk,
     FormError,
     compiled,
     plan_forms,
@@ -49,7 +50,7 @@ from .model import (
     Project,
     column_index,
 )
-from .parallel import Workers
+from .parallel import Workers, guided
 from .reader import read_project
 from .rules import check_batch, check_project
 
@@ -209,11 +210,13 @@ def write_outputs(batch: Batch, output_dir: Path, config: Config, templates: Pat
         with contextlib.ExitStack() as stack:
             workers = workers or stack.enter_context(Workers(1))
             started = time.perf_counter()
-            pending = _start_forms(batch, output_dir, config, templates or config.templates, workers)
-            _write_report(batch, output_dir, config)
-            batch.timings["汇总表"] = time.perf_counter() - started
-            for future in pending:
-                future.result()
+            chunks = _plan_forms(batch, output_dir, config, templates or config.templates, workers.jobs)
+
+            def report() -> None:
+                _write_report(batch, output_dir, config)
+                batch.timings["汇总表"] = time.perf_counter() - started
+
+            workers.alongside(write_form_chunk, chunks, report, background=workers.worth_it(len(batch.forms)))
             batch.timings["目标表（与汇总表同时写）"] = time.perf_counter() - started
         if (output_dir / FORMS_DIR).is_dir():
             batch.removed = remove_stale_forms(own_folder(output_dir, FORMS_DIR),
@@ -245,31 +248,26 @@ def output_problem(error: OSError, output_dir: Path, target: Path) -> str:
     return f"无法写入 {target}：{error.strerror or error}。请检查输出文件夹是否存在、可写，磁盘是否已满"
 
 
-FORM_CHUNK = 16
 PROGRESS_MIN_FILES = 5
 
 
-def _start_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, workers: Workers) -> list:
-    """Plan the passed projects' forms into `batch.forms` and start writing them; returns the futures."""
+def _plan_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, jobs: int) -> list[FormChunk]:
+    """Plan the passed projects' forms into `batch.forms`; the chunks to write them in, in input order,
+    each with the templates of every layout (one chunk may hold projects of both)."""
     passed = batch.passed()
     if not passed:
         batch.forms = {}
         return []
     layouts = {name: config.layout(name) for name in dict.fromkeys(p.layout for p in passed)}
-    paths = {name: resolve_template(layout, templates) for name, layout in layouts.items()}
-    for name, layout in layouts.items():
-        compiled(paths[name], layout)  # an unusable template fails here, before any worker starts
+    sources = {name: (resolve_template(layout, templates), layout) for name, layout in layouts.items()}
+    for path, layout in sources.values():
+        compiled(path, layout)  # an unusable template fails here, before any form is written
     targets = plan_forms(passed, output_dir)
     own_folder(output_dir, FORMS_DIR).mkdir(parents=True, exist_ok=True)
     remove_stale_temps(output_dir / FORMS_DIR)
     batch.forms = {file: f"{FORMS_DIR}/{target.name}" for file, target in targets.items()}
-    # This process writes the consolidated workbook meanwhile: leave it a core of its own.
-    size = max(FORM_CHUNK, -(-len(passed) // max(1, workers.jobs - 1)))
-    chunks = []
-    for name, layout in layouts.items():
-        pairs = [(p, targets[p.file]) for p in passed if p.layout == name]
-        chunks += [(paths[name], layout, pairs[i : i + size]) for i in range(0, len(pairs), size)]
-    return workers.submit_all(write_form_chunk, chunks, background=workers.worth_it(len(passed)))
+    pairs = [(p, targets[p.file]) for p in passed]
+    return [FormChunk(sources, chunk) for chunk in guided(pairs, jobs)]
 
 
 def _prepare_writers(config: Config, templates: Path | None) -> None:

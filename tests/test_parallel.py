@@ -16,6 +16,7 @@ from conftest import ROOT, SAMPLES
 
 import perfxl.pipeline
 from bench.generate import generate
+from perfxl.parallel import Workers, guided
 from perfxl.pipeline import run
 
 SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
@@ -99,3 +100,43 @@ def test_progress_bar_on_a_terminal_and_not_in_a_pipe(batch_input, tmp_path):
     piped = _perfxl_run(batch_input, tmp_path / "pipe", subprocess.PIPE)
     _, errors = piped.communicate(timeout=120)
     assert "读取与校验" not in errors.decode()
+
+
+def _mark(path):
+    """A work item: records which process did it (module level, so that a worker can run it)."""
+    with path.open("a") as record:
+        record.write(f"{os.getpid()}\n")
+    if path.name == "boom":
+        raise ValueError("boom")
+
+
+def test_guided_chunks_keep_every_item_in_order_and_shrink():
+    items = list(range(1000))
+    chunks = guided(items, jobs=2)
+    assert [i for chunk in chunks for i in chunk] == items
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes[0] == 250 and sizes == sorted(sizes, reverse=True)
+    assert max(sizes[-3:]) <= 8, "small chunks at the end, for whoever is free"
+
+
+def test_alongside_does_every_item_once_while_the_task_runs_here(tmp_path):
+    items = [tmp_path / f"item{i}" for i in range(60)]
+    with Workers(2) as workers:
+        result = workers.alongside(_mark, items, lambda: os.getpid())
+    assert result == os.getpid(), "the task runs in this process"
+    doers = [item.read_text().split() for item in items]
+    assert all(len(doer) == 1 for doer in doers), "each item exactly once"
+    assert {doer[0] for doer in doers} - {str(os.getpid())}, "some items went to a worker"
+
+
+def test_alongside_without_background_does_everything_here(tmp_path):
+    items = [tmp_path / f"item{i}" for i in range(10)]
+    with Workers(2) as workers:
+        workers.alongside(_mark, items, lambda: None, background=False)
+    assert {item.read_text() for item in items} == {f"{os.getpid()}\n"}
+
+
+def test_an_item_that_fails_on_a_worker_raises_here(tmp_path):
+    items = [tmp_path / "boom", *(tmp_path / f"item{i}" for i in range(5))]
+    with Workers(2) as workers, pytest.raises(ValueError, match="boom"):
+        workers.alongside(_mark, items, lambda: None)
