@@ -116,7 +116,11 @@ class Workers:
             feeder = threading.Thread(target=_feed, args=(queue, self._executor(), function, self.jobs - 1, futures),
                                       daemon=True)
             feeder.start()
-        result = task()
+        try:
+            result = task()
+        except BaseException:
+            queue.clear()  # no new items for the workers; those under way finish
+            raise
         _drain(queue, function)
         if feeder is not None:
             feeder.join()
