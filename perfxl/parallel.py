@@ -113,8 +113,11 @@ class Workers:
         futures: list[Future] = []
         feeder = None
         if background and self.jobs > 1 and items:
-            feeder = threading.Thread(target=_feed, args=(queue, self._executor(), function, self.jobs - 1, futures),
-                                      daemon=True)
+            pool = self._executor()
+            # The first items are submitted from this thread: a new pool forks its workers on its first
+            # submit, and a fork from the feeder thread while this one works can copy a held lock.
+            futures += [pool.submit(function, queue.popleft()) for _ in range(min(self.jobs - 1, len(queue)))]
+            feeder = threading.Thread(target=_feed, args=(queue, pool, function, self.jobs - 1, futures), daemon=True)
             feeder.start()
         try:
             result = task()
@@ -153,8 +156,9 @@ def _drain(queue: collections.deque, function: Callable) -> None:
 
 def _feed(queue: collections.deque, pool: ProcessPoolExecutor, function: Callable, slots: int,
           futures: list[Future]) -> None:
-    """Keep `slots` items of `queue` running on `pool` until the queue is empty and they are done."""
-    running: set[Future] = set()
+    """Keep `slots` items of `queue` running on `pool` (`futures`: those started) until the queue is empty
+    and they are done."""
+    running = {future for future in futures if not future.done()}
     while True:
         while len(running) < slots:
             try:
