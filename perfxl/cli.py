@@ -30,7 +30,7 @@ click_zh.install()  # before the decorators below: some take their help texts fr
 OK, FOUND_ERRORS, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
-def _config(path: Path | None) -> Config:
+def config_or_exit(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
@@ -64,7 +64,7 @@ previous_option = click.option("--previous", "previous_path", type=click.Path(di
                                help="上年的汇总表（绩效目标汇总.xlsx），用于核对同名项目上年预算额（X03）")
 
 
-def _print_findings(batch: Batch) -> None:
+def print_findings(batch: Batch) -> None:
     """Each finding under its file; text from the inputs with control characters made visible."""
     for file, group in itertools.groupby(batch.findings, key=lambda f: f.file):
         click.echo(click.style(visible(file or "（批次）"), bold=True))
@@ -111,7 +111,7 @@ def _print_removed(batch: Batch) -> None:
                    "需要 PDF 时请运行 perfxl run --pdf")
 
 
-def _require_folder(input_dir: Path) -> None:
+def require_folder(input_dir: Path) -> None:
     if not input_dir.is_dir():
         click.secho(f"输入文件夹不存在：{visible(input_dir.absolute())}\n请在 perfxl 项目文件夹中运行（那里有 input 文件夹），"
                     f"或新建该文件夹并放入填好的申报表（.xlsx），或在命令中写明申报表所在的文件夹，"
@@ -134,12 +134,12 @@ def _say_built_in(root: Path, name: str) -> None:
 
 def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict | None = None,
                jobs: int | None = None, quiet: bool = False) -> Batch:
-    _require_folder(input_dir)
+    require_folder(input_dir)
     try:
         batch = run(input_dir, output_dir, config, previous, jobs=jobs, progress=_progress(quiet))
     except OutputError as error:
         if error.batch is not None and not quiet:
-            _print_findings(error.batch)
+            print_findings(error.batch)
         click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
     if not quiet:
@@ -147,7 +147,7 @@ def _run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict
     return batch
 
 
-def _exit_code(batch: Batch) -> int:
+def exit_code(batch: Batch) -> int:
     return FOUND_ERRORS if batch.has_errors else OK
 
 
@@ -188,14 +188,14 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
           perfxl run --pdf
           perfxl run input output --previous 2019/绩效目标汇总.xlsx
     """
-    config = _config(config_path)
+    config = config_or_exit(config_path)
     root = config.folder  # the project folder: beside the configuration in use
     if or_examples:
         input_dir = _input_or_examples(input_dir, output_dir, root, quiet)
     started = time.perf_counter()
     batch = _run_batch(input_dir, output_dir, config, _previous(previous_path, config), jobs, quiet)
     if not quiet:
-        _print_findings(batch)
+        print_findings(batch)
         _print_summary(batch, input_dir)
         if not pdf:
             _print_removed(batch)
@@ -203,12 +203,12 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
         _print_timings(batch, time.perf_counter() - started)
     if pdf:
         _write_pdfs(output_dir, batch, quiet)
-    sys.exit(_exit_code(batch))
+    sys.exit(exit_code(batch))
 
 
 def _input_or_examples(input_dir: Path, output_dir: Path, root: Path, quiet: bool) -> Path:
     """`input_dir`, or the samples when it holds no workbook (said on screen: they are not the user's)."""
-    _require_folder(input_dir)
+    require_folder(input_dir)
     if holds_input(input_dir):
         return input_dir
     examples = root / EXAMPLES_DIR
@@ -250,14 +250,14 @@ def check_command(input_dir: Path, config_path: Path | None, previous_path: Path
     \b
     示例：perfxl check input
     """
-    config = _config(config_path)
+    config = config_or_exit(config_path)
     previous = _previous(previous_path, config)
-    _require_folder(input_dir)
+    require_folder(input_dir)
     with Workers(jobs) as workers:
         batch = validate(input_dir, config, previous, workers, _progress(quiet=False))
-    _print_findings(batch)
+    print_findings(batch)
     _print_summary(batch, input_dir)
-    sys.exit(_exit_code(batch))
+    sys.exit(exit_code(batch))
 
 
 @cli.command("rules")
@@ -298,7 +298,7 @@ def layouts_command(config_path: Path | None) -> None:
     \b
     示例：perfxl layouts
     """
-    config = _config(config_path)
+    config = config_or_exit(config_path)
     for layout in config.layouts.values():
         mark = "（默认）" if layout.name == config.default_layout else ""
         click.echo(f"{layout.name}{mark}\t{layout.years[0]}–{layout.years[1]} 年\t{layout.title}：{layout.description}")
@@ -316,7 +316,7 @@ def template_command(path: Path | None, layout_name: str | None, config_path: Pa
     示例：perfxl template 新项目.xlsx
           perfxl template --layout 上海2020 旧版项目.xlsx
     """
-    config = _config(config_path)
+    config = config_or_exit(config_path)
     layout = _chosen_layout(config, layout_name)
     path = path or config.templates / layout.workbook_template
     _refuse_overwrite(path, force)
@@ -344,7 +344,7 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
     示例：perfxl form-template
           perfxl form-template --layout 上海2020 templates/目标表.docx
     """
-    config = _config(config_path)
+    config = config_or_exit(config_path)
     layout = _chosen_layout(config, layout_name)
     if layout.name not in BODIES:
         click.secho(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
@@ -378,7 +378,7 @@ def mail_command(input_dir: Path | None, output_dir: Path, what: str, do_send: b
           perfxl mail --send     按 perfxl.toml 的 [mail] 设置直接发送
           perfxl mail --what 自评表 --send
     """
-    config = _config(config_path)
+    config = config_or_exit(config_path)
     root = config.folder  # the project folder: beside the configuration in use
     from .mail import KINDS, MailError, MailSettingsError, check_settings, left_out, mail_batch
 
@@ -419,14 +419,14 @@ def _run_for_mail(what: str, input_dir: Path, output_dir: Path, config: Config) 
     """The batch whose forms are mailed, run now and printed as `run` (or `selfeval run`) prints it."""
     if what == FORMS_DIR:
         batch = _run_batch(input_dir, output_dir, config)
-        _print_findings(batch)
+        print_findings(batch)
         _print_summary(batch, input_dir)
         _print_removed(batch)
         return batch
     from .selfeval_batch import run as run_selfeval
 
     batch = run_selfeval(input_dir, output_dir, config)
-    _print_findings(batch)
+    print_findings(batch)
     click.echo(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
                f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
     return batch
@@ -434,7 +434,7 @@ def _run_for_mail(what: str, input_dir: Path, output_dir: Path, config: Config) 
 
 def _refuse_examples(input_dir: Path, root: Path) -> None:
     """Mail only the user's own workbooks: never the samples, never an empty input folder."""
-    _require_folder(input_dir)
+    require_folder(input_dir)
     if is_examples(input_dir, root):
         click.secho(f"{input_dir}/ 是示例文件夹：示例的目标表不会写成邮件或发送。"
                     "请把本单位的申报表放进 input/，再运行 make mail", fg="red", err=True)
@@ -464,7 +464,7 @@ def _print_left_out(items: list) -> None:
         click.secho(f"未附在任何邮件中：{item.name}（{unit}；{item.reason}）", fg="red")
 
 
-def _prepare_out(found: list[Path], what: str, out_dir: Path) -> None:
+def prepare_out(found: list[Path], what: str, out_dir: Path) -> None:
     """Exit 2 when nothing was found or the output folder cannot be made."""
     if not found:
         click.secho(f"没有找到{what}", fg="red", err=True)
@@ -476,129 +476,8 @@ def _prepare_out(found: list[Path], what: str, out_dir: Path) -> None:
         sys.exit(USAGE)
 
 
-@cli.command("import")
-@click.argument("sources", nargs=-1, required=True, metavar="WORD文件或文件夹...",
-                type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", default="input", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
-@click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, config_path: Path | None) -> None:
-    """把已有的 Word 目标表（.docx，或含 .docx 的文件夹）转成标准申报工作簿。
-
-    \b
-    示例：perfxl import 旧目标表/ --out input --year 2021
-    """
-    config = _config(config_path)
-    from .importer import find_documents, import_document, summary_lines
-
-    documents = find_documents(sources)
-    _prepare_out(documents, "任何 Word 文档（.docx）", out_dir)
-    results = [import_document(path, out_dir, config, year) for path in documents]
-    for result in results:
-        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
-    failed = sum(1 for r in results if r.failure)
-    written = sum(1 for r in results for form in r.forms if form.output)
-    click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")
-    sys.exit(FOUND_ERRORS if failed else OK)
-
-
-
-@cli.command("migrate")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="新版式工作簿写入的文件夹")
-@click.option("--year", type=click.IntRange(1990, 2100), help="同时滚动到新年度：年度和计划日期顺延，年度资金留空待填")
-@click.option("--department", help="主管部门（2020 版没有这一项；不给时留空待填）")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, department: str | None,
-                    config_path: Path | None) -> None:
-    """把 2020 版（上海2020）的申报工作簿或 Word 目标表转成现行版式（上海2026）的工作簿。
-
-    \b
-    示例：perfxl migrate 2020年/ --out input --year 2027 --department 上海市科学技术委员会
-    """
-    config = _config(config_path)
-    from .migrate import find_sources, migrate_files, summary_lines
-
-    files = find_sources(sources)
-    _prepare_out(files, "任何工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
-    try:
-        results = migrate_files(files, out_dir, config, year, {"department": department})
-    except ConfigError as error:
-        click.secho(f"配置错误：{error}", fg="red", err=True)
-        sys.exit(USAGE)
-    for result in results:
-        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
-    failed = sum(1 for r in results if r.failure)
-    written = sum(len(r.projects) for r in results)
-    click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个")
-    sys.exit(FOUND_ERRORS if failed else OK)
-
-
-@cli.group("selfeval")
-def selfeval_group() -> None:
-    """年终绩效自评：由申报的目标生成自评表，读取填好的自评表并评分。"""
-
-
-@selfeval_group.command("prepare")
-@click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", default="自评", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="自评工作簿写入的文件夹")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def selfeval_prepare_command(input_dir: Path, out_dir: Path, config_path: Path | None) -> None:
-    """为 INPUT_DIR 中每个通过校验的项目生成一个自评工作簿（已存在的不覆盖）。
-
-    \b
-    示例：perfxl selfeval prepare input --out 自评
-    """
-    config = _config(config_path)
-    _require_folder(input_dir)
-    from .selfeval_batch import prepare
-
-    try:
-        outcome = prepare(input_dir, out_dir, config)
-    except OSError as error:
-        click.secho(f"无法写入 {out_dir}：{error.strerror or error}", fg="red", err=True)
-        sys.exit(USAGE)
-    for file in sorted(outcome.batch.failed_files()):
-        click.secho(f"未生成：{file} 有错误，请先用 perfxl check 修改后再生成自评表", fg="yellow")
-    for path in outcome.kept:
-        click.echo(f"已存在，未覆盖：{path}")
-    click.echo(f"项目 {len(outcome.batch.projects)} 个，通过 {len(outcome.batch.passed())} 个；"
-               f"写出自评工作簿 {len(outcome.written)} 个，已存在 {len(outcome.kept)} 个：{out_dir}")
-    sys.exit(_exit_code(outcome.batch))
-
-
-@selfeval_group.command("run")
-@click.argument("folder", default="自评", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
-def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | None) -> None:
-    """读取 FOLDER 中填好的自评工作簿，校验、评分，写出 自评汇总.xlsx 和每个通过项目的自评表（Word）。
-
-    \b
-    示例：perfxl selfeval run 自评 output
-    """
-    config = _config(config_path)
-    _require_folder(folder)
-    from .selfeval_batch import run
-
-    try:
-        batch = run(folder, output_dir, config)
-    except OutputError as error:
-        if error.batch is not None:
-            _print_findings(error.batch)
-        click.secho(f"输出失败：{error}", fg="red", err=True)
-        sys.exit(USAGE)
-    _print_findings(batch)
-    for evaluation in batch.projects:
-        click.echo(f"{evaluation.project_name}：总分 {batch.scores[evaluation.file].total:.2f}，"
-                   f"等级 {batch.grade(evaluation.file, config)}")
-    click.echo(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
-               f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
-    click.echo(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
-    sys.exit(_exit_code(batch))
+# import, migrate and selfeval: the commands for the rest of the year, registered on `cli`
+from . import cli_year  # noqa: E402, F401
 
 
 def main() -> None:
