@@ -31,9 +31,21 @@ class UnsafeTemplate(Exception):
         self.expression = expression
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """jinja2's immutable sandbox, and no call of a method of perfxl's own objects: a template reads the
+    fields of the projects it is given (`p.name`), it does not run their code (`p.set(…)` would change
+    the project every later output is written from)."""
+
+    def is_safe_callable(self, obj: object) -> bool:
+        owner = getattr(obj, "__self__", None)
+        if owner is not None and type(owner).__module__.split(".")[0] == __package__:
+            return False
+        return super().is_safe_callable(obj)
+
+
 def environment(**options) -> ImmutableSandboxedEnvironment:
     """A sandboxed environment with `options` (loader, undefined, autoescape …)."""
-    return ImmutableSandboxedEnvironment(**options)
+    return _Sandbox(**options)
 
 
 def _attribute(node: nodes.Node) -> str | None:

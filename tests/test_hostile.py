@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import gc
 import os
 import re
@@ -66,6 +68,31 @@ def test_a_mail_template_calling_python_is_refused_naming_the_template(make_work
     assert result.exit_code == 2, result.output
     assert "templates/邮件.txt.j2" in result.output and "不允许的表达式" in result.output
     assert not marker.exists()
+
+
+def test_a_mail_template_calling_a_method_of_a_project_is_refused(make_workbook, tmp_path, monkeypatch):
+    make_workbook("项目.xlsx")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "邮件.txt.j2").write_text(
+        '主题：{{ projects[0].set("project_name", "改掉了") }}{{ projects[0].name }}\n正文\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("mail", "input", "output")
+    assert result.exit_code == 2, result.output
+    assert "templates/邮件.txt.j2" in result.output and "不允许的表达式" in result.output
+    assert not list((tmp_path / "output").rglob("*.eml")), "no draft written"
+
+
+def test_a_mail_template_reading_project_fields_still_works(make_workbook, tmp_path, monkeypatch):
+    make_workbook("项目.xlsx")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "邮件.txt.j2").write_text(
+        "主题：{{ projects[0].project_name }}｜{{ items | length }}\n{% for p in items %}{{ p.name }}{% endfor %}\n",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("mail", "input", "output")
+    assert result.exit_code == 0, result.output
+    draft = next((tmp_path / "output").rglob("*.eml")).read_bytes()
+    assert email.message_from_bytes(draft, policy=email.policy.default)["Subject"].endswith("｜1")
 
 
 # --- terminal escapes --------------------------------------------------------------------------------
