@@ -33,9 +33,13 @@ class Migrated:
     """One project carried into the new layout: the form written, and what the user is told about it."""
 
     form: FormImport
-    carried: list[str] = field(default_factory=list)  # target field labels that received a value
+    mapped: list[str] = field(default_factory=list)  # target fields the migration table fills, in form order
     dropped: list[str] = field(default_factory=list)  # source fields and indicators with no place
     indicators: int = 0  # indicators carried
+
+    def carried(self) -> list[str]:
+        """The labels of the mapped fields that hold a value in the form as written (after --year)."""
+        return [self.form.layout.label(name) for name in self.mapped if self.form.values.get(name) not in (None, "")]
 
 
 @dataclass
@@ -117,8 +121,7 @@ def migrate_project(project: Project, file: str, config: Config, given: dict[str
     done.form.values.update({name: value for name, value in (given or {}).items() if value})
     _indicators(project, source, target, migration, done)
     _left_to_fill(target, migration, done)
-    done.carried = [target.label(spec.name) for spec in target.fields
-                    if done.form.values.get(spec.name) not in (None, "") and spec.name in migration.fields]
+    done.mapped = [spec.name for spec in target.fields if spec.name in migration.fields]
     return done
 
 
@@ -194,7 +197,7 @@ def summary_lines(result: MigrateResult) -> list[str]:
         review = [form.layout.label(m.field) + (f"（已写为「{value}」）" if (value := form.values.get(m.field)) else "")
                   for m in form.marks if m.review]
         lines.append(f"{form.source} → {form.output}")
-        lines.append(f"  已带入：{'、'.join(done.carried)}；绩效指标 {done.indicators} 条")
+        lines.append(f"  已带入：{'、'.join(done.carried())}；绩效指标 {done.indicators} 条")
         if done.dropped:
             lines.append(f"  未带入（新版式没有）：{'、'.join(done.dropped)}")
         lines.append(f"  请填写（已标色并加批注）：{'、'.join(fill) or '无'}")

@@ -137,6 +137,8 @@ def test_year_rolls_forward_and_leaves_the_new_request_to_fill(tmp_path, config)
     errors = {(f.sheet, f.cell) for f in validate(tmp_path, config).findings if f.severity == ERROR}
     assert errors == {place for place, kind in _marked(path).items() if kind == "fill"}
     assert ("预算", project.cells["annual_funds"]) in errors
+    carried = next(line for line in result.output.splitlines() if "已带入" in line)
+    assert "项目资金总额" in carried and "年度资金申请总额" not in carried, "the screen says what the workbook holds"
 
 
 def test_a_2020_word_form_migrates_like_its_workbook(tmp_path, migrated, config):
