@@ -3,7 +3,7 @@
 What goes where is data: the target layout's `[migrate.from."上海2020"]` table (perfxl/layouts/) names
 the fields carried over, the 项目类别 → 项目性质 values, the 一级/二级 mapping of the indicators, the 一级
 dropped, the defaults a person should check and the fields and indicators a person must fill. Cells
-left to a person are highlighted and commented (importer.mark_cells); nothing is overwritten.
+left to a person are highlighted and commented (form_book.mark_cells); nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .config import Config, ConfigError
 from .docxread import UnreadableDocument
-from .importer import WORD_SUFFIXES, FormImport, Mark, find_documents, read_document, roll_forward, write_form
+from .form_book import FormImport, Mark, roll_forward, write_form
+from .importer import WORD_SUFFIXES, find_documents, read_document
 from .layout import Layout, Migration, check_migrations
 from .model import Project
 from .reader import read_project

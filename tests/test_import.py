@@ -13,7 +13,8 @@ from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SAMPLES, SEED
 
 from perfxl.cli import cli
 from perfxl.config import shipped_layout
-from perfxl.importer import import_document, shift_year
+from perfxl.form_book import shift_year
+from perfxl.importer import import_document
 from perfxl.reader import read_project
 
 FIELDS = shipped_layout("上海2020").fields

@@ -14,7 +14,7 @@ from test_import import seed_document
 
 from perfxl.cli import cli
 from perfxl.config import ConfigError, load_config
-from perfxl.importer import TO_FILL, TO_REVIEW
+from perfxl.form_book import TO_FILL, TO_REVIEW
 from perfxl.model import ERROR
 from perfxl.pipeline import validate
 from perfxl.reader import read_project
