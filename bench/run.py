@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,19 +39,30 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" /
 
 
 def measure(command: list[str]) -> tuple[float, float, str]:
-    """Run `command`; return its wall seconds, peak resident MB of its process tree, and its output."""
+    """Run `command`; return its wall seconds, peak resident MB of its process tree, and its output.
+
+    The tree's memory is sampled every 100 ms on a thread while this one waits for the command, so the
+    wall time ends when the command does, not at the next sample."""
+    peak = 0
+
+    def sample(process: psutil.Popen, done: threading.Event) -> None:
+        nonlocal peak
+        while not done.wait(0.1):  # sampling costs CPU the run itself would use on a 2-core machine
+            try:
+                tree = [process, *process.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+
     started = time.perf_counter()
     process = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.1)  # sampling costs CPU the run itself would use on a 2-core machine
+    done = threading.Event()
+    sampler = threading.Thread(target=sample, args=(process, done), daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
     wall = time.perf_counter() - started
-    output = process.stdout.read()
+    done.set()
+    sampler.join()
     if process.returncode not in (0, 1):
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{output}")
     return wall, peak / 2**20, output
