@@ -15,9 +15,7 @@ from . import __version__, click_zh
 from .catalogue import CATALOGUE
 from .config import Config, ConfigError, load_config
 from .files import holds_input
-from .form_template import BODIES, write_form_template
-from .forms import FORMS_DIR, PdfUnavailable, convert_to_pdf
-from .model import ERROR, FAILED, INFO, SELFEVAL_FORMS_DIR, SKIPPED, WARNING
+from .model import ERROR, FAILED, FORMS_DIR, INFO, SELFEVAL_FORMS_DIR, SKIPPED, WARNING
 from .parallel import Workers
 from .paths import EXAMPLES_DIR, TEMPLATES_DIR, is_built_in, is_examples, resolve_template
 from .pipeline import Batch, OutputError, locked, run, validate
@@ -121,6 +119,8 @@ def require_folder(input_dir: Path) -> None:
 
 def _say_built_in_forms(batch: Batch, config: Config) -> None:
     """Name each layout whose forms came from perfxl's built-in Word template, not the project's."""
+    from .form_template import BODIES
+
     for name in dict.fromkeys(p.layout for p in batch.passed()):
         template = config.layout(name).form_template
         if not (config.templates / template).is_file() and name in BODIES:
@@ -225,6 +225,8 @@ def _print_timings(batch: Batch, total: float) -> None:
 
 
 def _write_pdfs(output_dir: Path, batch: Batch, quiet: bool) -> None:
+    from .forms import PdfUnavailable, convert_to_pdf
+
     forms = [output_dir / path for path in batch.forms.values()]
     if not forms:
         return
@@ -344,6 +346,8 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
     示例：perfxl form-template
           perfxl form-template --layout 上海2020 templates/目标表.docx
     """
+    from .form_template import BODIES, write_form_template
+
     config = config_or_exit(config_path)
     layout = _chosen_layout(config, layout_name)
     if layout.name not in BODIES:

@@ -32,14 +32,13 @@ from markupsafe import Markup, escape
 from .files import atomic_write, form_file_names, remove_unlisted
 from .form_template import BODIES, template_parts
 from .layout import Layout
-from .model import Indicator, Project
+from .model import FORMS_DIR, Indicator, Project
 from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
 from .values import yuan
 
 if TYPE_CHECKING:
     from docxtpl import DocxTemplate
 
-FORMS_DIR = "目标表"
 FORM_SUFFIX = ".docx"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value

@@ -35,8 +35,7 @@ import jinja2
 
 from .config import Config
 from .files import atomic_write, own_folder, remove_unlisted, safe_file_name
-from .forms import FORMS_DIR
-from .model import ERROR, FAILED, PREPARED_DIR, REPORT_NAME, SELFEVAL_FORMS_DIR, Project
+from .model import ERROR, FAILED, FORMS_DIR, PREPARED_DIR, REPORT_NAME, SELFEVAL_FORMS_DIR, Project
 from .pipeline import Batch
 from .sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
 from .selfeval_batch import SUMMARY_NAME

@@ -13,6 +13,7 @@ REQUIRED_SHEETS = (INFO_SHEET, BUDGET_SHEET, INDICATOR_SHEET)
 SELFEVAL_SHEET = "自评表"
 SELFEVAL_MARK = ("表格类型", "绩效自评表")
 PREPARED_DIR = "自评"  # where `selfeval prepare` writes the workbooks the units fill in
+FORMS_DIR = "目标表"  # the Word target tables under the output folder
 SELFEVAL_FORMS_DIR = "自评表"  # the Word 自评表 under the output folder
 
 ERROR, WARNING, INFO = "错误", "警告", "提示"

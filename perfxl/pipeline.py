@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from tqdm import tqdm
-
 from .catalogue import finding
 from .config import Config
 from .files import (
@@ -28,19 +26,10 @@ from .files import (
     own_folder,
     remove_stale_temps,
 )
-from .forms import (
-    FORMS_DIR,
-    FormChunk,
-    FormError,
-    compiled,
-    plan_forms,
-    remove_stale_forms,
-    resolve_template,
-    write_form_chunk,
-)
 from .model import (
     ERROR,
     FAILED,
+    FORMS_DIR,
     PROCESSED,
     REPORT_NAME,
     REQUIRED_SHEETS,
@@ -182,6 +171,8 @@ def validate(input_dir: Path, config: Config, previous: dict | None = None, work
         results = workers.map(functools.partial(process_file, config=config), files, _crashed)
         if meanwhile is not None:
             meanwhile()
+        from tqdm import tqdm  # imported once the workers have started: they do not need it
+
         shown = progress and len(files) > PROGRESS_MIN_FILES
         bar = tqdm(results, total=len(files), desc="读取与校验", unit="个", disable=not shown, leave=False)
         for result in bar:
@@ -204,6 +195,8 @@ def write_outputs(batch: Batch, output_dir: Path, config: Config, templates: Pat
     """Write the Word forms of the passed projects (on `workers`) while the consolidated workbook is
     written here; then remove forms this run did not write. Word templates are looked up in `templates`
     (default: the configuration's templates/ folder)."""
+    from .forms import FormError, remove_stale_forms, write_form_chunk
+
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(output_dir)
@@ -251,9 +244,11 @@ def output_problem(error: OSError, output_dir: Path, target: Path) -> str:
 PROGRESS_MIN_FILES = 5
 
 
-def _plan_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, jobs: int) -> list[FormChunk]:
+def _plan_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, jobs: int) -> list:
     """Plan the passed projects' forms into `batch.forms`; the chunks to write them in, in input order,
     each with the templates of every layout (one chunk may hold projects of both)."""
+    from .forms import FormChunk, compiled, plan_forms, resolve_template
+
     passed = batch.passed()
     if not passed:
         batch.forms = {}
@@ -274,6 +269,8 @@ def _prepare_writers(config: Config, templates: Path | None) -> None:
     """While the workers read: import the writers' libraries (pandas alone takes ~0.4 s) and compile each
     layout's Word template (~0.07 s each), so that neither waits in line before the outputs. A template
     that does not compile is reported later, if a passed project uses it."""
+    from .forms import FormError, compiled, resolve_template
+
     importlib.import_module(".report", __package__)
     for layout in config.layouts.values():
         with contextlib.suppress(FormError):
