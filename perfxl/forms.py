@@ -278,10 +278,10 @@ class FormChunk(NamedTuple):
 
 def write_form_chunk(chunk: FormChunk) -> None:
     """Write the forms of one chunk, each in its project's layout; what a worker does."""
+    templates = {name: compiled(path, layout) for name, (path, layout) in chunk.sources.items()}
     for project, target in chunk.pairs:
-        template = compiled(*chunk.sources[project.layout])
         try:
-            template.write(project, target)
+            templates[project.layout].write(project, target)
         except OSError as error:  # a full disk names no file: name the form, not the consolidated workbook
             raise OSError(error.errno, error.strerror, str(target)) from error
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .catalogue import finding
 from .config import Config
@@ -42,6 +42,9 @@ from .model import (
 from .parallel import Workers, guided
 from .reader import read_project
 from .rules import check_batch, check_project
+
+if TYPE_CHECKING:  # imported when forms are written: the workers start without jinja2
+    from .forms import FormChunk
 
 
 class OutputError(Exception):
@@ -244,7 +247,7 @@ def output_problem(error: OSError, output_dir: Path, target: Path) -> str:
 PROGRESS_MIN_FILES = 5
 
 
-def _plan_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, jobs: int) -> list:
+def _plan_forms(batch: Batch, output_dir: Path, config: Config, templates: Path, jobs: int) -> list[FormChunk]:
     """Plan the passed projects' forms into `batch.forms`; the chunks to write them in, in input order,
     each with the templates of every layout (one chunk may hold projects of both)."""
     from .forms import FormChunk, compiled, plan_forms, resolve_template
