@@ -2,11 +2,11 @@
 
 __version__ = "0.1.0"
 
-from .catalogue import CATALOGUE, RuleSpec
-from .config import Config, ConfigError, load_config
-from .model import Finding, Indicator, LedgerEntry, Project
-from .pipeline import Batch, OutputError, run, validate
-from .reader import read_project
+from perfxl.core.catalogue import CATALOGUE, RuleSpec
+from perfxl.core.config import Config, ConfigError, load_config
+from perfxl.core.model import Finding, Indicator, LedgerEntry, Project
+from perfxl.target.pipeline import Batch, OutputError, run, validate
+from perfxl.target.reader import read_project
 
 __all__ = [
     "CATALOGUE", "Batch", "Config", "ConfigError", "Finding", "Indicator", "LedgerEntry", "OutputError",

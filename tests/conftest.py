@@ -11,10 +11,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfxl.config import load_config
-from perfxl.paths import EXAMPLES_DIR
-from perfxl.pipeline import validate
-from perfxl.template import fill_template
+from perfxl.core.config import load_config
+from perfxl.core.paths import EXAMPLES_DIR
+from perfxl.target.pipeline import validate
+from perfxl.target.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / EXAMPLES_DIR  # the six 2020 seed projects as workbooks

@@ -19,10 +19,10 @@ from builders import (
 )
 from conftest import SAMPLES
 
-from perfxl import pipeline
-from perfxl.model import FAILED, PROCESSED, SKIPPED
-from perfxl.pipeline import run, validate
-from perfxl.workbook import Limits, UnreadableWorkbook, load_grids
+from perfxl.core.model import FAILED, PROCESSED, SKIPPED
+from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
+from perfxl.target import pipeline
+from perfxl.target.pipeline import run, validate
 
 
 def _entry(batch, name):
@@ -171,8 +171,8 @@ def test_the_zip_bomb_limit_is_configurable(make_workbook, config, tmp_path):
 def test_a_bomb_is_refused_before_any_engine_parses_it(make_workbook, small_limits, tmp_path, monkeypatch):
     bomb = zip_bomb(make_workbook("好的.xlsx"), tmp_path / "炸弹.xlsx", megabytes=3)
     parsed = []
-    monkeypatch.setattr("perfxl.workbook._calamine_grids", lambda *a: parsed.append(a))
-    monkeypatch.setattr("perfxl.workbook._openpyxl_grids", lambda *a: parsed.append(a))
+    monkeypatch.setattr("perfxl.io.workbook._calamine_grids", lambda *a: parsed.append(a))
+    monkeypatch.setattr("perfxl.io.workbook._openpyxl_grids", lambda *a: parsed.append(a))
     with pytest.raises(UnreadableWorkbook):
         load_grids(bomb, ("绩效指标",), Limits(2**20, 10**6))
     assert parsed == []
@@ -182,7 +182,7 @@ def test_a_bomb_is_refused_before_any_engine_parses_it(make_workbook, small_limi
 @pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
 def test_both_engines_refuse_entity_expansion_on_their_own(make_workbook, tmp_path, engine, part):
     """Defence in depth: even past the DOCTYPE check, neither engine expands entities."""
-    from perfxl.workbook import _calamine_grids, _openpyxl_grids
+    from perfxl.io.workbook import _calamine_grids, _openpyxl_grids
 
     good = make_workbook("好的.xlsx")
     if part == "sheet":

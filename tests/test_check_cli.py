@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import CLEAN_FIELDS, ROOT, read_sheet
 
-from perfxl.catalogue import CATALOGUE
-from perfxl.cli import cli
-from perfxl.previous import read_previous
-from perfxl.workbook import Limits
+from perfxl.cli.main import cli
+from perfxl.core.catalogue import CATALOGUE
+from perfxl.io.workbook import Limits
+from perfxl.target.previous import read_previous
 
 
 def invoke(*args: str):
@@ -115,7 +115,7 @@ def test_unusable_previous_is_a_clear_error(make_workbook, tmp_path, content, wo
 
 
 def test_every_command_is_documented_in_the_readme():
-    from perfxl.cli import cli
+    from perfxl.cli.main import cli
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = {name for name in cli.commands if f"| `perfxl {name}" in readme}

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SAMPLES
 
-from perfxl.cli import cli
+from perfxl.cli.main import cli
 
 COMMANDS = ["run", "check", "rules", "template"]
 
@@ -166,7 +166,7 @@ def test_a_plain_run_says_which_forms_and_pdfs_it_removed(make_workbook, clean_p
 
 def test_quiet_pdf_prints_nothing(make_workbook, tmp_path, monkeypatch):
     make_workbook("a.xlsx")
-    monkeypatch.setattr("perfxl.forms.convert_to_pdf", lambda forms: [f.with_suffix(".pdf") for f in forms])
+    monkeypatch.setattr("perfxl.io.forms.convert_to_pdf", lambda forms: [f.with_suffix(".pdf") for f in forms])
     result = invoke("run", tmp_path / "input", tmp_path / "output", "-q", "--pdf")
     assert result.exit_code == 0
     assert result.output == ""
@@ -250,7 +250,7 @@ def test_interrupted_run_says_so_in_chinese(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("perfxl.cli.run", interrupted)
+    monkeypatch.setattr("perfxl.cli.main.run", interrupted)
     result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "out")])
     assert result.exit_code == 130  # the shell's code for Ctrl-C, not 1 ("errors found")
     assert result.output.strip() == "已中断（Ctrl-C）：本次运行未完成，请重新运行"

@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import CLEAN_FIELDS
 
-from perfxl.cli import cli
-from perfxl.config import ConfigError, load_config
-from perfxl.pipeline import validate
+from perfxl.cli.main import cli
+from perfxl.core.config import ConfigError, load_config
+from perfxl.target.pipeline import validate
 
 
 def check_with(tmp_path, monkeypatch, toml: str, *args: str):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from perfxl.files import LOCK_NAME, MANIFEST_NAME, MAX_NAME_BYTES, form_file_names, safe_file_name
-from perfxl.forms import FORMS_DIR
-from perfxl.model import Project
-from perfxl.pipeline import run
+from perfxl.core.model import Project
+from perfxl.io.files import LOCK_NAME, MANIFEST_NAME, MAX_NAME_BYTES, form_file_names, safe_file_name
+from perfxl.io.forms import FORMS_DIR
+from perfxl.target.pipeline import run
 
 
 @pytest.mark.parametrize(("stem", "expected"), [

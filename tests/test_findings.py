@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, read_sheet
 
-from perfxl.config import load_config
-from perfxl.pipeline import run, validate
+from perfxl.core.config import load_config
+from perfxl.target.pipeline import run, validate
 
 INDICATORS = "绩效指标"
 REPORT = "绩效目标汇总.xlsx"

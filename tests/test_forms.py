@@ -17,13 +17,13 @@ from conftest import ROOT, SAMPLES, SEED
 from docx.oxml.ns import qn
 from lxml import etree
 
-from perfxl.cli import cli
-from perfxl.config import shipped_layout
-from perfxl.files import MANIFEST_NAME
-from perfxl.form_template import INFO_PAIRS, LONG_TEXTS, template_parts
-from perfxl.forms import FORMS_DIR, FormTemplate, convert_to_pdf, form_context, indicator_rows
-from perfxl.model import Indicator, Project
-from perfxl.pipeline import run
+from perfxl.cli.main import cli
+from perfxl.core.config import shipped_layout
+from perfxl.core.model import Indicator, Project
+from perfxl.io.files import MANIFEST_NAME
+from perfxl.io.form_template import INFO_PAIRS, LONG_TEXTS, template_parts
+from perfxl.io.forms import FORMS_DIR, FormTemplate, convert_to_pdf, form_context, indicator_rows
+from perfxl.target.pipeline import run
 
 TEMPLATES = ROOT / "templates"
 TEMPLATE = TEMPLATES / "目标表.docx"
@@ -33,7 +33,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
     """The six sample projects run end to end: (batch, output folder)."""
-    from perfxl.config import load_config
+    from perfxl.core.config import load_config
 
     out = tmp_path_factory.mktemp("out")
     batch = run(SAMPLES, out, load_config(ROOT / "perfxl" / "defaults.toml"), templates=TEMPLATES)
@@ -238,7 +238,7 @@ def test_form_template_command_writes_the_template(tmp_path):
 
 
 def test_pdf_option_says_so_when_libreoffice_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr("perfxl.forms.soffice", lambda: None)
+    monkeypatch.setattr("perfxl.io.forms.soffice", lambda: None)
     result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert "未安装 LibreOffice" in result.output

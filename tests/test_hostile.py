@@ -20,14 +20,14 @@ from builders import INDICATOR_PART, read_part, rezip
 from click.testing import CliRunner
 from conftest import ROOT, SAMPLES, SEED, read_sheet
 
-from perfxl.cli import cli
-from perfxl.config import shipped_layout
-from perfxl.files import TEMP_PREFIX
-from perfxl.form_template import template_parts
-from perfxl.forms import FORMS_DIR
-from perfxl.model import FAILED, PROCESSED, SKIPPED
-from perfxl.pipeline import OutputError, run, validate
-from perfxl.values import visible
+from perfxl.cli.main import cli
+from perfxl.core.config import shipped_layout
+from perfxl.core.model import FAILED, PROCESSED, SKIPPED
+from perfxl.core.values import visible
+from perfxl.io.files import TEMP_PREFIX
+from perfxl.io.form_template import template_parts
+from perfxl.io.forms import FORMS_DIR
+from perfxl.target.pipeline import OutputError, run, validate
 
 
 def _cli(*args):
@@ -144,7 +144,7 @@ def test_bidi_and_invisible_characters_never_reach_a_form_name(make_workbook, cl
 
 @pytest.mark.parametrize("name", ["报表\u202e.docx", "\u2066表\u2069.docx"])
 def test_bidi_characters_never_reach_a_mail_attachment_name(tmp_path, name):
-    from perfxl.mail import _attachment
+    from perfxl.mail.send import _attachment
 
     path = tmp_path / name
     path.write_bytes(b"x")
@@ -191,7 +191,7 @@ def test_a_forms_folder_linked_out_of_the_output_folder_is_refused(make_workbook
 def _hold_lock(out: Path) -> subprocess.Popen:
     """Another process holding the output folder's lock until its standard input closes."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from perfxl.files import output_lock\n"
+        [sys.executable, "-c", "import sys; from pathlib import Path; from perfxl.io.files import output_lock\n"
          "with output_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()", str(out)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert holder.stdout.readline() == "held\n"
@@ -294,7 +294,7 @@ def test_a_permission_refused_while_reading_is_not_called_damage(make_workbook, 
     def refuse(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("perfxl.workbook.office_container", refuse)
+    monkeypatch.setattr("perfxl.io.workbook.office_container", refuse)
     rows = _ledger(validate(tmp_path / "input", config))
     assert rows["好的.xlsx"] == (FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
 
@@ -343,7 +343,8 @@ def test_a_workbook_with_unaddressed_cells_of_normal_size_is_read(make_workbook,
 DRIVER = """
 import os, signal, sys, time
 from pathlib import Path
-from perfxl import cli, pipeline
+from perfxl.cli import main as cli
+from perfxl.target import pipeline
 real = pipeline.read_project
 def hook(path, name, config):  # runs on a worker
     {action}
@@ -423,7 +424,7 @@ def test_a_full_disk_is_one_message_without_zip_noise(make_workbook, config, tmp
     out = tmp_path / "output"
     out.mkdir()
     (out / f"{TEMP_PREFIX}{os.getpid()}-绩效目标汇总.xlsx").symlink_to("/dev/full")
-    monkeypatch.setattr("perfxl.pipeline.remove_stale_temps", lambda folder: None)
+    monkeypatch.setattr("perfxl.target.pipeline.remove_stale_temps", lambda folder: None)
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     with pytest.raises(OutputError, match="磁盘是否已满") as caught:

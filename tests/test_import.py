@@ -11,11 +11,11 @@ from builders import bad_documents
 from click.testing import CliRunner
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SAMPLES, SEED
 
-from perfxl.cli import cli
-from perfxl.config import shipped_layout
-from perfxl.form_book import shift_year
-from perfxl.importer import import_document
-from perfxl.reader import read_project
+from perfxl.cli.main import cli
+from perfxl.convert.form_book import shift_year
+from perfxl.convert.importer import import_document
+from perfxl.core.config import shipped_layout
+from perfxl.target.reader import read_project
 
 FIELDS = shipped_layout("上海2020").fields
 INDICATOR_HEADERS = [c.header for c in shipped_layout("上海2020").columns if not c.optional]
@@ -320,8 +320,8 @@ def test_a_note_column_after_the_target_is_kept(tmp_path, out, config):
 @pytest.fixture(scope="module")
 def own_forms(tmp_path_factory):
     """perfxl's own Word forms of the six samples."""
-    from perfxl.config import load_config
-    from perfxl.pipeline import run
+    from perfxl.core.config import load_config
+    from perfxl.target.pipeline import run
 
     output = tmp_path_factory.mktemp("own")
     batch = run(SAMPLES, output, load_config(ROOT / "perfxl" / "defaults.toml"))

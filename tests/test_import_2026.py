@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from conftest import SAMPLE_2026, SAMPLES, SEED
 from test_import import official_form
 
-from perfxl.cli import cli
-from perfxl.config import shipped_layout
-from perfxl.form_template import document_xml
-from perfxl.importer import import_document
-from perfxl.pipeline import run
-from perfxl.reader import read_project
-from perfxl.template import fill_template
+from perfxl.cli.main import cli
+from perfxl.convert.importer import import_document
+from perfxl.core.config import shipped_layout
+from perfxl.io.form_template import document_xml
+from perfxl.target.pipeline import run
+from perfxl.target.reader import read_project
+from perfxl.target.template import fill_template
 
 LAYOUT = shipped_layout("上海2026")
 # The fields perfxl's Word form shows (its placeholders); the optional narratives are not on the form.

@@ -18,13 +18,13 @@ from rule_cases import cell, dates, drop, target
 from test_forms import NEEDS_SOFFICE, _merges, _squash
 from test_parallel import _forms, _sheets
 
-from perfxl.cli import cli
-from perfxl.config import load_config, shipped_layout
-from perfxl.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
-from perfxl.forms import FORMS_DIR, convert_to_pdf
-from perfxl.model import REPORT_NAME
-from perfxl.pipeline import run, validate
-from perfxl.template import fill_template
+from perfxl.cli.main import cli
+from perfxl.core.config import load_config, shipped_layout
+from perfxl.core.model import REPORT_NAME
+from perfxl.io.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
+from perfxl.io.forms import FORMS_DIR, convert_to_pdf
+from perfxl.target.pipeline import run, validate
+from perfxl.target.template import fill_template
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean 2026 project's indicators: CLEAN_INDICATORS_2026[i] sits on row i + 2.

@@ -17,9 +17,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import OTHER_UNIT, ROOT, SAMPLE_2026, SAMPLES, SEED, other_unit_project
 
-from perfxl.config import Config
-from perfxl.mail import LOG_NAME, MailError, build_drafts, mail_batch, split_parts, target_item
-from perfxl.pipeline import run
+from perfxl.core.config import Config
+from perfxl.mail.send import LOG_NAME, MailError, build_drafts, mail_batch, split_parts, target_item
+from perfxl.target.pipeline import run
 
 USER, PASSWORD = "office@unit.example", "s3cret"
 TEMPLATE = ROOT / "templates" / "邮件.txt.j2"
@@ -93,7 +93,7 @@ def batch_with_forms(tmp_path):
 
 
 def _config():
-    from perfxl.config import load_config
+    from perfxl.core.config import load_config
 
     return load_config(ROOT / "perfxl" / "defaults.toml")
 
@@ -133,7 +133,7 @@ def test_attachment_names_use_rfc2231_and_rfc2047(batch_with_forms):
 def test_failed_projects_are_never_attached(batch_with_forms):
     batch, output = batch_with_forms
     failed = batch.projects[0]
-    from perfxl.catalogue import finding
+    from perfxl.core.catalogue import finding
 
     batch.findings.append(finding("B02", failed.file, "预算", "B3", failed.name, amount=2, limit=1))
     outcome = mail_batch(batch, output, _settings(25), TEMPLATE)
@@ -144,7 +144,7 @@ def test_failed_projects_are_never_attached(batch_with_forms):
 
 def test_nothing_passed_builds_nothing(batch_with_forms):
     batch, output = batch_with_forms
-    from perfxl.catalogue import finding
+    from perfxl.core.catalogue import finding
 
     batch.findings += [finding("T01", p.file, "绩效指标", "", p.name) for p in batch.projects]
     with pytest.raises(MailError, match="没有通过校验的项目"):
@@ -242,7 +242,7 @@ def test_rejected_recipient_is_reported_and_not_marked_sent(batch_with_forms, sm
 def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from perfxl.cli import cli
+    from perfxl.cli.main import cli
 
     shutil.copytree(SAMPLES, tmp_path / "input")
     monkeypatch.chdir(tmp_path)  # no templates/ here: the built-in mail template, said on screen
@@ -258,7 +258,7 @@ def test_cli_mail_writes_drafts_and_refuses_to_send_without_settings(tmp_path, m
 def _mail(*args):
     from click.testing import CliRunner
 
-    from perfxl.cli import cli
+    from perfxl.cli.main import cli
 
     return CliRunner().invoke(cli, ["mail", *map(str, args)])
 
@@ -319,7 +319,7 @@ def test_silent_server_times_out_with_a_clear_error(batch_with_forms):
 
 
 def test_the_projects_mail_template_is_the_built_in_one():
-    from perfxl.paths import BUILT_IN_DIR, resolve_template
+    from perfxl.core.paths import BUILT_IN_DIR, resolve_template
 
     assert (ROOT / "templates" / "邮件.txt.j2").read_text(encoding="utf-8") == \
         (BUILT_IN_DIR / "邮件.txt.j2").read_text(encoding="utf-8")
@@ -341,7 +341,7 @@ MAIL_TOML = 'from = "office@unit.example"\nto = ["jxb@czj.example"]\nhost = "127
 def test_unusable_mail_settings_are_a_message_and_exit_2(tmp_path, monkeypatch, setting, password, shown):
     from click.testing import CliRunner
 
-    from perfxl.cli import cli
+    from perfxl.cli.main import cli
 
     lines = [line for line in MAIL_TOML.splitlines() if line.split(" =")[0] != setting.split(" =")[0]]
     (tmp_path / "perfxl.toml").write_text("[mail]\n" + "\n".join([*lines, setting]) + "\n", encoding="utf-8")

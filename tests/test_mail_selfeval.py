@@ -14,9 +14,9 @@ from conftest import ROOT, SAMPLE_2026, SAMPLES, SEED
 from selfeval_fill import fill
 from test_mail import PASSWORD, USER, smtp_server  # noqa: F401 - smtp_server is a fixture
 
-from perfxl.cli import cli
-from perfxl.config import load_config
-from perfxl.selfeval_batch import prepare
+from perfxl.cli.main import cli
+from perfxl.core.config import load_config
+from perfxl.selfeval.batch import prepare
 
 MISSED = "06_上海科技音像资料库运行.xlsx"  # a target missed without a reason: E04, no 自评表
 
@@ -88,7 +88,7 @@ def test_a_second_selfeval_send_sends_nothing(project, smtp_server, monkeypatch)
 
 
 def test_the_projects_selfeval_mail_template_is_the_built_in_one():
-    from perfxl.paths import BUILT_IN_DIR
+    from perfxl.core.paths import BUILT_IN_DIR
 
     assert (ROOT / "templates" / "自评邮件.txt.j2").read_text(encoding="utf-8") == \
         (BUILT_IN_DIR / "自评邮件.txt.j2").read_text(encoding="utf-8")

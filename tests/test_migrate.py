@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from conftest import ROOT, SAMPLE_2026, SAMPLES, SEED
 from test_import import seed_document
 
-from perfxl.cli import cli
-from perfxl.config import ConfigError, load_config
-from perfxl.form_book import TO_FILL, TO_REVIEW
-from perfxl.model import ERROR
-from perfxl.pipeline import validate
-from perfxl.reader import read_project
+from perfxl.cli.main import cli
+from perfxl.convert.form_book import TO_FILL, TO_REVIEW
+from perfxl.core.config import ConfigError, load_config
+from perfxl.core.model import ERROR
+from perfxl.target.pipeline import validate
+from perfxl.target.reader import read_project
 
 # The mapping, written out here so that the layout file is checked against it.
 MAPPED = {("产出目标", "数量"): ("产出指标", "数量指标"), ("产出目标", "质量"): ("产出指标", "质量指标"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import CLEAN_INDICATORS, read_sheet
 
-from perfxl.pipeline import run
-from perfxl.reader import read_project
+from perfxl.target.pipeline import run
+from perfxl.target.reader import read_project
 
 REPORT = "绩效目标汇总.xlsx"
 

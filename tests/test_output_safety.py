@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES, is_form_link, read_sheet
 
-from perfxl.cli import cli
-from perfxl.files import LOCK_NAME, TEMP_PREFIX
-from perfxl.pipeline import run
+from perfxl.cli.main import cli
+from perfxl.io.files import LOCK_NAME, TEMP_PREFIX
+from perfxl.target.pipeline import run
 
 REPORT = "绩效目标汇总.xlsx"
 FORMULA_LIKE = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0",
@@ -98,7 +98,7 @@ def test_a_report_held_open_or_a_read_only_folder_is_exit_2(make_workbook, tmp_p
         raise PermissionError(13, "Permission denied", str(tmp_path / "out" / REPORT))
 
     if where == "os.replace":
-        monkeypatch.setattr("perfxl.files.os.replace", refuse)
+        monkeypatch.setattr("perfxl.io.files.os.replace", refuse)
     else:
         monkeypatch.setattr("xlsxwriter.workbook.Workbook._store_workbook", refuse)
     result = _run_cli(folder, tmp_path / "out")

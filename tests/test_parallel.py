@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 from conftest import ROOT, SAMPLES
 
-import perfxl.pipeline
+import perfxl.target.pipeline
 from bench.generate import generate
-from perfxl.parallel import Workers, guided
-from perfxl.pipeline import run
+from perfxl.io.parallel import Workers, guided
+from perfxl.target.pipeline import run
 
 SHEETS = ("项目汇总", "绩效指标", "预算明细", "校验结果", "处理清单")
 
@@ -59,14 +59,14 @@ def test_jobs_one_and_default_give_the_same_outputs(batch_input, tmp_path, confi
 
 
 def test_a_worker_that_dies_costs_only_its_own_file(batch_input, tmp_path, config, monkeypatch):
-    real = perfxl.pipeline.read_project
+    real = perfxl.target.pipeline.read_project
 
     def dying(path, file, config):
         if file == "project_00005.xlsx":
             os._exit(3)  # the process dies, as on a crash in a native library
         return real(path, file, config)
 
-    monkeypatch.setattr(perfxl.pipeline, "read_project", dying)
+    monkeypatch.setattr(perfxl.target.pipeline, "read_project", dying)
     batch = run(batch_input, tmp_path / "out", config, jobs=2)
     ledger = {entry.file: entry for entry in batch.ledger}
     assert ledger["project_00005.xlsx"].status == "失败"

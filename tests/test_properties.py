@@ -15,10 +15,10 @@ from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, ROOT, SAMPLES, is_form_link
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfxl.config import load_config, shipped_layout
-from perfxl.model import FAILED, PROCESSED
-from perfxl.pipeline import validate, write_outputs
-from perfxl.template import fill_template
+from perfxl.core.config import load_config, shipped_layout
+from perfxl.core.model import FAILED, PROCESSED
+from perfxl.target.pipeline import validate, write_outputs
+from perfxl.target.template import fill_template
 
 FIELDS = shipped_layout("上海2020").fields
 

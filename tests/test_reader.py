@@ -9,8 +9,8 @@ import pytest
 from conftest import CLEAN_FIELDS, CLEAN_INDICATORS, read_sheet
 from openpyxl.worksheet.cell_range import CellRange
 
-from perfxl.pipeline import run
-from perfxl.reader import read_project
+from perfxl.target.pipeline import run
+from perfxl.target.reader import read_project
 
 REPORT = "绩效目标汇总.xlsx"
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from conftest import CLEAN_FIELDS, SAMPLES, SEED, read_sheet
 
-from perfxl.pipeline import run
+from perfxl.target.pipeline import run
 
 HEADERS = {
     "项目汇总": ["文件", "版式", "年度", "申报单位名称", "项目名称", "项目类别", "计划开始日期", "计划完成日期",
@@ -135,11 +135,11 @@ def test_empty_input_folder_still_writes_all_sheets(tmp_path, config):
 
 def test_streamed_and_in_memory_workbooks_hold_the_same_cells(tmp_path, config, monkeypatch):
     """Large batches are streamed row by row (constant memory), small ones kept in memory: same content."""
-    import perfxl.report
+    import perfxl.target.report
 
     written = {}
     for mode, limit in (("memory", 10**12), ("stream", 0)):
-        monkeypatch.setattr(perfxl.report, "STREAM_ABOVE_CELLS", limit)
+        monkeypatch.setattr(perfxl.target.report, "STREAM_ABOVE_CELLS", limit)
         run(SAMPLES, tmp_path / mode, config)
         book = openpyxl.load_workbook(tmp_path / mode / "绩效目标汇总.xlsx")
         written[mode] = {sheet.title: [[(c.value, c.data_type, c.number_format) for c in row]
@@ -150,9 +150,9 @@ def test_streamed_and_in_memory_workbooks_hold_the_same_cells(tmp_path, config, 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_every_sheet_prints_landscape_a4_one_page_wide(tmp_path, config, monkeypatch, stream):
-    import perfxl.report
+    import perfxl.target.report
 
-    monkeypatch.setattr(perfxl.report, "STREAM_ABOVE_CELLS", 0 if stream else 10**12)
+    monkeypatch.setattr(perfxl.target.report, "STREAM_ABOVE_CELLS", 0 if stream else 10**12)
     run(SAMPLES, tmp_path, config)
     book = openpyxl.load_workbook(tmp_path / "绩效目标汇总.xlsx")
     for sheet in book:
@@ -193,7 +193,7 @@ def _has_calc() -> bool:
                     reason="LibreOffice Calc (soffice) or poppler-utils (pdftotext, pdfinfo) not installed: apt-get "
                            "install libreoffice-calc-nogui poppler-utils (.ci/run does this)")
 def test_libreoffice_prints_the_project_summary_landscape_one_page_wide(tmp_path, config):
-    from perfxl.forms import convert_to_pdf
+    from perfxl.io.forms import convert_to_pdf
 
     run(SAMPLES, tmp_path, config)
     (pdf,) = convert_to_pdf([tmp_path / "绩效目标汇总.xlsx"])

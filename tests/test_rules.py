@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from rule_cases import cell, dates, drop, insert, target
 from test_layouts import FIRES_2026, NEAR_MISSES_2026
 
-from perfxl.catalogue import CATALOGUE
-from perfxl.config import load_config
-from perfxl.model import Indicator, Project
-from perfxl.pipeline import validate
-from perfxl.rules import BATCH_CHECKS, PROJECT_CHECKS, check_batch, check_project
-from perfxl.values import parse_target
+from perfxl.core.catalogue import CATALOGUE
+from perfxl.core.config import load_config
+from perfxl.core.model import Indicator, Project
+from perfxl.core.values import parse_target
+from perfxl.target.pipeline import validate
+from perfxl.target.rules import BATCH_CHECKS, PROJECT_CHECKS, check_batch, check_project
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean project's indicators: CLEAN_INDICATORS[i] sits on row i + 2.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, SAMPLE_2026, SAMPLES, SEED, read_sheet
 
-from perfxl.pipeline import run
+from perfxl.target.pipeline import run
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, request):
-    from perfxl.config import load_config
+    from perfxl.core.config import load_config
 
     out = tmp_path_factory.mktemp("out")
     batch = run(SAMPLES, out, load_config(ROOT / "perfxl" / "defaults.toml"))
@@ -90,7 +90,7 @@ def test_samples_give_the_findings_their_data_warrants(report):
 
 
 def test_sample_findings_are_stable(report, tmp_path):
-    from perfxl.config import load_config
+    from perfxl.core.config import load_config
 
     again = run(SAMPLES, tmp_path, load_config(ROOT / "perfxl" / "defaults.toml"))
     assert again.findings == report[0].findings

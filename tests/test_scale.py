@@ -17,8 +17,8 @@ MAX_PEAK_MB = 1500
 MEASURE = """
 import json, resource, sys, time
 from pathlib import Path
-from perfxl.config import load_config
-from perfxl.pipeline import run
+from perfxl.core.config import load_config
+from perfxl.target.pipeline import run
 start = time.process_time()
 batch = run(Path(sys.argv[1]), Path(sys.argv[2]), load_config(Path(sys.argv[3])), jobs=1)
 print(json.dumps({"seconds": time.process_time() - start, "indicators": len(batch.projects[0].indicators),

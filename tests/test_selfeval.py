@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from conftest import SAMPLE_2026, SAMPLES, SEED, read_sheet
 from selfeval_fill import cents, fill
 
-from perfxl.cli import cli
-from perfxl.forms import convert_to_pdf
+from perfxl.cli.main import cli
+from perfxl.io.forms import convert_to_pdf
 
 BUDGETS = {seed["file"]: float(seed["budget"]["项目当年预算（元）"].replace(",", "")) for seed in SEED}
 REASON = "受疫情影响，部分工作顺延。"

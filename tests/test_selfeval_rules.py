@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from conftest import flatten
 from selfeval_fill import cents, fill
 
-from perfxl.cli import cli
-from perfxl.selfeval import allocate_points, grade, judge, score
-from perfxl.selfeval_batch import evaluate, prepare
-from perfxl.selfeval_book import Row, SelfEvaluation
+from perfxl.cli.main import cli
+from perfxl.selfeval.batch import evaluate, prepare
+from perfxl.selfeval.book import Row, SelfEvaluation
+from perfxl.selfeval.scoring import allocate_points, grade, judge, score
 
 # Function level ------------------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import ROOT
 from openpyxl.worksheet.cell_range import MultiCellRange
 
-from perfxl.config import load_config
-from perfxl.reader import read_project
-from perfxl.template import write_template
+from perfxl.core.config import load_config
+from perfxl.target.reader import read_project
+from perfxl.target.template import write_template
 
 LAYOUTS = ["上海2020", "上海2026"]
 

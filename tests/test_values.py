@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from perfxl.values import (
+from perfxl.core.values import (
     ParseError,
     clean_text,
     label_key,

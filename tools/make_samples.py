@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from perfxl.config import load_config
-from perfxl.paths import EXAMPLES_DIR
-from perfxl.template import fill_template
+from perfxl.core.config import load_config
+from perfxl.core.paths import EXAMPLES_DIR
+from perfxl.target.template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,1 @@
+"""The command line: the only layer that knows about click, exit codes and the terminal."""

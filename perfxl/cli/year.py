@@ -1,0 +1,150 @@
+"""The commands for the rest of the year: import last year's Word forms, migrate 2020 workbooks to the
+current layout, and the year-end self-evaluation (prepare, run). Registered on perfxl.cli.main's group."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from perfxl.cli.main import (
+    FOUND_ERRORS,
+    OK,
+    USAGE,
+    cli,
+    config_or_exit,
+    exit_code,
+    prepare_out,
+    print_findings,
+    require_folder,
+)
+from perfxl.core.config import ConfigError
+from perfxl.core.model import ERROR, SELFEVAL_FORMS_DIR, WARNING
+from perfxl.core.values import visible
+from perfxl.target.pipeline import OutputError
+
+
+@cli.command("import")
+@click.argument("sources", nargs=-1, required=True, metavar="WORD文件或文件夹...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", default="input", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
+@click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, config_path: Path | None) -> None:
+    """把已有的 Word 目标表（.docx，或含 .docx 的文件夹）转成标准申报工作簿。
+
+    \b
+    示例：perfxl import 旧目标表/ --out input --year 2021
+    """
+    config = config_or_exit(config_path)
+    from perfxl.convert.importer import find_documents, import_document, summary_lines
+
+    documents = find_documents(sources)
+    prepare_out(documents, "任何 Word 文档（.docx）", out_dir)
+    results = [import_document(path, out_dir, config, year) for path in documents]
+    for result in results:
+        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
+    failed = sum(1 for r in results if r.failure)
+    written = sum(1 for r in results for form in r.forms if form.output)
+    click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")
+    sys.exit(FOUND_ERRORS if failed else OK)
+
+
+
+@cli.command("migrate")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="新版式工作簿写入的文件夹")
+@click.option("--year", type=click.IntRange(1990, 2100), help="同时滚动到新年度：年度和计划日期顺延，年度资金留空待填")
+@click.option("--department", help="主管部门（2020 版没有这一项；不给时留空待填）")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, department: str | None,
+                    config_path: Path | None) -> None:
+    """把 2020 版（上海2020）的申报工作簿或 Word 目标表转成现行版式（上海2026）的工作簿。
+
+    \b
+    示例：perfxl migrate 2020年/ --out input --year 2027 --department 上海市科学技术委员会
+    """
+    config = config_or_exit(config_path)
+    from perfxl.convert.migrate import find_sources, migrate_files, summary_lines
+
+    files = find_sources(sources)
+    prepare_out(files, "任何工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
+    try:
+        results = migrate_files(files, out_dir, config, year, {"department": department})
+    except ConfigError as error:
+        click.secho(f"配置错误：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+    for result in results:
+        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
+    failed = sum(1 for r in results if r.failure)
+    written = sum(len(r.projects) for r in results)
+    click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个")
+    sys.exit(FOUND_ERRORS if failed else OK)
+
+
+@cli.group("selfeval")
+def selfeval_group() -> None:
+    """年终绩效自评：由申报的目标生成自评表，读取填好的自评表并评分。"""
+
+
+@selfeval_group.command("prepare")
+@click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="自评", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="自评工作簿写入的文件夹")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def selfeval_prepare_command(input_dir: Path, out_dir: Path, config_path: Path | None) -> None:
+    """为 INPUT_DIR 中每个通过校验的项目生成一个自评工作簿（已存在的不覆盖）。
+
+    \b
+    示例：perfxl selfeval prepare input --out 自评
+    """
+    config = config_or_exit(config_path)
+    require_folder(input_dir)
+    from perfxl.selfeval.batch import prepare
+
+    try:
+        outcome = prepare(input_dir, out_dir, config)
+    except OSError as error:
+        click.secho(f"无法写入 {out_dir}：{error.strerror or error}", fg="red", err=True)
+        sys.exit(USAGE)
+    for file in sorted(outcome.batch.failed_files()):
+        click.secho(f"未生成：{file} 有错误，请先用 perfxl check 修改后再生成自评表", fg="yellow")
+    for path in outcome.kept:
+        click.echo(f"已存在，未覆盖：{path}")
+    click.echo(f"项目 {len(outcome.batch.projects)} 个，通过 {len(outcome.batch.passed())} 个；"
+               f"写出自评工作簿 {len(outcome.written)} 个，已存在 {len(outcome.kept)} 个：{out_dir}")
+    sys.exit(exit_code(outcome.batch))
+
+
+@selfeval_group.command("run")
+@click.argument("folder", default="自评", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | None) -> None:
+    """读取 FOLDER 中填好的自评工作簿，校验、评分，写出 自评汇总.xlsx 和每个通过项目的自评表（Word）。
+
+    \b
+    示例：perfxl selfeval run 自评 output
+    """
+    config = config_or_exit(config_path)
+    require_folder(folder)
+    from perfxl.selfeval.batch import run
+
+    try:
+        batch = run(folder, output_dir, config)
+    except OutputError as error:
+        if error.batch is not None:
+            print_findings(error.batch)
+        click.secho(f"输出失败：{error}", fg="red", err=True)
+        sys.exit(USAGE)
+    print_findings(batch)
+    for evaluation in batch.projects:
+        click.echo(f"{evaluation.project_name}：总分 {batch.scores[evaluation.file].total:.2f}，"
+                   f"等级 {batch.grade(evaluation.file, config)}")
+    click.echo(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
+               f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
+    click.echo(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
+    sys.exit(exit_code(batch))

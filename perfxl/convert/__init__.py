@@ -1,0 +1,1 @@
+"""Word forms into workbooks (import) and workbooks of one layout into another (migrate)."""

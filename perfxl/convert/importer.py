@@ -1,0 +1,363 @@
+"""Import: Word target tables (.docx) become filled standard workbooks, one per form found.
+
+Each form is recognised as one of the layouts (上海2020 财政项目支出绩效目标表, 上海2026 …申报表) by its
+title, its labels and its indicator header, then read with that layout's labels and columns and
+written as a workbook of that layout. Fields are found by their labels wherever they sit: a label cell
+followed by its value cell, a row of labels above a row of values, or `label：value` in one paragraph
+or cell. The indicator table is found by its header row. Nothing is guessed: what is not found stays
+empty in the workbook and is listed in the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfxl.convert.form_book import FormImport, roll_forward, write_form
+from perfxl.core.config import Config
+from perfxl.core.layout import Column, FieldSpec, Layout, Sum
+from perfxl.core.values import ParseError, label_key, parse_amount, parse_date, parse_year
+from perfxl.io.docxread import Line, UnreadableDocument, load_lines
+
+WORD_SUFFIXES = {".docx", ".doc", ".docm", ".wps", ".rtf"}  # what a folder search picks up
+PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
+_YEAR_IN_TITLE = r"[(（]?(\d{4})年度?[)）]?"
+_YEAR_HEADING = re.compile(r"(\d{4})年度?绩效目标")
+_INLINE = re.compile(r"^([^：:\n]{1,30})[：:](.*)$", re.S)
+_NEXT_LABEL = re.compile(r"(?:\s{2,}|\t)(?=[^\s：:]{1,12}[：:])")  # `单位：X    填报日期：Y` ends X
+_SPAN = re.compile(r"\(\d{4}年?[-—–~至到]\d{4}年?\)$")  # `项目总体目标 (2024 年-2026 年)`, as a label key
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    """A layout as the importer reads forms of it: label key -> field name, its title's key."""
+
+    layout: Layout
+    labels: dict[str, str]
+
+    @classmethod
+    def of(cls, layout: Layout) -> FormLayout:
+        labels: dict[str, str] = {}
+        for spec in layout.fields:
+            for key in sorted(spec.label_keys(), key=len, reverse=True):
+                labels.setdefault(key, spec.name)
+        return cls(layout, labels)
+
+    @property
+    def title_key(self) -> str:
+        return label_key(self.layout.title)
+
+
+def form_layouts(config: Config) -> list[FormLayout]:
+    """Every layout of `config`, the default one first (it wins a tie when a form says too little)."""
+    ordered = sorted(config.layouts.values(), key=lambda layout: layout.name != config.default_layout)
+    return [FormLayout.of(layout) for layout in ordered]
+
+
+@dataclass
+class ImportResult:
+    """What became of one document: its forms, or why it could not be used."""
+
+    file: str
+    forms: list[FormImport] = field(default_factory=list)
+    failure: str = ""
+
+
+# --- finding the fields ---------------------------------------------------------------------------
+
+
+def _label_of(text: str, form: FormLayout) -> tuple[str | None, str | None]:
+    """(field name, inline value) when `text` is a label or `label：value`; inline is None for a bare label."""
+    name = form.labels.get(_SPAN.sub("", label_key(text)))
+    if name:
+        return name, None
+    match = _INLINE.match(text.strip())
+    if match and (name := form.labels.get(label_key(match.group(1)))):
+        return name, _NEXT_LABEL.split(match.group(2))[0].strip()
+    return None, None
+
+
+def _pairs(line: Line, form: FormLayout, below: Line | None = None) -> Iterator[tuple[str, str, int]]:
+    """(field name, value text, label column) in one line: a label's value is the next non-empty cell
+    unless that is a label; failing that, in a row of labels, the cell under the label in the next row."""
+    cells, i = line.cells, 0
+    while i < len(cells):
+        label = cells[i]
+        name, inline = _label_of(label.text, form)
+        i += 1
+        if name is None:
+            continue
+        if inline is not None:
+            yield name, inline, label.col
+            continue
+        while i < len(cells) and not cells[i].text:
+            i += 1
+        if i < len(cells) and _label_of(cells[i].text, form)[0] is None:
+            yield name, cells[i].text, label.col
+            i += 1
+        else:
+            yield name, _value_below(line, label.col, below, form), label.col
+
+
+def _value_below(line: Line, col: int, below: Line | None, form: FormLayout) -> str:
+    """Only between a row of nothing but labels and a row of nothing but values, in the same table."""
+    if below is None or line.table < 0 or below.table != line.table:
+        return ""
+    if not all(_label_of(text, form)[0] for text in line.texts if text) or any(
+        _label_of(t, form)[0] for t in below.texts
+    ):
+        return ""
+    under = below.covering(col)
+    return under.text if under is not None and _label_of(under.text, form)[0] is None else ""
+
+
+def _in_block(name: str, block: Sum | None, layout: Layout) -> str:
+    """The field a label names inside `block` (the sum whose total heads its column): the printed 2026
+    form writes 其他资金 in both the 项目资金 and the 年度资金 block; in the second it is 年度其他资金."""
+    if block is None or name == block.total or name in block.parts:
+        return name
+    if not any(name in s.parts for s in layout.budget.sums):
+        return name
+    short = min(layout.field(name).label_keys(), key=len)
+    inside = [part for part in block.parts if any(k.endswith(short) for k in layout.field(part).label_keys())]
+    return inside[0] if len(inside) == 1 else name
+
+
+def _labelled_texts(lines: list[Line], form: FormImport, reading: FormLayout) -> dict[str, str]:
+    """Field name -> the text found beside its label; the first non-empty occurrence counts."""
+    found: dict[str, str] = {}
+    totals = {s.total: s for s in form.layout.budget.sums}
+    blocks: dict[tuple[int, int], Sum] = {}  # (table, column) -> the sum whose total label was last there
+    for line, below in zip(lines, [*lines[1:], None], strict=True):
+        for name, text, col in _pairs(line, reading, below):
+            if name in totals:
+                blocks[line.table, col] = totals[name]
+            name = _in_block(name, blocks.get((line.table, col)), form.layout)
+            if not found.get(name):
+                found[name] = text
+            elif text and text != found[name]:
+                form.notes.append(f"{form.layout.field(name).label}：文档中出现多次且内容不同，已取第一处「{_short(found[name])}」")
+    return found
+
+
+def _year_from_headings(lines: list[Line], layout: Layout) -> str:
+    """The year from `(2020年度)` under the title, else from the `2020年绩效目标` heading."""
+    in_title = re.compile(f"(?:{re.escape(layout.title)})?{_YEAR_IN_TITLE}")
+    for pattern in (in_title, _YEAR_HEADING):
+        for line in lines:
+            for text in line.texts:
+                match = pattern.fullmatch(re.sub(r"\s+", "", text))
+                if match:
+                    return match.group(1)
+    return ""
+
+
+def _convert(spec: FieldSpec, text: str, form: FormImport) -> object:
+    """The value to write for `spec`: parsed when it parses, else the text as written (and a note)."""
+    if not text:
+        if spec.need != "optional":
+            form.missing.append(f"{spec.label}：表中为空")
+        return None
+    if spec.kind in ("text", "choice"):
+        return text
+    try:
+        value = PARSERS[spec.kind](text)
+    except ParseError as error:
+        form.missing.append(f"{spec.label}：「{_short(text)}」{error}，已原样写入，请修改")
+        return text
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _read_values(lines: list[Line], form: FormImport, reading: FormLayout) -> None:
+    texts = _labelled_texts(lines, form, reading)
+    if not texts.get("year") and (heading := _year_from_headings(lines, form.layout)):
+        texts["year"] = heading
+    for spec in form.layout.fields:
+        if spec.name not in texts:
+            if spec.need != "optional":
+                form.missing.append(f"{spec.label}：未找到")
+            continue
+        form.values[spec.name] = _convert(spec, texts[spec.name], form)
+
+
+# --- finding the indicators -----------------------------------------------------------------------
+
+
+def _header_columns(line: Line, columns: list[Column], primary: bool = False) -> list[int] | None:
+    """Grid columns of the indicator table's columns when `line` is its header row: the required ones
+    side by side, then the optional ones (备注) that follow. `primary`: by the layout's own headers only."""
+    if line.table < 0:
+        return None
+    required = [c for c in columns if not c.optional]
+    optional = [c for c in columns if c.optional]
+    wanted = [{label_key(c.header)} if primary else c.label_keys() for c in required]
+    filled = [cell for cell in line.cells if cell.text]
+    keys = [label_key(cell.text) for cell in filled]
+    for k in range(len(keys) - len(required) + 1):
+        if all(keys[k + i] in wanted[i] for i in range(len(required))):
+            found = [cell.col for cell in filled[k : k + len(required)]]
+            for column, key, cell in zip(optional, keys[k + len(required) :], filled[k + len(required) :], strict=False):
+                if key not in column.label_keys():
+                    break
+                found.append(cell.col)
+            return found
+    return None
+
+
+def _row_texts(line: Line, columns: list[int]) -> list[str]:
+    """The text under each header column; a cell spanning several columns counts for the first only."""
+    texts, previous = [], None
+    for col in columns:
+        cell = line.covering(col)
+        texts.append(cell.text if cell is not None and cell is not previous else "")
+        previous = cell
+    return texts
+
+
+def _table_rows(lines: list[Line], layout: Layout) -> tuple[list[list[str]], bool]:
+    """Raw rows under every indicator header row (a table split across pages repeats it); header found?"""
+    rows: list[list[str]] = []
+    columns, table = None, None
+    for line in lines:
+        header = _header_columns(line, layout.columns)
+        if header is not None:
+            columns, table = header, line.table
+        elif columns is not None and line.table == table:
+            rows.append(_row_texts(line, columns))
+    return rows, columns is not None
+
+
+def _read_indicators(lines: list[Line], form: FormImport) -> None:
+    """Indicators with 一级/二级 filled in: blank or vertically merged cells mean "as the row above"."""
+    rows, found = _table_rows(lines, form.layout)
+    names = [c.header for c in form.layout.columns]
+    if not found:
+        form.missing.append(f"绩效指标：未找到指标表（表头：{'、'.join(names[:4])}）")
+        return
+    level1 = level2 = ""
+    for own1, own2, level3, target, *note in rows:
+        level2 = own2 or (level2 if not own1 or own1 == level1 else "")
+        level1 = own1 or level1
+        if level3 or target:
+            form.indicators.append([level1, level2, level3, target, *note])
+        elif own1 or own2 or any(note):
+            form.notes.append(f"绩效指标：有一行只有{names[0]}/{names[1]}（{level1} {level2}），"
+                              f"没有{names[2]}和{names[3]}，已跳过")
+    if not form.indicators:
+        form.missing.append("绩效指标：指标表中没有指标")
+
+
+# --- documents and forms --------------------------------------------------------------------------
+
+
+def _is_title(line: Line, readings: list[FormLayout]) -> bool:
+    if len(line.cells) != 1 or len(line.cells[0].text) >= 40:
+        return False
+    return any(label_key(line.cells[0].text).endswith(reading.title_key) for reading in readings)
+
+
+def _split_forms(lines: list[Line], readings: list[FormLayout]) -> list[list[Line]]:
+    """One part per form: a document holding several forms repeats the title before each."""
+    starts = [i for i, line in enumerate(lines) if _is_title(line, readings)]
+    if len(starts) < 2:
+        return [lines]
+    starts[0] = 0
+    return [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def _holds_form(lines: list[Line], readings: list[FormLayout]) -> bool:
+    return any(_header_columns(line, r.layout.columns) for line in lines for r in readings) or any(
+        name == "project_name" for line in lines for r in readings for name, _, _ in _pairs(line, r)
+    )
+
+
+def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int]:
+    """How clearly `lines` show a form of `reading`'s layout: (its title, labels + own header + 一级 names)."""
+    title = any(_is_title(line, [reading]) for line in lines)
+    labels = {name for line in lines for cell in line.cells if (name := _label_of(cell.text, reading)[0])}
+    header = any(_header_columns(line, reading.layout.columns, primary=True) for line in lines)
+    synonyms = reading.layout.profile.synonyms
+    level1 = {synonyms.get(t, t) for line in lines if line.table >= 0 for t in line.texts} & set(reading.layout.hierarchy)
+    return title, len(labels) + 2 * header + len(level1)
+
+
+def recognise_form(lines: list[Line], readings: list[FormLayout]) -> FormLayout:
+    """The layout a form follows: the one whose title it bears, else whose labels, header and 一级 names
+    it shows most; the first (the default layout) when they tie."""
+    scores = [_evidence(lines, reading) for reading in readings]
+    return readings[scores.index(max(scores))]
+
+
+def read_document(path: Path, file: str, config: Config) -> list[FormImport]:
+    """Every form in the document at `path` (shown as `file`), each read as its layout; raises
+    UnreadableDocument."""
+    readings = form_layouts(config)
+    lines = load_lines(path, config.limits["max_unzipped_mb"] * 2**20)
+    parts = [part for part in _split_forms(lines, readings) if _holds_form(part, readings)]
+    if not parts:
+        raise UnreadableDocument("文档中没有找到绩效目标表（没有“项目名称”等标签，也没有指标表头）")
+    forms = []
+    for number, part in enumerate(parts, start=1):
+        reading = recognise_form(part, readings)
+        form = FormImport(file if len(parts) == 1 else f"{file}（第 {number} 张表）", reading.layout)
+        _read_values(part, form, reading)
+        _read_indicators(part, form)
+        forms.append(form)
+    return forms
+
+
+def import_document(path: Path, folder: Path, config: Config, year: int | None = None) -> ImportResult:
+    """Read the document at `path` and write one workbook per form into `folder`; never raises for content."""
+    result = ImportResult(str(path))
+    try:
+        result.forms = read_document(path, str(path), config)
+    except UnreadableDocument as error:
+        result.failure = str(error)
+        return result
+    except Exception as error:  # noqa: BLE001 - one document's surprise must not end the import
+        result.failure = (f"读取时发生意外错误（{type(error).__name__}）：请用 Word 打开该文件另存为 .docx 后重试；"
+                          "如仍失败，请把该文件发给技术支持")
+        return result
+    for form in result.forms:
+        if year is not None:
+            roll_forward(form, year)
+        try:
+            write_form(form, folder, config)
+        except OSError as error:
+            result.failure = f"无法写入 {folder}：{error.strerror or error}"
+            break
+    return result
+
+
+def find_documents(sources: Iterable[Path], suffixes: Iterable[str] = WORD_SUFFIXES) -> list[Path]:
+    """The files named, and the files with `suffixes` (Word files, also .doc, to say what to do with them)
+    in the folders named; not Office lock files (`~$…`) nor hidden ones."""
+    found: list[Path] = []
+    for source in sources:
+        if not source.is_dir():
+            found.append(source)
+            continue
+        found += sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                        and not p.name.startswith(("~$", ".")))
+    return found
+
+
+def summary_lines(result: ImportResult) -> list[str]:
+    """What the user reads about one document: per form, the output, what was read and what was not."""
+    lines = []
+    for form in result.forms:
+        read = sum(1 for value in form.values.values() if value is not None)
+        lines.append(f"{form.source} → {form.output or '（未写出）'}")
+        lines.append(f"  已读取（{form.layout.name}）：字段 {read}/{len(form.layout.fields)} 个，"
+                     f"绩效指标 {len(form.indicators)} 条")
+        lines += [f"  未能读取：{text}" for text in form.missing]
+        lines += [f"  请注意：{text}" for text in form.notes]
+    if result.failure:
+        lines.append(f"{result.file}：失败：{result.failure}")
+    return lines
+
+
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

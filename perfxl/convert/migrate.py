@@ -1,0 +1,210 @@
+"""perfxl migrate: last year's 上海2020 workbooks (or Word forms) become workbooks of the 上海2026 layout.
+
+What goes where is data: the target layout's `[migrate.from."上海2020"]` table (perfxl/layouts/) names
+the fields carried over, the 项目类别 → 项目性质 values, the 一级/二级 mapping of the indicators, the 一级
+dropped, the defaults a person should check and the fields and indicators a person must fill. Cells
+left to a person are highlighted and commented (form_book.mark_cells); nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfxl.convert.form_book import FormImport, Mark, roll_forward, write_form
+from perfxl.convert.importer import WORD_SUFFIXES, find_documents, read_document
+from perfxl.core.config import Config, ConfigError
+from perfxl.core.layout import Layout, Migration, check_migrations
+from perfxl.core.model import Project
+from perfxl.io.docxread import UnreadableDocument
+from perfxl.target.reader import read_project
+
+SOURCE_LAYOUT, TARGET_LAYOUT = "上海2020", "上海2026"
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+class NotMigratable(Exception):
+    """A file perfxl migrate cannot use; the message says why and what to do."""
+
+
+@dataclass
+class Migrated:
+    """One project carried into the new layout: the form written, and what the user is told about it."""
+
+    form: FormImport
+    mapped: list[str] = field(default_factory=list)  # target fields the migration table fills, in form order
+    dropped: list[str] = field(default_factory=list)  # source fields and indicators with no place
+    indicators: int = 0  # indicators carried
+
+    def carried(self) -> list[str]:
+        """The labels of the mapped fields that hold a value in the form as written (after --year)."""
+        return [self.form.layout.label(name) for name in self.mapped if self.form.values.get(name) not in (None, "")]
+
+
+@dataclass
+class MigrateResult:
+    """What became of one source file: its projects, or why it could not be migrated."""
+
+    file: str
+    projects: list[Migrated] = field(default_factory=list)
+    failure: str = ""
+
+
+def _level_order(layout: Layout, level1: str, level2: str) -> tuple[int, int]:
+    """Where an indicator sits in the form: by its 一级, then its 二级 (unknown ones last)."""
+    names = list(layout.hierarchy)
+    if level1 not in layout.hierarchy:
+        return len(names), 0
+    level2s = layout.hierarchy[level1]
+    return names.index(level1), level2s.index(level2) if level2 in level2s else len(level2s)
+
+
+def _indicators(project: Project, source: Layout, target: Layout, migration: Migration, done: Migrated) -> None:
+    """The project's indicators under their mapped 一级/二级 in form order (三级 and value as written);
+    a dropped 一级's indicators listed; a required 一级 the project lacks added as an empty marked row."""
+    rows: list[tuple[list[str], str]] = []  # (row, note of its mark or "")
+    for ind in project.indicators:
+        mapped = migration.indicators.get(f"{ind.level1}/{ind.level2}") or migration.indicators.get(ind.level1)
+        if mapped:
+            rows.append(([*mapped.split("/"), ind.level3, ind.written, ind.note], ""))
+        elif ind.level1 in migration.dropped:
+            done.dropped.append(f"{ind.level1}「{ind.level3}」")
+        else:
+            rows.append(([ind.level1, ind.level2, ind.level3, ind.written, ind.note],
+                         f"{source.name} 的「{ind.level1}/{ind.level2}」无法对应到 {target.name}：请改为"
+                         f"{'、'.join(target.hierarchy)} 之一及其二级指标"))
+    done.indicators = len(rows)
+    present = {row[0] for row, _ in rows}
+    rows += [([*path.split("/"), "", "", ""], note) for path, note in migration.required.items()
+             if path.split("/")[0] not in present]
+    rows.sort(key=lambda item: _level_order(target, item[0][0], item[0][1]))
+    done.form.indicators = [row for row, _ in rows]
+    done.form.marks += [Mark(note, indicator=i) for i, (_, note) in enumerate(rows) if note]
+
+
+def _fields(project: Project, source: Layout, target: Layout, migration: Migration, done: Migrated) -> None:
+    values = done.form.values
+    for name, was in migration.fields.items():
+        value = project.get(was)
+        if name in migration.values and value is not None:
+            value = migration.values[name].get(str(value))
+            if value is None:
+                done.form.marks.append(Mark(f"原表{source.label(was)}为「{project.get(was)}」，无法对应：请从列表中选择"
+                                            f"{target.label(name)}", field=name))
+        values[name] = value
+    values.update(dict.fromkeys(migration.zero, 0))
+    for name, review in migration.review.items():
+        values[name] = review.value
+        done.form.marks.append(Mark(review.note, field=name, review=True))
+    carried_from = set(migration.fields.values())
+    done.dropped += [source.label(spec.name) for spec in source.fields
+                     if spec.name not in carried_from and project.get(spec.name) not in (None, "")]
+
+
+def _left_to_fill(target: Layout, migration: Migration, done: Migrated) -> None:
+    """Mark every required field still empty: the layout's own note, or one naming the source's gap."""
+    marked = {mark.field for mark in done.form.marks}
+    for spec in target.fields:
+        if spec.need == "required" and done.form.values.get(spec.name) in (None, "") and spec.name not in marked:
+            note = migration.fill.get(spec.name) or f"原表中没有可带入「{target.label(spec.name)}」的内容：请填写"
+            done.form.marks.append(Mark(note, field=spec.name))
+
+
+def migrate_project(project: Project, file: str, config: Config, given: dict[str, object] | None = None) -> Migrated:
+    """`project` (上海2020) as a form of 上海2026, by the target layout's migration table; `given` fills
+    fields the source does not know (e.g. 主管部门 from --department)."""
+    source, target = config.layout(SOURCE_LAYOUT), config.layout(TARGET_LAYOUT)
+    migration = target.migrate.from_[SOURCE_LAYOUT]
+    done = Migrated(FormImport(file, target))
+    _fields(project, source, target, migration, done)
+    done.form.values.update({name: value for name, value in (given or {}).items() if value})
+    _indicators(project, source, target, migration, done)
+    _left_to_fill(target, migration, done)
+    done.mapped = [spec.name for spec in target.fields if spec.name in migration.fields]
+    return done
+
+
+def _projects(path: Path, config: Config) -> list[tuple[str, Project]]:
+    """(shown name, project) of each 上海2020 project in the workbook or Word document at `path`."""
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        read = read_project(path, path.name, config)
+        if read.project is None:
+            raise NotMigratable(read.failure)
+        return [(path.name, read.project)]
+    if path.suffix.lower() not in WORD_SUFFIXES:
+        raise NotMigratable("不是工作簿（.xlsx）或 Word 文档（.docx）：请给出 2020 版的申报工作簿或目标表")
+    try:
+        forms = read_document(path, path.name, config)
+    except UnreadableDocument as error:
+        raise NotMigratable(str(error)) from error
+    with tempfile.TemporaryDirectory(prefix="perfxl-migrate-") as temp:
+        return [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project)
+                for form in forms]
+
+
+def migrate_file(path: Path, folder: Path, config: Config, year: int | None = None,
+                 given: dict[str, object] | None = None) -> MigrateResult:
+    """Migrate every 上海2020 project in the file at `path` into a 上海2026 workbook in `folder` (never
+    overwriting); `year` rolls it forward as import --year does. Never raises for content."""
+    result = MigrateResult(str(path))
+    try:
+        projects = _projects(path, config)
+    except NotMigratable as error:
+        result.failure = str(error)
+        return result
+    others = [f"{file} 是 {project.layout} 版式" for file, project in projects if project.layout != SOURCE_LAYOUT]
+    if others:
+        result.failure = f"{'；'.join(others)}，不是 {SOURCE_LAYOUT} 版式的工作簿，无需迁移：请直接放入 input 校验"
+    for file, project in projects:
+        if project.layout != SOURCE_LAYOUT:
+            continue
+        done = migrate_project(project, file, config, given)
+        if year is not None:
+            roll_forward(done.form, year)
+        try:
+            write_form(done.form, folder, config)
+        except OSError as error:
+            result.failure = f"无法写入 {folder}：{error.strerror or error}"
+            break
+        result.projects.append(done)
+    return result
+
+
+def migrate_files(paths: list[Path], folder: Path, config: Config, year: int | None = None,
+                  given: dict[str, object] | None = None) -> list[MigrateResult]:
+    """migrate_file for each of `paths`; raises ConfigError, before any file, when the migration table
+    does not fit the layouts' lists as configured (a 一级 or value perfxl.toml has changed)."""
+    if TARGET_LAYOUT not in config.layouts or SOURCE_LAYOUT not in config.layout(TARGET_LAYOUT).migrate.from_:
+        raise ConfigError(f"版式「{TARGET_LAYOUT}」中没有 [migrate.from.\"{SOURCE_LAYOUT}\"] 对应关系")
+    if problems := check_migrations(config.layouts, lists=True):
+        raise ConfigError("；".join(problems))
+    return [migrate_file(path, folder, config, year, given) for path in paths]
+
+
+def find_sources(sources: Iterable[Path]) -> list[Path]:
+    """The files named, and the workbooks and Word files in the folders named."""
+    return find_documents(sources, WORKBOOK_SUFFIXES | WORD_SUFFIXES)
+
+
+def summary_lines(result: MigrateResult) -> list[str]:
+    """Per project: the workbook written, what was carried, what was dropped, what a person must fill."""
+    lines = []
+    for done in result.projects:
+        form = done.form
+        fill = [form.layout.label(m.field) if m.field else f"{form.indicators[m.indicator][0]}（第 {m.indicator + 1} 条指标）"
+                for m in sorted(form.marks, key=lambda m: not m.field) if not m.review]
+        review = [form.layout.label(m.field) + (f"（已写为「{value}」）" if (value := form.values.get(m.field)) else "")
+                  for m in form.marks if m.review]
+        lines.append(f"{form.source} → {form.output}")
+        lines.append(f"  已带入：{'、'.join(done.carried())}；绩效指标 {done.indicators} 条")
+        if done.dropped:
+            lines.append(f"  未带入（新版式没有）：{'、'.join(done.dropped)}")
+        lines.append(f"  请填写（已标色并加批注）：{'、'.join(fill) or '无'}")
+        if review:
+            lines.append(f"  请核对：{'、'.join(review)}")
+        lines += [f"  请注意：{text}" for text in form.notes]
+    if result.failure:
+        lines.append(f"{result.file}：失败：{result.failure}")
+    return lines

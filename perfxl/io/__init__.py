@@ -1,0 +1,1 @@
+"""Files in and out: the safe file layer, workbook and Word reading, workers, the sandbox, Word forms."""

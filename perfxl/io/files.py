@@ -1,0 +1,283 @@
+"""The input folder's files, and output files written so that a killed run never leaves one half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfxl.core.model import FAILED, SKIPPED
+from perfxl.core.values import strip_invisible
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+CONVERT_SUFFIXES = {".xls": "旧版 Excel（.xls）", ".et": "WPS 表格（.et）", ".ods": "OpenDocument 表格（.ods）",
+                    ".xlsb": "Excel 二进制工作簿（.xlsb）", ".csv": "CSV 文本文件", ".numbers": "Numbers 表格"}
+TEMP_PREFIX = ".perfxl-"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office files, and encrypted new ones
+ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+PLACEHOLDER = ".gitkeep"  # keeps the empty input/ folder in git; not an input file
+
+
+def office_container(path: Path) -> str:
+    """What the first bytes of an Office file say: "empty", "encrypted", "legacy" (.xls/.doc) or ""."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        return "empty"
+    if head == OLE_MAGIC:
+        return "encrypted" if ENCRYPTED_MARK in path.read_bytes() else "legacy"
+    return ""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file under the input folder; `status`/`message` are set when it is not to be read."""
+
+    path: Path
+    name: str  # relative to the input folder, with `/`
+    status: str = ""
+    message: str = ""
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "没有读取权限"
+    if error.errno == errno.ELOOP:
+        return "链接循环指向自身"
+    return error.strerror or type(error).__name__
+
+
+def _kind_problem(path: Path, folder: Path, name: str) -> InputFile | None:
+    """The ledger row of what cannot be read as a file: a dangling or looping link, one leading out of
+    the input folder, a FIFO or device (reading it would block or never end), a file without permission."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            return InputFile(path, name, FAILED, "这是一个链接（快捷方式），指向的文件不存在：请放入文件本身")
+        except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+            return InputFile(path, name, FAILED, "这是一个循环指向自身的链接：请放入文件本身")
+        if not inside(target, folder):
+            return InputFile(path, name, SKIPPED, f"这是指向 input 文件夹以外（{target}）的链接，已跳过")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        return InputFile(path, name, FAILED, f"无法读取该文件（{_os_reason(error)}）：请检查文件权限")
+    if not stat.S_ISREG(mode):
+        return InputFile(path, name, SKIPPED, "不是普通文件（命名管道、设备等），已跳过")
+    if not os.access(path, os.R_OK):
+        return InputFile(path, name, FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
+    return None
+
+
+def display_name(name: str) -> str:
+    """A relative file name for the ledger and the terminal. A name that is not valid UTF-8 (a GBK name
+    from a Windows zip) is shown decoded as GBK, else with its odd bytes as `\\xNN`."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _classify(path: Path, name: str, folder: Path) -> InputFile:
+    suffix = path.suffix.lower()
+    if path.name.startswith("~$"):
+        return InputFile(path, name, SKIPPED, "Office 临时锁定文件（有人正打开该工作簿），已跳过")
+    if any(part.startswith(".") for part in Path(name).parts):
+        return InputFile(path, name, SKIPPED, "隐藏文件，已跳过")
+    problem = _kind_problem(path, folder, name)
+    if problem is not None:
+        return problem
+    if suffix in WORKBOOK_SUFFIXES:
+        return InputFile(path, name)
+    if suffix in CONVERT_SUFFIXES:
+        return InputFile(path, name, FAILED, f"{CONVERT_SUFFIXES[suffix]}无法读取：请用 Excel 或 WPS 打开，另存为 .xlsx 格式")
+    return InputFile(path, name, SKIPPED, "不是电子表格，已跳过")
+
+
+def discover(folder: Path) -> list[InputFile]:
+    """Every file under `folder`, recursively, in a stable order; also a row for each folder that cannot
+    be listed and for each link to a folder (not followed)."""
+    found = []
+
+    def unlistable(error: OSError) -> None:
+        path = Path(error.filename)
+        name = display_name(path.relative_to(folder).as_posix() if path != folder else ".") + "/"
+        found.append(InputFile(path, name, FAILED, f"文件夹无法打开（{_os_reason(error)}）：请检查该文件夹的权限"))
+
+    for root, dirs, names in os.walk(folder, onerror=unlistable):
+        dirs.sort()
+        for link in [d for d in dirs if (Path(root) / d).is_symlink()]:
+            dirs.remove(link)
+            path = Path(root) / link
+            found.append(InputFile(path, display_name(path.relative_to(folder).as_posix()) + "/", SKIPPED,
+                                   "这是指向文件夹的链接，未进入：请把文件夹本身放入 input"))
+        for file_name in sorted(names):
+            if file_name == PLACEHOLDER:
+                continue
+            path = Path(root) / file_name
+            found.append(_classify(path, display_name(path.relative_to(folder).as_posix()), folder))
+    return found
+
+
+def holds_input(folder: Path) -> bool:
+    """True when `folder` holds a file the batch would read or report as failed (not only skipped ones)."""
+    return folder.is_dir() and any(file.status != SKIPPED for file in discover(folder))
+
+
+@contextlib.contextmanager
+def atomic_write(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target` in one rename."""
+    temp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}")
+    try:
+        yield temp
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+MANIFEST_NAME = ".perfxl_manifest.txt"  # the files perfxl wrote into a folder, one name a line
+LOCK_NAME = ".perfxl.lock"
+
+
+class OutputBusy(Exception):
+    """Another run is writing into the same output folder."""
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold the output folder's lock (created if needed); raise OutputBusy at once when another run holds it.
+
+    The lock is per process and re-entrant (`perfxl mail` holds it around its run and its mail)."""
+    from filelock import FileLock, Timeout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_NAME, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as error:
+        raise OutputBusy(f"另一个 perfxl 正在写入 {folder}：请等它结束后再运行，或指定其他输出文件夹") from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, is `folder` or lies within it."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def own_folder(output_dir: Path, name: str) -> Path:
+    """`output_dir/name`, refused (ValueError) when it is a link leading out of the output folder."""
+    folder = output_dir / name
+    if folder.is_symlink() and not inside(folder, output_dir):
+        raise ValueError(f"输出文件夹中的 {name} 是指向 {folder.resolve()} 的链接：perfxl 不在输出文件夹以外写入或删除"
+                         f"文件，请删除该链接（或换一个输出文件夹）")
+    return folder
+
+
+def remove_unlisted(folder: Path, keep: set[str], twins: tuple[str, ...] = ()) -> list[str]:
+    """Remove the files the manifest of `folder` lists (written by the last run) that are not in `keep`,
+    and of every listed file its twins (same stem, suffix in `twins`); then list `keep`. Returns the names
+    removed, so that the user is told.
+
+    Files perfxl did not write (a scanned PDF, a note the user put there) are never touched."""
+    manifest = folder / MANIFEST_NAME
+    listed = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else set()
+    removed = []
+    for name in sorted(listed):
+        if "/" in name or name in ("", ".", ".."):
+            continue
+        old = folder / name
+        stale = [old.with_suffix(suffix) for suffix in twins] + ([] if name in keep else [old])
+        for path in stale:
+            if path.is_file() and not path.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path.name)
+    with atomic_write(manifest) as temp:
+        temp.write_text("".join(f"{name}\n" for name in sorted(keep)), encoding="utf-8")
+    return removed
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Remove temporary files a killed run left behind."""
+    for temp in folder.glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+# Characters no file name may hold on Windows, plus `#` and `%`, which break a hyperlink to the file.
+UNSAFE_CHARACTERS = re.compile(r'[\\/:*?"<>|#%\x00-\x1f\x7f]')
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+# 255 bytes is the file-system limit; atomic_write adds `.perfxl-{pid}-` to the name while writing.
+MAX_NAME_BYTES = 255 - 32
+
+
+def _truncate_utf8(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def safe_file_name(stem: str, suffix: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """`stem + suffix` made safe as one file name on Windows, macOS and Linux.
+
+    Separators and other forbidden characters become `_`, bidi controls and invisible characters go, `..`
+    cannot remain, no leading dot (hidden file) or `~$` (an Office lock file, which a run skips), no
+    trailing space or dot, no reserved Windows device name, at most `max_bytes` in UTF-8.
+    """
+    name = UNSAFE_CHARACTERS.sub("_", strip_invisible(stem))
+    name = re.sub(r"\.{2,}", "_", name).strip().lstrip(".")
+    if name.startswith("~$"):
+        name = f"_{name[1:]}"
+    name = _truncate_utf8(name, max_bytes - len(suffix.encode("utf-8"))).rstrip(" .")
+    if not name:
+        name = "未命名"
+    if name.split(".")[0].strip().upper() in RESERVED_NAMES:
+        name = f"_{name}"
+    return name + suffix
+
+
+def form_file_names(projects: list, suffix: str) -> dict[str, str]:
+    """Project file -> a distinct safe name `{年度}_{项目名称}{suffix}`, deterministic for the batch.
+
+    Names that clash (also when differing only in case, as on Windows) get the input file's name as a
+    suffix; a remaining clash gets a number, in the order of the input files.
+    """
+    def key(name: str) -> str:
+        return name.casefold()
+
+    names = {p.file: safe_file_name(f"{p.year or ''}_{p.project_name or ''}", suffix) for p in projects}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[key(name)] = counts.get(key(name), 0) + 1
+    taken: set[str] = set()
+    for file in sorted(names):
+        stem = names[file][: len(names[file]) - len(suffix)]
+        if counts[key(names[file])] > 1:
+            stem = _with_tail(stem, safe_file_name(Path(file).with_suffix("").as_posix(), "", 80))
+        unique, number = stem + suffix, 1
+        while key(unique) in taken:
+            number += 1
+            unique = _with_tail(stem, str(number)) + suffix
+        taken.add(key(unique))
+        names[file] = unique
+    return names
+
+
+def _with_tail(stem: str, tail: str, suffix_room: int = 16) -> str:
+    """`{stem}_{tail}`, the stem shortened so that the tail survives the length limit."""
+    room = MAX_NAME_BYTES - suffix_room - len(tail.encode("utf-8")) - 1
+    return safe_file_name(f"{_truncate_utf8(stem, room).rstrip(' .')}_{tail}", "")

@@ -1,0 +1,1 @@
+"""Drafts and sending: one message per submission, with its forms attached."""

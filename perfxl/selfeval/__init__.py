@@ -1,0 +1,1 @@
+"""The 自评表 form kind: the year-end self-evaluation workbooks, scores, rules and outputs."""

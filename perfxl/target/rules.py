@@ -1,0 +1,253 @@
+"""The checks of the rule catalogue: one small function per rule, registered with its id.
+
+Project checks see one project; batch checks see them all. Each yields findings; the S rules are
+raised while reading (reader.py) and have no check here. This module holds the registry and the
+I and B checks; the T checks live in indicator_rules.py, the X checks in batch_rules.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from perfxl.core.catalogue import CATALOGUE, finding
+from perfxl.core.config import Config
+from perfxl.core.layout import Layout
+from perfxl.core.model import BUDGET_SHEET, Finding, Project
+from perfxl.core.values import yuan
+
+ProjectCheck = Callable[[Project, Layout], Iterator[Finding]]
+BatchCheck = Callable[[list[Project], Config, dict], Iterator[Finding]]
+PROJECT_CHECKS: dict[str, ProjectCheck] = {}
+BATCH_CHECKS: dict[str, BatchCheck] = {}
+
+
+def _registrar(registry: dict) -> Callable[[str], Callable]:
+    def rule(rule_id: str) -> Callable:
+        """Register the decorated function as the check of rule `rule_id`."""
+        assert rule_id in CATALOGUE, rule_id
+
+        def register(check):
+            registry[rule_id] = check
+            return check
+
+        return register
+
+    return rule
+
+
+project_rule = _registrar(PROJECT_CHECKS)  # @project_rule("T02") on a ProjectCheck
+batch_rule = _registrar(BATCH_CHECKS)  # @batch_rule("X01") on a BatchCheck
+
+
+def check_project(project: Project, config: Config) -> list[Finding]:
+    """The project rules of its layout not disabled in the configuration, in catalogue order."""
+    layout = config.layout(project.layout)
+    disabled = set(config.rules["disabled"])
+    return [f for rule, check in PROJECT_CHECKS.items() if layout.applies(rule) and rule not in disabled
+            for f in check(project, layout)]
+
+
+def check_batch(projects: list[Project], config: Config, previous: dict | None = None) -> list[Finding]:
+    """All batch rules; `previous` maps (unit, project name) to last year's 项目当年预算."""
+    disabled = set(config.rules["disabled"])
+    return [f for rule, check in BATCH_CHECKS.items() if rule not in disabled
+            for f in check(projects, config, previous or {})]
+
+
+# Helpers shared by the checks -------------------------------------------------------------------
+
+
+def percent(ratio: float) -> str:
+    """A ratio as a percentage with one decimal, without a trailing `.0`: `58.7%`, `50%`."""
+    return f"{ratio:.1%}".replace(".0%", "%")
+
+
+def field_finding(rule: str, project: Project, layout: Layout, name: str, /, **values) -> Finding:
+    """A finding at the value cell of field `name` of `project`."""
+    sheet = layout.field(name).sheet
+    return finding(rule, project.file, sheet, project.cells.get(name, ""), project.name, **values)
+
+
+# Project information — I ------------------------------------------------------------------------
+
+
+@project_rule("I01")
+def start_after_end(project: Project, layout: Layout) -> Iterator[Finding]:
+    if project.start_date and project.end_date and project.start_date > project.end_date:
+        yield field_finding("I01", project, layout, "start_date", start=project.start_date, end=project.end_date)
+
+
+@project_rule("I02")
+def plan_outside_year(project: Project, layout: Layout) -> Iterator[Finding]:
+    if None in (project.year, project.start_date, project.end_date):
+        return
+    if project.category in layout.profile.multi_year_categories:
+        return
+    outside = [name for name in ("start_date", "end_date") if getattr(project, name).year != project.year]
+    if outside:
+        yield field_finding("I02", project, layout, outside[0], start=project.start_date, end=project.end_date,
+                            year=project.year)
+
+
+def choice_not_allowed(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
+    """A finding at each choice field checked by `rule` whose value is not in its list."""
+    for spec in layout.fields:
+        allowed = layout.choices(spec)
+        value = project.get(spec.name)
+        if spec.rule == rule and value is not None and value not in allowed:
+            yield field_finding(rule, project, layout, spec.name, label=spec.label, value=value,
+                                allowed="、".join(allowed))
+
+
+@project_rule("I03")
+def category_not_allowed(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from choice_not_allowed("I03", project, layout)
+
+
+@project_rule("I04")
+def gov_procurement_not_yes_no(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from choice_not_allowed("I04", project, layout)
+
+
+@project_rule("I05")
+def year_outside_plan(project: Project, layout: Layout) -> Iterator[Finding]:
+    if None in (project.year, project.start_date, project.end_date) or project.start_date > project.end_date:
+        return  # an unreadable date is S03/S04's, a reversed plan I01's
+    if not project.start_date.year <= project.year <= project.end_date.year:
+        yield field_finding("I05", project, layout, "year", year=project.year, span=project.plan_span)
+
+
+# Budget — B -------------------------------------------------------------------------------------
+
+
+@project_rule("B01")
+def negative_amount(project: Project, layout: Layout) -> Iterator[Finding]:
+    for spec in layout.fields:
+        amount = project.get(spec.name) if spec.kind == "amount" else None
+        if amount is not None and amount < 0:
+            yield field_finding("B01", project, layout, spec.name, label=spec.label, value=yuan(amount))
+    column = project.budget_line_columns.get("amount", "")
+    for line in project.budget_lines:
+        if line.amount is not None and line.amount < 0:
+            yield finding("B01", project.file, BUDGET_SHEET, f"{column}{line.row}", project.name,
+                          label=f"预算明细「{line.item}」的金额", value=yuan(line.amount))
+
+
+def amount_above(rule: str, project: Project, layout: Layout, name: str, limit_name: str) -> Iterator[Finding]:
+    """A finding at field `name` when its amount exceeds field `limit_name`."""
+    amount, limit = project.get(name), project.get(limit_name)
+    if amount is not None and limit is not None and amount > limit:
+        yield field_finding(rule, project, layout, name, amount=yuan(amount), limit=yuan(limit),
+                            label=layout.label(name), limit_label=layout.label(limit_name))
+
+
+@project_rule("B02")
+def annual_above_total(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from amount_above("B02", project, layout, layout.budget.annual, layout.budget.total)
+
+
+def annual_differs_within_one_year(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
+    """A finding when the plan lies in one calendar year yet this year's amount differs from the total."""
+    annual, total = project.get(layout.budget.annual), project.get(layout.budget.total)
+    if None in (annual, total, project.start_date, project.end_date):
+        return
+    if project.start_date.year == project.end_date.year and annual != total:
+        yield field_finding(rule, project, layout, layout.budget.annual, annual=yuan(annual), total=yuan(total))
+
+
+@project_rule("B03")
+def annual_differs_from_total_within_one_year(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from annual_differs_within_one_year("B03", project, layout)
+
+
+@project_rule("B04")
+def prior_spent_above_prior_budget(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from amount_above("B04", project, layout, "prior_spent", "prior_budget")
+
+
+@project_rule("B05")
+def only_one_prior_figure(project: Project, layout: Layout) -> Iterator[Finding]:
+    filled = [name for name in ("prior_budget", "prior_spent") if getattr(project, name) is not None]
+    if len(filled) == 1:
+        missing = "prior_spent" if filled[0] == "prior_budget" else "prior_budget"
+        yield field_finding("B05", project, layout, missing, filled=layout.field(filled[0]).label,
+                            missing=layout.field(missing).label)
+
+
+@project_rule("B06")
+def recurring_without_prior_figures(project: Project, layout: Layout) -> Iterator[Finding]:
+    recurring = project.category in layout.profile.recurring_categories
+    if recurring and project.prior_budget is None and project.prior_spent is None:
+        yield field_finding("B06", project, layout, "prior_budget", category=project.category)
+
+
+@project_rule("B07")
+def annual_budget_changes_too_much(project: Project, layout: Layout) -> Iterator[Finding]:
+    change, limit = project.budget_change, layout.thresholds.budget_change_ratio
+    if change is not None and abs(change) > limit:
+        yield field_finding("B07", project, layout, "annual_budget", direction="增加" if change > 0 else "减少",
+                            change=percent(abs(change)), annual=yuan(project.annual_budget),
+                            prior=yuan(project.prior_budget), limit=percent(limit))
+
+
+@project_rule("B08")
+def low_prior_execution_rate(project: Project, layout: Layout) -> Iterator[Finding]:
+    rate, floor = project.prior_execution_rate, layout.thresholds.execution_rate_floor
+    if rate is not None and rate < floor:
+        yield field_finding("B08", project, layout, "prior_spent", rate=percent(rate), floor=percent(floor))
+
+
+@project_rule("B09")
+def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
+    tolerance = layout.thresholds.amount_tolerance
+    column = project.budget_line_columns.get("amount", "")
+    for total in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
+        covered = sum(line.amount or 0 for line in project.budget_lines[total.first : total.last])
+        if total.line.amount is not None and abs(covered - total.line.amount) > tolerance:
+            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{total.line.row}", project.name,
+                          what="各行之和", sum=yuan(covered), against=f"「{total.line.item}」行", annual=yuan(total.line.amount),
+                          diff=yuan(abs(covered - total.line.amount)))
+    amounts = [line.amount for line in project.budget_lines if line.amount is not None]
+    annual = project.get(layout.budget.annual)
+    if not amounts or annual is None:
+        return
+    total = sum(amounts)
+    if abs(total - annual) > tolerance:
+        yield field_finding("B09", project, layout, layout.budget.annual, what="合计", sum=yuan(total),
+                            against=layout.label(layout.budget.annual), annual=yuan(annual), diff=yuan(abs(total - annual)))
+
+
+def parts_do_not_add_up(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
+    """A finding at the total of the layout's sum checked by `rule` when its parts (empty: 0) differ."""
+    for spec in (s for s in layout.budget.sums if s.rule == rule):
+        total = project.get(spec.total)
+        parts = [project.get(name) or 0.0 for name in spec.parts]
+        if total is not None and abs(sum(parts) - total) > layout.thresholds.amount_tolerance:
+            shown = " + ".join(f"{layout.label(n).removeprefix('其中：')} {yuan(v)}" for n, v in zip(
+                spec.parts, parts, strict=True))
+            yield field_finding(rule, project, layout, spec.total, label=layout.label(spec.total), total=yuan(total),
+                                parts=shown, sum=yuan(sum(parts)))
+
+
+@project_rule("B10")
+def project_funds_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from parts_do_not_add_up("B10", project, layout)
+
+
+@project_rule("B11")
+def annual_funds_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from parts_do_not_add_up("B11", project, layout)
+
+
+@project_rule("B12")
+def annual_funds_above_project_funds(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from amount_above("B12", project, layout, layout.budget.annual, layout.budget.total)
+
+
+@project_rule("B13")
+def annual_funds_differ_within_one_year(project: Project, layout: Layout) -> Iterator[Finding]:
+    yield from annual_differs_within_one_year("B13", project, layout)
+
+
+# The indicator (T) and batch (X) checks register themselves when imported.
+from perfxl.target import batch_rules, indicator_rules  # noqa: E402, F401, I001
