@@ -20,7 +20,7 @@ from lxml import etree
 from perfxl.cli.main import cli
 from perfxl.core.config import shipped_layout
 from perfxl.core.model import Indicator, Project
-from perfxl.io.files import MANIFEST_NAME
+from perfxl.io.files import MANIFEST_NAME, record
 from perfxl.io.form_template import INFO_PAIRS, LONG_TEXTS, template_parts
 from perfxl.io.forms import FORMS_DIR, FormTemplate, convert_to_pdf, form_context, indicator_rows
 from perfxl.target.pipeline import run
@@ -216,7 +216,9 @@ def test_failing_project_gets_no_form_and_stale_forms_are_removed(tmp_path, make
     out = tmp_path / "out"
     first = run(tmp_path / "input", out, config, templates=TEMPLATES)
     assert len(first.forms) == 2
-    (out / FORMS_DIR / Path(first.forms["a.xlsx"]).with_suffix(".pdf").name).write_bytes(b"%PDF")  # --pdf
+    pdf = Path(first.forms["a.xlsx"]).with_suffix(".pdf").name
+    (out / FORMS_DIR / pdf).write_bytes(b"%PDF")  # as perfxl run --pdf writes it, listed in the manifest
+    record(out / FORMS_DIR, [pdf])
     failing = dict(fields, **{"项目名称": "第二个项目"})
     del failing["项目类别"]
     make_workbook("b.xlsx", fields=failing)

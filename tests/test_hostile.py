@@ -24,9 +24,9 @@ from perfxl.cli.main import cli
 from perfxl.core.config import shipped_layout
 from perfxl.core.model import FAILED, PROCESSED, SKIPPED
 from perfxl.core.values import visible
-from perfxl.io.files import TEMP_PREFIX
+from perfxl.io.files import TEMP_PREFIX, record
 from perfxl.io.form_template import template_parts
-from perfxl.io.forms import FORMS_DIR
+from perfxl.io.forms import FORMS_DIR, convert_to_pdf
 from perfxl.target.pipeline import OutputError, run, validate
 
 
@@ -167,12 +167,38 @@ def test_files_the_user_put_among_the_forms_survive_and_stale_forms_go(make_work
     for name, data in own.items():
         (folder / name).write_bytes(data)
     gone = folder / Path(first.forms["b.xlsx"]).name
-    gone.with_suffix(".pdf").write_bytes(b"%PDF")  # the PDF perfxl run --pdf made of it
+    gone.with_suffix(".pdf").write_bytes(b"%PDF")  # the PDF perfxl run --pdf made of it, and listed
+    record(folder, [gone.with_suffix(".pdf").name])
+    scan = folder / Path(first.forms["a.xlsx"]).with_suffix(".pdf").name  # the unit's stamped scan of a form
+    scan.write_bytes(b"%PDF stamped")
     (tmp_path / "input" / "b.xlsx").unlink()
     second = run(tmp_path / "input", out, config)
     names = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
-    assert names == set(own) | {Path(second.forms["a.xlsx"]).name}
+    assert names == set(own) | {Path(second.forms["a.xlsx"]).name, scan.name}
     assert all((folder / name).read_bytes() == data for name, data in own.items())
+    assert scan.read_bytes() == b"%PDF stamped"
+
+
+def test_pdf_leaves_a_scan_of_the_same_name_and_replaces_only_its_own(make_workbook, config, tmp_path,
+                                                                      monkeypatch):
+    make_workbook("a.xlsx")
+    fake = tmp_path / "bin" / "soffice"  # writes a PDF of each form into --outdir, as LibreOffice does
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nwhile [ $# -gt 0 ]; do case $1 in --outdir) out=$2; shift;; *.docx)"
+                    " n=$(basename \"$1\" .docx); echo made > \"$out/$n.pdf\";; esac; shift; done\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    out = tmp_path / "output"
+    form = out / run(tmp_path / "input", out, config).forms["a.xlsx"]
+    form.with_suffix(".pdf").write_bytes(b"%PDF stamped")
+    assert convert_to_pdf([form]) == []
+    assert form.with_suffix(".pdf").read_bytes() == b"%PDF stamped"
+    form.with_suffix(".pdf").unlink()
+    assert convert_to_pdf([form]) == [form.with_suffix(".pdf")]
+    assert convert_to_pdf([form]) == [form.with_suffix(".pdf")]  # its own PDF is made again
+    assert form.with_suffix(".pdf").read_text().strip() == "made"
+    run(tmp_path / "input", out, config)
+    assert not form.with_suffix(".pdf").exists()  # the form was written again: its old PDF went
 
 
 def test_a_forms_folder_linked_out_of_the_output_folder_is_refused(make_workbook, tmp_path):
@@ -427,7 +453,7 @@ def test_a_full_disk_is_one_message_without_zip_noise(make_workbook, config, tmp
     monkeypatch.setattr("perfxl.target.pipeline.remove_stale_temps", lambda folder: None)
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
-    with pytest.raises(OutputError, match="磁盘是否已满") as caught:
+    with pytest.raises(OutputError, match="：磁盘已满：请清理磁盘空间") as caught:
         run(tmp_path / "input", out, config, jobs=jobs)
     del caught
     gc.collect()

@@ -18,6 +18,7 @@ from perfxl.core.layout import Layout
 from perfxl.core.model import INDICATOR_SHEET
 from perfxl.core.values import label_key
 from perfxl.io.files import MAX_NAME_BYTES, atomic_write, safe_file_name
+from perfxl.io.xlsx import save_book
 from perfxl.target.template import fill_template
 
 TO_FILL = PatternFill("solid", fgColor="FFC7CE")  # a cell a person must fill
@@ -155,7 +156,7 @@ def write_form(form: FormImport, folder: Path, config: Config) -> Path:
     stem = safe_file_name(form.project_name or Path(form.source).stem, "", MAX_NAME_BYTES - NUMBER_ROOM)
     target = free_path(folder, stem)
     with atomic_write(target) as temp:
-        book.save(temp)
+        save_book(book, temp)
     if target.stem != stem:
         form.notes.append(f"{stem}.xlsx 已存在，未覆盖，另存为 {target.name}")
     form.output = target

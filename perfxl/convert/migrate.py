@@ -16,6 +16,7 @@ from pathlib import Path
 from perfxl.convert.form_book import FormImport, Mark, roll_forward, write_form
 from perfxl.convert.importer import WORD_SUFFIXES, find_documents, read_document
 from perfxl.core.config import Config, ConfigError
+from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout, Migration, check_migrations
 from perfxl.core.model import Project
 from perfxl.io.docxread import UnreadableDocument
@@ -25,7 +26,7 @@ SOURCE_LAYOUT, TARGET_LAYOUT = "上海2020", "上海2026"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-class NotMigratable(Exception):
+class NotMigratable(PerfxlError):
     """A file perfxl migrate cannot use; the message says why and what to do."""
 
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import msgspec
 
 from perfxl.core.catalogue import CATALOGUE
+from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout, Strict, Thresholds, check_layout, check_migrations
 from perfxl.core.model import SEVERITIES
 from perfxl.core.paths import TEMPLATES_DIR
@@ -30,7 +31,7 @@ TEXT_OR_LIST = {"to", "cc"}
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 
-class ConfigError(Exception):
+class ConfigError(PerfxlError):
     """The configuration cannot be used; the message names the key and what to do."""
 
 

@@ -17,6 +17,7 @@ import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
+from perfxl.core.errors import PerfxlError
 from perfxl.io.files import office_container
 
 NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
@@ -36,7 +37,7 @@ _VMERGE = etree.XPath("./w:tcPr/w:vMerge", namespaces=NS)
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:ins"), qn("w:smartTag")}
 
 
-class UnreadableDocument(Exception):
+class UnreadableDocument(PerfxlError):
     """The file is not a Word document perfxl can open; the message says what to do."""
 
 

@@ -7,10 +7,11 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfxl.core.errors import PerfxlError
 from perfxl.core.model import FAILED, SKIPPED
 from perfxl.core.values import strip_invisible
 
@@ -151,7 +152,7 @@ MANIFEST_NAME = ".perfxl_manifest.txt"  # the files perfxl wrote into a folder, 
 LOCK_NAME = ".perfxl.lock"
 
 
-class OutputBusy(Exception):
+class OutputBusy(PerfxlError):
     """Another run is writing into the same output folder."""
 
 
@@ -180,36 +181,52 @@ def inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+class LinkedOutput(PerfxlError, ValueError):
+    """An output folder is a link leading elsewhere: perfxl neither writes nor deletes through it."""
+
+
 def own_folder(output_dir: Path, name: str) -> Path:
-    """`output_dir/name`, refused (ValueError) when it is a link leading out of the output folder."""
+    """`output_dir/name`, refused (LinkedOutput) when it is a link leading out of the output folder."""
     folder = output_dir / name
     if folder.is_symlink() and not inside(folder, output_dir):
-        raise ValueError(f"输出文件夹中的 {name} 是指向 {folder.resolve()} 的链接：perfxl 不在输出文件夹以外写入或删除"
+        raise LinkedOutput(f"输出文件夹中的 {name} 是指向 {folder.resolve()} 的链接：perfxl 不在输出文件夹以外写入或删除"
                          f"文件，请删除该链接（或换一个输出文件夹）")
     return folder
 
 
-def remove_unlisted(folder: Path, keep: set[str], twins: tuple[str, ...] = ()) -> list[str]:
-    """Remove the files the manifest of `folder` lists (written by the last run) that are not in `keep`,
-    and of every listed file its twins (same stem, suffix in `twins`); then list `keep`. Returns the names
-    removed, so that the user is told.
-
-    Files perfxl did not write (a scanned PDF, a note the user put there) are never touched."""
+def listed(folder: Path) -> set[str]:
+    """The names the manifest of `folder` lists: the files perfxl wrote there."""
     manifest = folder / MANIFEST_NAME
-    listed = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else set()
+    if not manifest.is_file():
+        return set()
+    return {name for name in manifest.read_text(encoding="utf-8").splitlines()
+            if name and "/" not in name and name not in (".", "..")}
+
+
+def _list(folder: Path, names: set[str]) -> None:
+    with atomic_write(folder / MANIFEST_NAME) as temp:
+        temp.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
+
+
+def record(folder: Path, names: Iterable[str]) -> None:
+    """Add `names` to the manifest of `folder`: files perfxl wrote there besides the run's own."""
+    _list(folder, listed(folder) | set(names))
+
+
+def remove_unlisted(folder: Path, keep: set[str]) -> list[str]:
+    """Remove the files the manifest of `folder` lists (written by an earlier run, forms and PDFs alike)
+    that are not in `keep`; then list `keep`. Returns the names removed, so that the user is told.
+
+    Files perfxl did not write (a stamped scan saved as PDF, a note the user put there) are never
+    touched, whatever their names."""
     removed = []
-    for name in sorted(listed):
-        if "/" in name or name in ("", ".", ".."):
-            continue
-        old = folder / name
-        stale = [old.with_suffix(suffix) for suffix in twins] + ([] if name in keep else [old])
-        for path in stale:
-            if path.is_file() and not path.is_symlink():
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                    removed.append(path.name)
-    with atomic_write(manifest) as temp:
-        temp.write_text("".join(f"{name}\n" for name in sorted(keep)), encoding="utf-8")
+    for name in sorted(listed(folder) - keep):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(name)
+    _list(folder, keep)
     return removed
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -29,10 +30,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 from markupsafe import Markup, escape
 
+from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout
 from perfxl.core.model import FORMS_DIR, Indicator, Project
 from perfxl.core.values import yuan
-from perfxl.io.files import atomic_write, form_file_names, remove_unlisted
+from perfxl.io.files import TEMP_PREFIX, atomic_write, form_file_names, listed, record, remove_unlisted
 from perfxl.io.form_template import BODIES, template_parts
 from perfxl.io.sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
 
@@ -51,7 +53,7 @@ CELL = re.compile(r"<w:tc[ >](?:(?!<w:tc[ >]).)*?</w:tc>", re.DOTALL)
 TCPR_HEAD = re.compile(r"<w:tcPr>((?:<w:tcW [^>]*/>)?(?:<w:gridSpan [^>]*/>)?)")
 
 
-class FormError(Exception):
+class FormError(PerfxlError):
     """A form cannot be written (unusable template, invalid name); the message says which and why."""
 
 
@@ -287,12 +289,13 @@ def write_form_chunk(chunk: FormChunk) -> None:
 
 
 def remove_stale_forms(folder: Path, keep: Iterable[str]) -> list[str]:
-    """Remove forms this run did not write and every PDF of a form, so no stale form is emailed; only
-    files an earlier run wrote (its manifest), never the user's own. Returns the names removed."""
-    return remove_unlisted(folder, set(keep), twins=(".pdf",))
+    """Remove forms this run did not write and every PDF perfxl made of a form (it may not match the form
+    written now), so no stale form is emailed; only files an earlier run wrote (its manifest), never the
+    user's own, e.g. a stamped scan saved beside the forms. Returns the names removed."""
+    return remove_unlisted(folder, set(keep))
 
 
-class PdfUnavailable(Exception):
+class PdfUnavailable(PerfxlError):
     """LibreOffice is not installed, so no PDF can be made."""
 
 
@@ -302,7 +305,10 @@ def soffice() -> str | None:
 
 
 def convert_to_pdf(forms: list[Path], timeout: float = 600) -> list[Path]:
-    """Write a PDF beside each form with one LibreOffice call; returns the PDFs that exist afterwards."""
+    """Write a PDF beside each form with one LibreOffice call a folder; returns the PDFs written.
+
+    The PDFs are made in a temporary folder and moved beside the forms, each listed in the folder's
+    manifest; a PDF of the same name that perfxl did not write (the user's scan) is left as it is."""
     command = soffice()
     if command is None:
         raise PdfUnavailable("未安装 LibreOffice（找不到 soffice 命令），未生成 PDF。"
@@ -310,9 +316,25 @@ def convert_to_pdf(forms: list[Path], timeout: float = 600) -> list[Path]:
     by_folder: dict[Path, list[Path]] = {}
     for form in forms:
         by_folder.setdefault(form.parent, []).append(form)
+    written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="perfxl-soffice-") as profile:
         for folder, files in by_folder.items():
-            subprocess.run([command, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-                            "--convert-to", "pdf", "--outdir", str(folder), *map(str, files)],
-                           check=False, capture_output=True, timeout=timeout)
-    return [pdf for pdf in (f.with_suffix(".pdf") for f in forms) if pdf.exists()]
+            written += _convert_folder(command, Path(profile), folder, files, timeout)
+    return written
+
+
+def _convert_folder(command: str, profile: Path, folder: Path, files: list[Path], timeout: float) -> list[Path]:
+    own = listed(folder)
+    files = [f for f in files if f.with_suffix(".pdf").name in own or not f.with_suffix(".pdf").exists()]
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=folder) as made:
+        subprocess.run([command, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", made, *map(str, files)],
+                       check=False, capture_output=True, timeout=timeout)
+        written = []
+        for form in files:
+            pdf = Path(made) / form.with_suffix(".pdf").name
+            if pdf.is_file():
+                os.replace(pdf, form.with_suffix(".pdf"))
+                written.append(form.with_suffix(".pdf"))
+    record(folder, (pdf.name for pdf in written))
+    return written

@@ -18,12 +18,14 @@ from jinja2.sandbox import (
     SecurityError,
 )
 
+from perfxl.core.errors import PerfxlError
+
 UNSAFE_NAMES = {"mro", *UNSAFE_GENERATOR_ATTRIBUTES, *UNSAFE_COROUTINE_ATTRIBUTES, *UNSAFE_ASYNC_GENERATOR_ATTRIBUTES}
 
 __all__ = ["SecurityError", "UnsafeTemplate", "environment", "refuse_unsafe"]
 
 
-class UnsafeTemplate(Exception):
+class UnsafeTemplate(PerfxlError):
     """A template reaches for Python internals; `expression` is the attribute it names."""
 
     def __init__(self, expression: str):

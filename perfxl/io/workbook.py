@@ -21,6 +21,7 @@ from pathlib import Path
 import python_calamine
 from lxml import etree
 
+from perfxl.core.errors import PerfxlError
 from perfxl.core.values import label_key
 from perfxl.io.files import office_container
 
@@ -61,7 +62,7 @@ class Limits:
         return cls(limits["max_unzipped_mb"] * 2**20, limits["max_sheet_cells"])
 
 
-class UnreadableWorkbook(Exception):
+class UnreadableWorkbook(PerfxlError):
     """The file is not a workbook perfxl can open; `reason` and `todo` are for the user."""
 
     def __init__(self, reason: str, todo: str):

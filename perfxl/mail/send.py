@@ -34,6 +34,7 @@ from pathlib import Path
 import jinja2
 
 from perfxl.core.config import Config
+from perfxl.core.errors import PerfxlError
 from perfxl.core.model import ERROR, FAILED, FORMS_DIR, PREPARED_DIR, REPORT_NAME, SELFEVAL_FORMS_DIR, Project
 from perfxl.core.values import strip_invisible, to_text, visible, yuan
 from perfxl.io.files import atomic_write, own_folder, remove_unlisted, safe_file_name
@@ -57,7 +58,7 @@ SMTP_LINES = compat32.clone(linesep="\r\n")
 OVERHEAD_BYTES = 20_000  # headers and body of one message, on top of its base64 attachments
 
 
-class MailError(Exception):
+class MailError(PerfxlError):
     """Mail cannot be built or sent; the message says why and what to do."""
 
 

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.core.model import SELFEVAL_MARK, SELFEVAL_SHEET, Project
 from perfxl.core.values import is_blank, label_key, to_text
+from perfxl.io.xlsx import save_book
 
 GUIDE_SHEET = "填表说明"
 FILED_SHEET = "申报值"  # very hidden: the filed values, at the addresses they have on 自评表
@@ -252,4 +253,4 @@ def _write_indicators(sheet, filed, project: Project, points: list[float], setti
 
 def write_workbook(path: Path, project: Project, points: list[float], settings: dict) -> None:
     """Write the self-evaluation workbook of `project` to `path`; `points` are the rows' 分值."""
-    build_workbook(project, points, settings).save(path)
+    save_book(build_workbook(project, points, settings), path)

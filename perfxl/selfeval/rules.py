@@ -8,6 +8,7 @@ from pathlib import Path
 
 from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
+from perfxl.core.errors import PerfxlError
 from perfxl.core.model import INFO_SHEET, SELFEVAL_MARK, SELFEVAL_SHEET, Finding
 from perfxl.core.values import ParseError, parse_amount, parse_target, to_text, yuan
 from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
@@ -22,7 +23,7 @@ TARGET_TODO = "这是绩效目标申报表：请放入 input 文件夹，用 per
 NOT_PREPARED = "不是 perfxl selfeval prepare 生成的自评表"
 
 
-class NotSelfEvaluation(Exception):
+class NotSelfEvaluation(PerfxlError):
     """The workbook opens but is not a self-evaluation workbook; the message says where it belongs."""
 
 

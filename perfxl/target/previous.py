@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from perfxl.core.errors import PerfxlError
 from perfxl.core.model import PROJECT_SHEET
 from perfxl.core.values import ParseError, is_blank, label_key, parse_amount, to_text
 from perfxl.io.workbook import Limits, UnreadableWorkbook, check_container
@@ -16,7 +17,7 @@ from perfxl.io.workbook import Limits, UnreadableWorkbook, check_container
 KEY_COLUMNS = ("申报单位名称", "项目名称", "项目当年预算（元）")
 
 
-class PreviousError(Exception):
+class PreviousError(PerfxlError):
     """Last year's consolidated workbook cannot be used; the message says why and what to do."""
 
 

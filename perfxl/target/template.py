@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl.core.config import Config
 from perfxl.core.layout import LAYOUT_LABEL, Layout
 from perfxl.core.model import BUDGET_LINES_HEADER, BUDGET_SHEET, INDICATOR_SHEET, INFO_SHEET
+from perfxl.io.xlsx import save_book
 
 GUIDE_SHEET = "填表说明"
 INDICATOR_ROWS = 300  # rows prepared with drop-downs and text format
@@ -122,7 +123,7 @@ def build_template(layout: Layout) -> Workbook:
 
 
 def write_template(path: Path, layout: Layout) -> None:
-    build_template(layout).save(path)
+    save_book(build_template(layout), path)
 
 
 def _row_of(sheet: Worksheet, label: str) -> int:
