@@ -124,3 +124,18 @@ def bad_documents(folder: Path) -> None:
     memo = docx.Document()
     memo.add_paragraph("会议纪要：讨论下一年度预算。")
     memo.save(folder / "memo.docx")
+
+
+def string_count_bomb(target: Path, count: int = 2**31 - 1) -> Path:
+    """A tiny workbook whose shared-string table announces `count` strings: calamine reserves room for
+    them first (51 GB for 2**31 - 1) and aborts the process."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(target))
+    book.add_worksheet("项目信息").write_string(0, 0, "项目名称")
+    book.close()
+    strings = read_part(target, "xl/sharedStrings.xml")
+    strings = strings.replace('count="1" uniqueCount="1"', f'count="{count}" uniqueCount="{count}"')
+    packed = target.with_name(f"packed-{target.name}")
+    rezip(target, packed, {"xl/sharedStrings.xml": strings.encode()})
+    return packed.replace(target)

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import ROOT, SAMPLES
 
 from perfxl.cli.main import cli
+from perfxl.io.files import record
 
 COMMANDS = ["run", "check", "rules", "template"]
 
@@ -157,6 +158,7 @@ def test_a_plain_run_says_which_forms_and_pdfs_it_removed(make_workbook, clean_p
     make_workbook("b.xlsx", fields=fields)
     invoke("run", tmp_path / "input", tmp_path / "output")
     (tmp_path / "output" / "目标表" / "2021_科技文献数据库运维.pdf").write_bytes(b"%PDF-1.4")
+    record(tmp_path / "output" / "目标表", ["2021_科技文献数据库运维.pdf"])  # as run --pdf lists it
     (tmp_path / "input" / "b.xlsx").unlink()
     result = invoke("run", tmp_path / "input", tmp_path / "output")
     assert "已删除过期的目标表 1 份（项目未通过或已不在输入文件夹中）：2021_第二个项目.docx" in result.output

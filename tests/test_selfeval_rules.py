@@ -10,6 +10,7 @@ from conftest import flatten
 from selfeval_fill import cents, fill
 
 from perfxl.cli.main import cli
+from perfxl.io.files import LOCK_NAME
 from perfxl.selfeval.batch import evaluate, prepare
 from perfxl.selfeval.book import Row, SelfEvaluation
 from perfxl.selfeval.scoring import allocate_points, grade, judge, score
@@ -195,7 +196,7 @@ def test_prepare_skips_projects_with_errors(make_workbook, tmp_path, config):
     make_workbook("坏.xlsx", fields={"年度": 2021, "项目名称": "坏项目"})  # missing required fields: S03
     result = CliRunner().invoke(cli, ["selfeval", "prepare", str(tmp_path / "input"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "未生成：坏.xlsx" in result.output
-    assert [p.name for p in (tmp_path / "o").iterdir()] == ["2021_科技文献数据库运维.xlsx"]
+    assert [p.name for p in (tmp_path / "o").iterdir() if p.name != LOCK_NAME] == ["2021_科技文献数据库运维.xlsx"]
 
 
 def _rows(path, sheet):

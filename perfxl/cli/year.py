@@ -39,11 +39,11 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     示例：perfxl import 旧目标表/ --out input --year 2021
     """
     config = config_or_exit(config_path)
-    from perfxl.convert.importer import find_documents, import_document, summary_lines
+    from perfxl.convert.importer import find_documents, import_documents, summary_lines
 
     documents = find_documents(sources)
     prepare_out(documents, "任何 Word 文档（.docx）", out_dir)
-    results = [import_document(path, out_dir, config, year) for path in documents]
+    results = import_documents(documents, out_dir, config, year)
     for result in results:
         click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
     failed = sum(1 for r in results if r.failure)
@@ -78,7 +78,7 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
         click.secho(f"配置错误：{error}", fg="red", err=True)
         sys.exit(USAGE)
     for result in results:
-        click.secho("\n".join(summary_lines(result)), fg="red" if result.failure else None)
+        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
     failed = sum(1 for r in results if r.failure)
     written = sum(len(r.projects) for r in results)
     click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个")

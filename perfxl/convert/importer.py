@@ -10,6 +10,7 @@ empty in the workbook and is listed in the summary.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,9 +18,12 @@ from pathlib import Path
 
 from perfxl.convert.form_book import FormImport, roll_forward, write_form
 from perfxl.core.config import Config
+from perfxl.core.errors import os_problem
 from perfxl.core.layout import Column, FieldSpec, Layout, Sum
 from perfxl.core.values import ParseError, label_key, parse_amount, parse_date, parse_year
+from perfxl.engine.batch import locked
 from perfxl.io.docxread import Line, UnreadableDocument, load_lines
+from perfxl.io.parallel import Workers
 
 WORD_SUFFIXES = {".docx", ".doc", ".docm", ".wps", ".rtf"}  # what a folder search picks up
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
@@ -308,27 +312,45 @@ def read_document(path: Path, file: str, config: Config) -> list[FormImport]:
     return forms
 
 
-def import_document(path: Path, folder: Path, config: Config, year: int | None = None) -> ImportResult:
-    """Read the document at `path` and write one workbook per form into `folder`; never raises for content."""
-    result = ImportResult(str(path))
+def read_forms(path: Path, config: Config) -> tuple[list[FormImport], str]:
+    """The forms of the document at `path`, or why there are none; runs on a worker, never raises."""
     try:
-        result.forms = read_document(path, str(path), config)
+        return read_document(path, str(path), config), ""
     except UnreadableDocument as error:
-        result.failure = str(error)
-        return result
+        return [], str(error)
     except Exception as error:  # noqa: BLE001 - one document's surprise must not end the import
-        result.failure = (f"读取时发生意外错误（{type(error).__name__}）：请用 Word 打开该文件另存为 .docx 后重试；"
-                          "如仍失败，请把该文件发给技术支持")
-        return result
+        return [], (f"读取时发生意外错误（{type(error).__name__}）：请用 Word 打开该文件另存为 .docx 后重试；"
+                    "如仍失败，请把该文件发给技术支持")
+
+
+def _crashed(path: Path) -> tuple[list[FormImport], str]:
+    return [], "读取该文件时程序异常退出，文件可能已损坏：请用 Word 打开后另存为 .docx 再试"
+
+
+def import_document(path: Path, folder: Path, config: Config, year: int | None = None,
+                    read: tuple[list[FormImport], str] | None = None) -> ImportResult:
+    """Write one workbook per form of the document at `path` (as `read` read it, else read now) into
+    `folder`; never raises for content."""
+    result = ImportResult(str(path))
+    result.forms, result.failure = read or read_forms(path, config)
     for form in result.forms:
         if year is not None:
             roll_forward(form, year)
         try:
             write_form(form, folder, config)
         except OSError as error:
-            result.failure = f"无法写入 {folder}：{error.strerror or error}"
+            result.failure = f"无法写入 {folder}：{os_problem(error)}"
             break
     return result
+
+
+def import_documents(paths: list[Path], folder: Path, config: Config, year: int | None = None,
+                     jobs: int | None = None) -> list[ImportResult]:
+    """import_document for each of `paths`, read on worker processes (a document that crashes its reader
+    costs that document) and written here under the folder's lock."""
+    with locked(folder), Workers(jobs) as workers:
+        readings = workers.map(functools.partial(read_forms, config=config), paths, _crashed)
+        return [import_document(path, folder, config, year, read) for path, read in zip(paths, readings, strict=True)]
 
 
 def find_documents(sources: Iterable[Path], suffixes: Iterable[str] = WORD_SUFFIXES) -> list[Path]:

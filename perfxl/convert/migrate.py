@@ -8,6 +8,7 @@ left to a person are highlighted and commented (form_book.mark_cells); nothing i
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from pathlib import Path
 from perfxl.convert.form_book import FormImport, Mark, roll_forward, write_form
 from perfxl.convert.importer import WORD_SUFFIXES, find_documents, read_document
 from perfxl.core.config import Config, ConfigError
-from perfxl.core.errors import PerfxlError
+from perfxl.core.errors import PerfxlError, os_problem
 from perfxl.core.layout import Layout, Migration, check_migrations
 from perfxl.core.model import Project
+from perfxl.engine.batch import locked
 from perfxl.io.docxread import UnreadableDocument
+from perfxl.io.parallel import Workers
 from perfxl.target.reader import read_project
 
 SOURCE_LAYOUT, TARGET_LAYOUT = "上海2020", "上海2026"
@@ -145,15 +148,30 @@ def _projects(path: Path, config: Config) -> list[tuple[str, Project]]:
                 for form in forms]
 
 
-def migrate_file(path: Path, folder: Path, config: Config, year: int | None = None,
-                 given: dict[str, object] | None = None) -> MigrateResult:
-    """Migrate every 上海2020 project in the file at `path` into a 上海2026 workbook in `folder` (never
-    overwriting); `year` rolls it forward as import --year does. Never raises for content."""
-    result = MigrateResult(str(path))
+def read_source(path: Path, config: Config) -> tuple[list[tuple[str, Project]] | None, str]:
+    """The 上海2020 projects of the file at `path`, or why there are none; runs on a worker, never raises."""
     try:
-        projects = _projects(path, config)
+        return _projects(path, config), ""
     except NotMigratable as error:
-        result.failure = str(error)
+        return None, str(error)
+    except Exception as error:  # noqa: BLE001 - one file's surprise must not end the migration
+        return None, (f"读取时发生意外错误（{type(error).__name__}）：请用 Excel 或 Word 打开该文件另存后重试；"
+                      "如仍失败，请把该文件发给技术支持")
+
+
+def _crashed(path: Path) -> tuple[None, str]:
+    return None, "读取该文件时程序异常退出，文件可能已损坏：请用 Excel 或 Word 打开后另存再试"
+
+
+def migrate_file(path: Path, folder: Path, config: Config, year: int | None = None,
+                 given: dict[str, object] | None = None,
+                 read: tuple[list[tuple[str, Project]] | None, str] | None = None) -> MigrateResult:
+    """Migrate every 上海2020 project in the file at `path` (as `read` read it, else read now) into a
+    上海2026 workbook in `folder` (never overwriting); `year` rolls it forward as import --year does.
+    Never raises for content."""
+    result = MigrateResult(str(path))
+    projects, result.failure = read or read_source(path, config)
+    if projects is None:
         return result
     others = [f"{file} 是 {project.layout} 版式" for file, project in projects if project.layout != SOURCE_LAYOUT]
     if others:
@@ -167,21 +185,24 @@ def migrate_file(path: Path, folder: Path, config: Config, year: int | None = No
         try:
             write_form(done.form, folder, config)
         except OSError as error:
-            result.failure = f"无法写入 {folder}：{error.strerror or error}"
+            result.failure = f"无法写入 {folder}：{os_problem(error)}"
             break
         result.projects.append(done)
     return result
 
 
 def migrate_files(paths: list[Path], folder: Path, config: Config, year: int | None = None,
-                  given: dict[str, object] | None = None) -> list[MigrateResult]:
-    """migrate_file for each of `paths`; raises ConfigError, before any file, when the migration table
-    does not fit the layouts' lists as configured (a 一级 or value perfxl.toml has changed)."""
+                  given: dict[str, object] | None = None, jobs: int | None = None) -> list[MigrateResult]:
+    """migrate_file for each of `paths`, read on worker processes (a file that crashes its reader costs
+    that file) and written here under the folder's lock; raises ConfigError, before any file, when the
+    migration table does not fit the layouts' lists as configured (a 一级 or value perfxl.toml has changed)."""
     if TARGET_LAYOUT not in config.layouts or SOURCE_LAYOUT not in config.layout(TARGET_LAYOUT).migrate.from_:
         raise ConfigError(f"版式「{TARGET_LAYOUT}」中没有 [migrate.from.\"{SOURCE_LAYOUT}\"] 对应关系")
     if problems := check_migrations(config.layouts, lists=True):
         raise ConfigError("；".join(problems))
-    return [migrate_file(path, folder, config, year, given) for path in paths]
+    with locked(folder), Workers(jobs) as workers:
+        readings = workers.map(functools.partial(read_source, config=config), paths, _crashed)
+        return [migrate_file(path, folder, config, year, given, read) for path, read in zip(paths, readings, strict=True)]
 
 
 def find_sources(sources: Iterable[Path]) -> list[Path]:

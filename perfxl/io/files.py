@@ -124,7 +124,7 @@ def discover(folder: Path) -> list[InputFile]:
             found.append(InputFile(path, display_name(path.relative_to(folder).as_posix()) + "/", SKIPPED,
                                    "这是指向文件夹的链接，未进入：请把文件夹本身放入 input"))
         for file_name in sorted(names):
-            if file_name == PLACEHOLDER:
+            if file_name in (PLACEHOLDER, LOCK_NAME):  # the lock of a command writing here (import, prepare)
                 continue
             path = Path(root) / file_name
             found.append(_classify(path, display_name(path.relative_to(folder).as_posix()), folder))

@@ -194,15 +194,20 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, scan: _Scan, limits: Limits) 
     kept = []
     scan.max_row = scan.max_col = 0
     scan.unaddressed = False
+    head, size = b"", 0
     for chunk in _member_chunks(data, info, limits):
         scan.total += len(chunk)
+        size += len(chunk)
         if scan.total > limits.max_bytes:
             raise _refuse_size(limits.max_bytes)
         window = tail + chunk
         _scan_window(window, info.filename, scan)
         tail = window[-OVERLAP:]
+        head = head or chunk[:OVERLAP]
         if info.filename in SHEET_LIST_PARTS:
             kept.append(chunk)
+    if info.filename.lower().endswith("sharedstrings.xml"):
+        _check_string_count(head, size)
     if scan.unaddressed:  # rare: count rows and the widest row, each cell placed after the addressed ones
         rows, widest = _count_rows_and_cells(_member_chunks(data, info, limits))
         scan.max_row, scan.max_col = scan.max_row + rows, scan.max_col + widest
@@ -211,6 +216,19 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, scan: _Scan, limits: Limits) 
             f"工作表的使用范围过大（{scan.max_row} 行 × {scan.max_col} 列），已拒绝读取",
             "请删除远处误填的单元格（按 Ctrl+End 可找到），保存后重新放入 input 文件夹")
     return b"".join(kept)
+
+
+STRING_COUNT = re.compile(rb'\b(?:uniqueCount|count)\s*=\s*["\'](\d+)')
+SMALLEST_STRING = len(b"<si/>")
+
+
+def _check_string_count(head: bytes, size: int) -> None:
+    """Refuse a shared-string table that announces more strings than its bytes can hold: calamine reserves
+    room for the announced count first (2,147,483,647 strings in a 7 KB file asked for 51 GB and aborted)."""
+    announced = max((int(n) for n in STRING_COUNT.findall(head)), default=0)
+    if announced > size // SMALLEST_STRING + 1:
+        raise UnreadableWorkbook(f"工作簿的共享字符串表声明了 {announced} 个字符串，实际只有 {size} 字节，文件已损坏或被改动过",
+                                 "请用 Excel 打开并另存为 .xlsx，或请填报人重新发送")
 
 
 def _count_rows_and_cells(chunks: Iterable[bytes]) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from perfxl.core.model import (
     Project,
 )
 from perfxl.engine import runner
-from perfxl.engine.batch import Batch, FileResult, listed_result, unexpected_result
+from perfxl.engine.batch import Batch, FileResult, listed_result, locked, unexpected_result
 from perfxl.engine.runner import FormKind
 from perfxl.io.files import InputFile, atomic_write, form_file_names, own_folder, remove_stale_temps
 from perfxl.io.forms import remove_stale_forms
@@ -49,16 +49,16 @@ def prepare(input_dir: Path, out_dir: Path, config: Config) -> Prepared:
     outcome = Prepared(batch)
     if not passed:
         return outcome
-    out_dir.mkdir(parents=True, exist_ok=True)
     names = form_file_names(passed, ".xlsx")
-    for project in passed:
-        target = out_dir / names[project.file]
-        if target.exists():
-            outcome.kept.append(target)
-            continue
-        with atomic_write(target) as temp:
-            write_workbook(temp, project, project_points(project, config), config.selfeval)
-        outcome.written.append(target)
+    with locked(out_dir):
+        for project in passed:
+            target = out_dir / names[project.file]
+            if target.exists():
+                outcome.kept.append(target)
+                continue
+            with atomic_write(target) as temp:
+                write_workbook(temp, project, project_points(project, config), config.selfeval)
+            outcome.written.append(target)
     return outcome
 
 
