@@ -488,7 +488,7 @@ def test_bad_layout_file_exits_2_naming_the_key_and_file(tmp_path, edit, words):
 @pytest.mark.parametrize("toml, words", [
     ('[layout."上海2026".thresholds]\nsatisfaction_flor = 95\n', ["「layout.上海2026.thresholds.satisfaction_flor」"]),
     ('[layout."上海2026"]\nyears = [2026]\n', ["layout.上海2026.years"]),
-    ('[layout."上海2030".thresholds]\nsatisfaction_floor = 95\n', ["上海2030", "上海2020、上海2026"]),
+    ('[layout."上海2030".thresholds]\nsatisfaction_floor = 95\n', ["上海2030", "上海2020、上海2023、上海2026"]),
     ('[layouts]\nfiles = ["无.toml"]\n', ["无.toml"]),
 ], ids=["unknown-key", "wrong-type", "unknown-layout", "missing-file"])
 def test_bad_layout_override_exits_2_naming_the_key(tmp_path, toml, words):
@@ -500,7 +500,8 @@ def test_bad_layout_override_exits_2_naming_the_key(tmp_path, toml, words):
 
 def test_layouts_command_lists_each_layout_with_its_years():
     lines = _invoke("layouts").splitlines()
-    assert [line.split("\t")[:2] for line in lines] == [["上海2020", "2018–2025 年"], ["上海2026（默认）", "2025–2099 年"]]
+    assert [line.split("\t")[:2] for line in lines] == [["上海2020", "2018–2025 年"], ["上海2023", "2019–2024 年"],
+                                                       ["上海2026（默认）", "2025–2099 年"]]
 
 
 @pytest.mark.parametrize("args, layout", [([], "上海2026"), (["--layout", "上海2020"], "上海2020")],
@@ -519,7 +520,7 @@ def test_template_command_writes_the_layouts_workbook(tmp_path, args, layout):
 
 def test_template_command_refuses_an_unknown_layout(tmp_path):
     result = CliRunner().invoke(cli, ["template", "--layout", "上海2030", str(tmp_path / "x.xlsx")])
-    assert result.exit_code == 2 and "上海2020、上海2026" in result.output
+    assert result.exit_code == 2 and "上海2020、上海2023、上海2026" in result.output
     assert not (tmp_path / "x.xlsx").exists()
 
 

@@ -174,7 +174,7 @@ def test_bad_and_non_2020_files_get_a_message_and_the_others_go_on(tmp_path):
     (folder / "broken.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
     result = _migrate(str(folder), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
-    for file, message in [("new.xlsx", "是 上海2026 版式，不是 上海2020 版式的工作簿，无需迁移"),
+    for file, message in [("new.xlsx", "是 上海2026 版式，无需迁移（可迁移的版式：上海2020、上海2023）"),
                           ("old.doc", "旧版 Word（.doc）格式"), ("locked.docx", "设置了打开密码"),
                           ("broken.xlsx", "失败："), ("memo.docx", "没有找到绩效目标表")]:
         assert any(file in line and message in line for line in result.output.splitlines()), file

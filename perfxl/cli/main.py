@@ -126,7 +126,7 @@ def _say_built_in_forms(batch: Batch, config: Config) -> None:
 
     for name in dict.fromkeys(p.layout for p in batch.passed()):
         template = config.layout(name).form_template
-        if not (config.templates / template).is_file() and name in BODIES:
+        if not (config.templates / template).is_file() and config.layout(name).body in BODIES:
             _say_built_in(config.folder, template)
 
 
@@ -393,7 +393,7 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
 
     config = config_or_exit(config_path)
     layout = _chosen_layout(config, layout_name)
-    if layout.name not in BODIES:
+    if layout.body not in BODIES:
         click.secho(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
                     fg="red", err=True)
         sys.exit(USAGE)

@@ -43,11 +43,14 @@ class FormImport:
     layout: Layout
     values: dict[str, object] = field(default_factory=dict)
     indicators: list[list[str]] = field(default_factory=list)  # level1, level2, level3, target[, note]
+    budget_lines: list[list[object]] = field(default_factory=list)  # 预算明细: item, amount, note
     missing: list[str] = field(default_factory=list)  # "字段：问题", what could not be read
     notes: list[str] = field(default_factory=list)  # reminders for the user
     marks: list[Mark] = field(default_factory=list)
     rolled_from: int | None = None
     output: Path | None = None
+    kept: str = ""  # why it was not written although nothing is wrong (the folder holds the same)
+    refused: str = ""  # why it was not written, and what to do
 
     @property
     def project_name(self) -> str:
@@ -151,7 +154,7 @@ def write_form(form: FormImport, folder: Path, config: Config) -> Path:
     marks; returns its path."""
     labels = {spec.name: spec.label for spec in form.layout.fields}
     fields = {labels[name]: value for name, value in form.values.items() if value is not None}
-    book = fill_template(config, fields, _workbook_rows(form.indicators), layout=form.layout.name)
+    book = fill_template(config, fields, _workbook_rows(form.indicators), form.budget_lines, layout=form.layout.name)
     mark_cells(book, form.layout, form.marks)
     stem = safe_file_name(form.project_name or Path(form.source).stem, "", MAX_NAME_BYTES - NUMBER_ROOM)
     target = free_path(folder, stem)

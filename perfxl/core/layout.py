@@ -23,6 +23,7 @@ from perfxl.core.values import label_key
 
 LAYOUT_LABEL = "版式"  # the row of 项目信息 that marks which layout a workbook follows
 INDICATOR_NAMES = ("level1", "level2", "level3", "target")  # the columns every layout's table has
+TERM_NAMES = ("一级", "二级", "三级", "指标值")  # what the rule messages call the four columns, in the layout's words
 Threshold = Annotated[float, msgspec.Meta(ge=0)]
 
 
@@ -178,6 +179,8 @@ class Layout(Strict):
     profile: Profile
     thresholds: Thresholds
     amount_decimals: int = 0
+    form_body: str = ""  # the built-in Word body perfxl writes the template with (default: the layout's name)
+    goal_span: bool = True  # the form heads the overall goal with the plan period, `(2024 年-2026 年)`
     roll: Roll = Roll()
     migrate: Migrations = Migrations()
     selfeval: SelfEvalPoints = SelfEvalPoints()
@@ -226,6 +229,17 @@ class Layout(Strict):
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def terms(self) -> dict[str, str]:
+        """The layout's words for the indicator table's parts, as its headers name them (一级指标 or 一级目标,
+        指标值 or 指标目标值): the placeholders {一级} {二级} {三级} {指标值} of the rule messages."""
+        return dict(zip(TERM_NAMES, (c.header for c in self.columns[:4]), strict=True))
+
+    @property
+    def body(self) -> str:
+        """The built-in Word body of this layout's form."""
+        return self.form_body or self.name
 
     # --- recognising a workbook -------------------------------------------------------------------
 

@@ -1,0 +1,77 @@
+"""Where an imported or migrated workbook goes when the target folder may already hold the project.
+
+Two workbooks of one project (the same 项目名称, 年度 and unit, as X01 compares them) in the folder fail
+the next run with X01 on both. So a form whose project the folder already holds is never written beside
+it: when its content is the same, it is skipped with a message; when it differs, it is refused unless
+`--replace` was given, which writes it over the workbook that held the project.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from perfxl.convert.form_book import FormImport, write_form
+from perfxl.core.config import Config
+from perfxl.core.model import PROJECT_FIELDS, Project
+from perfxl.core.values import text_key
+from perfxl.io.files import WORKBOOK_SUFFIXES, atomic_write
+from perfxl.target.reader import read_project
+
+Key = tuple[int, str, str]
+
+
+def project_key(project: Project) -> Key | None:
+    """The project as X01 tells projects apart; None when a part is missing."""
+    if None in (project.year, project.unit, project.project_name):
+        return None
+    return project.year, text_key(project.unit), text_key(project.project_name)
+
+
+def content(project: Project) -> tuple:
+    """What a workbook says, without where it says it: fields, indicators, 预算明细."""
+    fields = (project.layout, *((name, project.get(name)) for name in sorted(PROJECT_FIELDS)),
+              *sorted(project.other.items()))
+    indicators = tuple((i.level1, i.level2, i.level3, i.written, i.note, tuple(sorted(i.extra.items())))
+                       for i in project.indicators)
+    lines = tuple((line.item, line.amount, line.note) for line in project.budget_lines)
+    return fields, indicators, lines
+
+
+class Folder:
+    """The projects a folder holds (by key), read once, and kept up to date as forms are placed."""
+
+    def __init__(self, folder: Path, config: Config) -> None:
+        self.folder, self.config = folder, config
+        self.held: dict[Key, Path] = {}
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", ".")):
+                project = read_project(path, path.name, config).project
+                if project is not None and (key := project_key(project)) is not None:
+                    self.held.setdefault(key, path)
+
+    def place(self, form: FormImport, replace: bool = False) -> None:
+        """Write `form` into the folder unless it already holds the project; say what was done."""
+        with tempfile.TemporaryDirectory(prefix="perfxl-place-") as temp:
+            written = write_form(form, Path(temp), self.config)
+            project = read_project(written, written.name, self.config).project
+            key = project_key(project) if project is not None else None
+            held = self.held.get(key) if key is not None else None
+            if held is None:
+                form.output = None
+                target = write_form(form, self.folder, self.config)
+                if key is not None:
+                    self.held[key] = target
+                return
+            same = read_project(held, held.name, self.config).project
+            if same is not None and content(same) == content(project):
+                form.output, form.kept = None, f"与已有的 {held.name} 内容相同，未重复写入"
+            elif not replace:
+                form.output, form.refused = None, (
+                    f"{self.folder.name} 中已有该项目（{held.name}），内容不同，未写入（两份同一项目的工作簿会使两份都报 X01 错误）："
+                    f"请核对两者；确定用导入的内容替换时，加 --replace 重新运行")
+            else:
+                with atomic_write(held) as target:
+                    target.write_bytes(written.read_bytes())
+                form.output = held
+                form.notes.append(f"已按 --replace 用导入的内容替换 {held.name}")
