@@ -124,3 +124,15 @@ def test_replace_writes_the_form_over_the_workbook_that_held_the_project(unit_fo
     assert [p.name for p in folder.glob("*.xlsx")] == ["2026 拆违（定稿）.xlsx"]
     assert read_project(folder / "2026 拆违（定稿）.xlsx", "x", config).project.annual_goal == "完成年度拆违任务。"
     assert "X01" not in CliRunner().invoke(cli, ["check", str(folder)]).output
+
+
+def test_a_form_without_its_indicator_table_has_the_table_marked(tmp_path):
+    path = _form(tmp_path)
+    document = docx.Document(str(path))
+    for row in list(document.tables[0].rows)[10:]:
+        row._tr.getparent().remove(row._tr)
+    document.save(path)
+    result = _import(str(path), "--out", str(tmp_path / "input"))
+    assert "未能读取：绩效指标：未找到指标表（表头：一级指标、二级指标、三级指标、指标值）" in result.output
+    sheet = openpyxl.load_workbook(tmp_path / "input" / "拆违经费.xlsx")["绩效指标"]
+    assert "未找到指标表" in sheet["A2"].comment.text and sheet["D2"].fill.fill_type == "solid"

@@ -31,7 +31,7 @@ class Mark:
 
     note: str
     field: str = ""  # a field's value cell, or
-    indicator: int = -1  # an indicator's 三级 and 指标值 cells (its index)
+    indicator: int = -1  # an indicator's 三级 and 指标值 cells (its index); neither: the table's first row
     review: bool = False  # holds a default to check rather than nothing
 
 
@@ -141,9 +141,11 @@ def mark_cells(book: Workbook, layout: Layout, marks: list[Mark]) -> None:
             row = _value_row(sheet, spec.label)
             cells = [sheet.cell(row, 2)]
             sheet.cell(row, 3, f"← {re.split('[：:（(]', mark.note)[0]}").font = Font(bold=True, color="C00000")
-        else:
+        elif mark.indicator >= 0:
             sheet = book[INDICATOR_SHEET]
             cells = [sheet.cell(2 + mark.indicator, col) for col in (3, 4)]
+        else:  # about the indicator table as a whole: its first row, where the indicators go
+            cells = [book[INDICATOR_SHEET].cell(2, col) for col in (1, 2, 3, 4)]
         for cell in cells:
             cell.fill = fill
         cells[0].comment = Comment(mark.note, "perfxl", width=300, height=120)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from perfxl.convert.form_book import FormImport
+from perfxl.convert.form_book import FormImport, Mark
 from perfxl.core.layout import Column
 from perfxl.core.values import label_key
 from perfxl.io.docxread import Line
@@ -118,7 +118,7 @@ def read_indicators(lines: list[Line], form: FormImport, is_label: Callable[[str
     reader = _read(lines, form.layout.columns, is_label)
     names = [c.header for c in form.layout.columns]
     if reader.header is None:
-        form.missing.append(f"绩效指标：未找到指标表（表头：{'、'.join(names[:4])}）")
+        _unread(form, f"未找到指标表（表头：{'、'.join(names[:4])}）")
         return
     for level1, level2, (own1, own2, level3, target, *note) in _carried(reader.rows):
         if level3 or target:
@@ -130,4 +130,10 @@ def read_indicators(lines: list[Line], form: FormImport, is_label: Callable[[str
         form.notes.append(f"绩效指标：指标表在后面的 {reader.continued} 个表格中继续（分页拆开的表格，没有表头），"
                           "已一并读取，请核对")
     if not form.indicators:
-        form.missing.append("绩效指标：指标表中没有指标")
+        _unread(form, "指标表中没有指标")
+
+
+def _unread(form: FormImport, problem: str) -> None:
+    """Indicators the form does not give: listed on screen, and the table's first row marked."""
+    form.missing.append(f"绩效指标：{problem}")
+    form.marks.append(Mark(f"导入时未能读取绩效指标：{problem}。请对照原表逐行填写。"))
