@@ -136,3 +136,27 @@ def test_a_form_without_its_indicator_table_has_the_table_marked(tmp_path):
     assert "未能读取：绩效指标：未找到指标表（表头：一级指标、二级指标、三级指标、指标值）" in result.output
     sheet = openpyxl.load_workbook(tmp_path / "input" / "拆违经费.xlsx")["绩效指标"]
     assert "未找到指标表" in sheet["A2"].comment.text and sheet["D2"].fill.fill_type == "solid"
+
+
+def test_two_other_funds_in_one_column_go_to_their_blocks(tmp_path, config):
+    """A re-typed form: the funds in a 4-column grid, 年度资金 under 项目资金, the second 其他资金 in the
+    right-hand column where no total heads a block."""
+    form = copy.deepcopy(SAMPLE)
+    document = docx.Document()
+    published_form(document, form)
+    funds = document.add_table(rows=4, cols=4)
+    for row, texts in enumerate([("项目资金总额", "10,308,000.50", "其中：财政资金", "10,000,000.00"),
+                                 ("其他资金", "308,000.50", "", ""),
+                                 ("年度资金申请总额", "3,498,000.00", "其中：当年财政拨款", "3,000,000.00"),
+                                 ("上年结转资金", "400,000.00", "其他资金", "98,000.00")]):
+        for col, text in enumerate(texts):
+            funds.cell(row, col).text = text
+    table = document.tables[0]._tbl
+    for row in list(document.tables[0].rows)[4:8]:  # the printed funds rows give way to the re-typed grid
+        table.remove(row._tr)
+    table.addprevious(funds._tbl)
+    document.save(tmp_path / "form.docx")
+    result = _import(str(tmp_path / "form.docx"), "--out", str(tmp_path / "input"))
+    assert result.exit_code == 0 and "出现多次" not in result.output, result.output
+    project = read_project(tmp_path / "input" / "拆违经费.xlsx", "x.xlsx", config).project
+    assert (project.project_other_funds, project.annual_other_funds, project.carryover) == (308000.5, 98000, 400000)

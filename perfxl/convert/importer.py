@@ -143,6 +143,14 @@ def _in_block(name: str, block: Sum | None, layout: Layout) -> str:
     return inside[0] if len(inside) == 1 else name
 
 
+def _twin(name: str, layout: Layout) -> str | None:
+    """The part of another sum whose label ends like `name`'s (其他资金 → 年度其他资金), if any."""
+    for block in layout.budget.sums:
+        if name not in block.parts and (twin := _in_block(name, block, layout)) != name:
+            return twin
+    return None
+
+
 def _labelled_texts(lines: list[Line], form: FormImport, reading: FormLayout) -> dict[str, str | None]:
     """Field name -> the text found beside its label (None: the label only); the first non-empty counts."""
     found: dict[str, str | None] = {}
@@ -150,12 +158,14 @@ def _labelled_texts(lines: list[Line], form: FormImport, reading: FormLayout) ->
     blocks: dict[tuple[int, int], Sum] = {}  # (table, column) -> the sum whose total label was last there
     for line, below in zip(lines, [*lines[1:], None], strict=True):
         for name, text, col in _pairs(line, reading, below):
-            if name in totals:
-                blocks[line.table, col] = totals[name]
-            name = _in_block(name, blocks.get((line.table, col)), form.layout)
+            if name in totals:  # the block of its column, and the table's latest block (-1)
+                blocks[line.table, col] = blocks[line.table, -1] = totals[name]
+            name = _in_block(name, blocks.get((line.table, col)) or blocks.get((line.table, -1)), form.layout)
             if not found.get(name):
                 if text or found.get(name) is None:  # a value cell found and empty beats no value cell
                     found[name] = text
+            elif text and (twin := _twin(name, form.layout)) and not found.get(twin):
+                found[twin] = text  # a second 其他资金 no block claims: the form prints 项目资金 first
             elif text and text != found[name]:
                 form.notes.append(f"{form.layout.field(name).label}：文档中出现多次且内容不同，已取第一处「{_short(found[name])}」")
     return found
