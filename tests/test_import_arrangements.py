@@ -160,3 +160,13 @@ def test_two_other_funds_in_one_column_go_to_their_blocks(tmp_path, config):
     assert result.exit_code == 0 and "出现多次" not in result.output, result.output
     project = read_project(tmp_path / "input" / "拆违经费.xlsx", "x.xlsx", config).project
     assert (project.project_other_funds, project.annual_other_funds, project.carryover) == (308000.5, 98000, 400000)
+
+
+def test_unreadable_workbooks_in_the_target_folder_do_not_stop_the_import(tmp_path):
+    folder = tmp_path / "input"
+    folder.mkdir()
+    (folder / "broken.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
+    (folder / "notes.xlsx").write_bytes(b"not a workbook")
+    result = _import(str(_form(tmp_path)), "--out", str(folder))
+    assert result.exit_code == 0, result.output
+    assert (folder / "拆违经费.xlsx").is_file() and (folder / "broken.xlsx").read_bytes().startswith(b"PK")

@@ -323,7 +323,7 @@ def import_documents(paths: list[Path], folder: Path, config: Config, year: int 
     costs that document) and written here under the folder's lock."""
     with locked(folder), Workers(jobs) as workers:
         readings = workers.map(functools.partial(read_forms, config=config), paths, _crashed)
-        place = Folder(folder, config)
+        place = Folder(folder, config, workers)
         return [import_document(path, place, config, year, read, replace)
                 for path, read in zip(paths, readings, strict=True)]
 

@@ -237,7 +237,7 @@ def migrate_files(paths: list[Path], folder: Path, config: Config, year: int | N
         raise ConfigError("；".join(problems))
     with locked(folder), Workers(jobs) as workers:
         readings = workers.map(functools.partial(read_source, config=config), paths, _crashed)
-        place = Folder(folder, config)
+        place = Folder(folder, config, workers)
         return [migrate_file(path, place, config, year, given, read, replace)
                 for path, read in zip(paths, readings, strict=True)]
 

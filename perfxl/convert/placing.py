@@ -8,6 +8,8 @@ it: when its content is the same, it is skipped with a message; when it differs,
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from perfxl.core.config import Config
 from perfxl.core.model import PROJECT_FIELDS, Project
 from perfxl.core.values import text_key
 from perfxl.io.files import WORKBOOK_SUFFIXES, atomic_write
+from perfxl.io.parallel import Workers
 from perfxl.target.reader import read_project
 
 Key = tuple[int, str, str]
@@ -38,17 +41,34 @@ def content(project: Project) -> tuple:
     return fields, indicators, lines
 
 
-class Folder:
-    """The projects a folder holds (by key), read once, and kept up to date as forms are placed."""
+def held_project(path: Path, config: Config) -> tuple[Key, tuple] | None:
+    """The key and content of the project in the workbook at `path`, if it holds one; runs on a worker."""
+    try:
+        project = read_project(path, path.name, config).project
+    except Exception:  # noqa: BLE001 - a workbook that cannot be read holds no project to protect
+        return None
+    key = project_key(project) if project is not None else None
+    return None if key is None else (key, content(project))
 
-    def __init__(self, folder: Path, config: Config) -> None:
+
+def _crashed(path: Path) -> None:
+    return None
+
+
+class Folder:
+    """The projects a folder holds (by key, with their content), read once on `workers`, and kept up to
+    date as forms are placed."""
+
+    def __init__(self, folder: Path, config: Config, workers: Workers | None = None) -> None:
         self.folder, self.config = folder, config
-        self.held: dict[Key, Path] = {}
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            if path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", ".")):
-                project = read_project(path, path.name, config).project
-                if project is not None and (key := project_key(project)) is not None:
-                    self.held.setdefault(key, path)
+        self.held: dict[Key, tuple[Path, tuple]] = {}
+        paths = [path for path in (sorted(folder.rglob("*")) if folder.is_dir() else [])
+                 if path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))]
+        with contextlib.nullcontext(workers) if workers is not None else Workers() as pool:
+            for path, held in zip(paths, pool.map(functools.partial(held_project, config=config), paths, _crashed),
+                                  strict=True):
+                if held is not None:
+                    self.held.setdefault(held[0], (path, held[1]))
 
     def place(self, form: FormImport, replace: bool = False) -> None:
         """Write `form` into the folder unless it already holds the project; say what was done."""
@@ -56,22 +76,21 @@ class Folder:
             written = write_form(form, Path(temp), self.config)
             project = read_project(written, written.name, self.config).project
             key = project_key(project) if project is not None else None
-            held = self.held.get(key) if key is not None else None
-            if held is None:
-                form.output = None
+            form.output = None
+            if key is None or key not in self.held:
                 target = write_form(form, self.folder, self.config)
                 if key is not None:
-                    self.held[key] = target
+                    self.held[key] = (target, content(project))
                 return
-            same = read_project(held, held.name, self.config).project
-            if same is not None and content(same) == content(project):
-                form.output, form.kept = None, f"与已有的 {held.name} 内容相同，未重复写入"
+            held, same = self.held[key]
+            if same == content(project):
+                form.kept = f"与已有的 {held.name} 内容相同，未重复写入"
             elif not replace:
-                form.output, form.refused = None, (
-                    f"{self.folder.name} 中已有该项目（{held.name}），内容不同，未写入（两份同一项目的工作簿会使两份都报 X01 错误）："
-                    f"请核对两者；确定用导入的内容替换时，加 --replace 重新运行")
+                form.refused = (f"{self.folder.name} 中已有该项目（{held.name}），内容不同，未写入（两份同一项目的工作簿"
+                                f"会使两份都报 X01 错误）：请核对两者；确定用导入的内容替换时，加 --replace 重新运行")
             else:
                 with atomic_write(held) as target:
                     target.write_bytes(written.read_bytes())
+                self.held[key] = (held, content(project))
                 form.output = held
                 form.notes.append(f"已按 --replace 用导入的内容替换 {held.name}")
