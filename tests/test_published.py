@@ -121,17 +121,25 @@ def test_a_2023_cost_indicator_becomes_the_2026_cost_heading(tmp_path, config):
         ("成本指标", "经济成本指标", "补贴发放总成本"), ("产出指标", "数量指标", "补贴对象申请审核完成率")]
 
 
-@pytest.mark.parametrize("year", ["2023", "2026"])
-def test_an_untitled_form_is_told_by_its_cost_row_or_its_year(tmp_path, config, year):
+@pytest.mark.parametrize(("year", "heading", "expected"), [
+    ("2023", "项目总目标", "上海2023"), ("2026", "项目总体目标", "上海2026"), ("", "项目总目标", "上海2023"),
+    ("", "项目总体目标", "上海2026")])
+def test_an_untitled_form_is_told_by_its_cost_row_its_year_or_its_heading(tmp_path, config, year, heading, expected):
     """Without the title, the grid of both layouts matches: a 成本指标 under 产出指标 says 上海2023, and so
-    does a 年度 within its years; a 2026 form without either stays 上海2026."""
-    form = dict(FORMS["就业援助基地补贴"], year=year)
+    does a 年度 within its years, and (no year printed) the heading 项目总目标; else it stays 上海2026."""
+    form = dict(FORMS["就业援助基地补贴"], year=year or "2023")
     document = docx.Document()
     published_form(document, form)
     document.paragraphs[0].text = ""
+    if not year:
+        document.paragraphs[1].text = ""
+    for cell in document.tables[0].rows[8].cells:
+        if cell.text == "项目总目标":
+            cell.text = heading
     document.save(tmp_path / "form.docx")
     result = _invoke("import", str(tmp_path / "form.docx"), "--out", str(tmp_path / "input"))
-    assert f"已读取（{'上海2023' if year == '2023' else '上海2026'}）" in result.output, result.output
+    assert f"已读取（{expected}）" in result.output, result.output
+    form["year"] = "2026"
     form["indicators"] = [*form["indicators"], ["产出指标", "成本指标", "补贴发放总成本", "≤635.1万元"]]
     document = docx.Document()
     published_form(document, form)

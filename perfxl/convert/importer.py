@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from perfxl.convert.form_book import FormImport, Mark, roll_forward
 from perfxl.convert.form_table import header_columns, level_pairs, read_indicators
 from perfxl.convert.placing import Folder
@@ -42,6 +44,7 @@ class FormLayout:
 
     layout: Layout
     labels: dict[str, str]
+    own: frozenset[str]  # the keys of the labels as this layout prints them (not their aliases)
 
     @classmethod
     def of(cls, layout: Layout) -> FormLayout:
@@ -49,7 +52,8 @@ class FormLayout:
         for spec in layout.fields:
             for key in sorted(spec.label_keys(), key=len, reverse=True):
                 labels.setdefault(key, spec.name)
-        return cls(layout, labels)
+        own = frozenset().union(*(msgspec.structs.replace(spec, aliases=[]).label_keys() for spec in layout.fields))
+        return cls(layout, labels, own)
 
     @property
     def title_key(self) -> str:
@@ -242,9 +246,10 @@ def _holds_form(lines: list[Line], readings: list[FormLayout]) -> bool:
     )
 
 
-def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int, bool]:
+def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int, bool, int]:
     """How clearly `lines` show a form of `reading`'s layout: (its title; its labels, its own header, its
-    一级 names and its 一级/二级 pairs in the indicator rows; a year within the layout's years)."""
+    一级 names and its 一级/二级 pairs in the indicator rows; a year within the layout's years; the labels
+    as this layout prints them, e.g. 项目总目标 without a plan period)."""
     layout = reading.layout
     title = any(_is_title(line, [reading]) for line in lines)
     labels = {name for line in lines for cell in line.cells if (name := _label_of(cell.text, reading)[0])}
@@ -256,12 +261,14 @@ def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int, bool]:
     fitting = {(a, b) for a, b in pairs if b in layout.hierarchy.get(a, ())}
     year = _year_from_headings(lines, layout)
     in_years = bool(year) and layout.years[0] <= int(year) <= layout.years[1]
-    return title, len(labels) + 2 * header + len(level1) + len(fitting), in_years
+    own = {key for line in lines for cell in line.cells if (key := _SPAN.sub("", label_key(cell.text))) in reading.own}
+    return title, len(labels) + 2 * header + len(level1) + len(fitting), in_years, len(own)
 
 
 def recognise_form(lines: list[Line], readings: list[FormLayout]) -> FormLayout:
     """The layout a form follows: the one whose title it bears, else whose labels, header, 一级 names and
-    一级/二级 pairs it shows most, else whose years hold its year; the first (the default) when they tie."""
+    一级/二级 pairs it shows most, else whose years hold its year, else whose own labels it shows most; the
+    first (the default) when they tie."""
     scores = [_evidence(lines, reading) for reading in readings]
     return readings[scores.index(max(scores))]
 
