@@ -588,3 +588,35 @@ def test_the_2023_layout_has_its_blank_workbook_and_word_form_and_its_form_impor
     mine, theirs = (read_project(p, "x", config).project for p in (back, source))
     assert [(i.level3, i.written) for i in mine.indicators] == [(i.level3, i.written) for i in theirs.indicators]
     assert all(mine.get(spec.name) == theirs.get(spec.name) for spec in config.layout("上海2023").fields)
+
+
+def _unmark(path) -> None:
+    book = openpyxl.load_workbook(path)
+    sheet = book["项目信息"]
+    [row] = [r for r in sheet.iter_rows() if r[0].value == "版式"]
+    sheet.delete_rows(row[0].row)
+    book.save(path)
+
+
+@pytest.mark.parametrize("cost_row", [False, True], ids=["no cost indicator", "成本指标 under 产出指标"])
+def test_an_unmarked_2023_workbook_is_not_taken_for_2026(tmp_path, cost_row):
+    """Without the 版式 row the two grids match: the labels as 上海2023 prints them (项目总目标) tell it."""
+    from published import DATA
+
+    (tmp_path / "input").mkdir()
+    path = tmp_path / "input" / "x.xlsx"
+    path.write_bytes((DATA / "就业援助基地补贴（上海2023）.xlsx").read_bytes())
+    if cost_row:
+        book = openpyxl.load_workbook(path)
+        book["绩效指标"].append(["产出指标", "成本指标", "补贴发放总成本", "≤635.1万元"])
+        book.save(path)
+    _unmark(path)
+    (tmp_path / "input" / "y.xlsx").write_bytes((SAMPLES / SAMPLE_2026["file"]).read_bytes())
+    _unmark(tmp_path / "input" / "y.xlsx")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "output")])
+    assert result.exit_code == 0, result.output
+    summary = read_sheet(tmp_path / "output" / REPORT_NAME, "项目汇总")
+    assert {row["项目名称"]: row["版式"] for row in summary if row["项目名称"]} == {
+        "就业援助基地补贴": "上海2023", "拆违经费": "上海2026"}
+    rules = {(row["文件"], row["规则"]) for row in read_sheet(tmp_path / "output" / REPORT_NAME, "校验结果")}
+    assert {rule for file, rule in rules if file == "x.xlsx"} == {"T06", "T08", "X02"}

@@ -251,13 +251,16 @@ class Layout(Strict):
         return self.years[0] <= year <= self.years[1]
 
     def recognition_keys(self) -> frozenset[str]:
-        """What in a workbook says it follows this layout: field labels and 一级 names."""
-        return _recognition_keys(tuple((f.label, *f.aliases) for f in self.fields), tuple(self.hierarchy))
+        """What in a workbook says it follows this layout: its field labels as it prints them (an alias, such
+        as 上海2026's 项目总目标, is another layout's label), its 一级 and its 二级 names."""
+        return _recognition_keys(tuple(f.label for f in self.fields), tuple(self.hierarchy), tuple(self.level2_names()))
 
 
 @functools.cache  # asked for every layout for each workbook without a 版式 row
-def _recognition_keys(labels: tuple[tuple[str, ...], ...], level1_names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset().union(*map(_label_keys, labels), map(label_key, level1_names))
+def _recognition_keys(labels: tuple[str, ...], level1_names: tuple[str, ...],
+                      level2_names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(_label_keys((label,)) for label in labels), map(label_key, level1_names),
+                             map(label_key, level2_names))
 
 
 def check_layout(layout: Layout, rule_ids: set[str]) -> list[str]:
