@@ -147,3 +147,13 @@ def test_an_untitled_form_is_told_by_its_cost_row_its_year_or_its_heading(tmp_pa
     document.save(tmp_path / "cost.docx")
     result = _invoke("import", str(tmp_path / "cost.docx"), "--out", str(tmp_path / "cost"))
     assert "已读取（上海2023）" in result.output, result.output
+
+
+def test_what_the_importer_could_not_read_of_a_form_is_named_when_it_migrates(tmp_path):
+    form = dict(FORMS["就业援助基地补贴"], fields=dict(FORMS["就业援助基地补贴"]["fields"], overall_goal=""))
+    document = docx.Document()
+    published_form(document, form)
+    document.save(tmp_path / "form.docx")
+    result = _invoke("migrate", str(tmp_path / "form.docx"), "--out", str(tmp_path / "input"))
+    assert "请注意：原 Word 表中未能读取：项目总目标：表中为空" in result.output, result.output
+    assert "请填写（已标色并加批注）：项目总体目标" in result.output

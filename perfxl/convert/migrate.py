@@ -155,13 +155,16 @@ def migrate_project(project: Project, file: str, config: Config, given: dict[str
     return done
 
 
-def _projects(path: Path, config: Config) -> list[tuple[str, Project]]:
-    """(shown name, project) of each project in the workbook or Word document at `path`."""
+Source = tuple[str, Project, list[str]]  # shown name, project, what the importer could not read of its form
+
+
+def _projects(path: Path, config: Config) -> list[Source]:
+    """(shown name, project, unread) of each project in the workbook or Word document at `path`."""
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         read = read_project(path, path.name, config)
         if read.project is None:
             raise NotMigratable(read.failure)
-        return [(path.name, read.project)]
+        return [(path.name, read.project, [])]
     if path.suffix.lower() not in WORD_SUFFIXES:
         raise NotMigratable("不是工作簿（.xlsx）或 Word 文档（.docx）：请给出旧版式的申报工作簿或目标表")
     try:
@@ -169,11 +172,11 @@ def _projects(path: Path, config: Config) -> list[tuple[str, Project]]:
     except UnreadableDocument as error:
         raise NotMigratable(str(error)) from error
     with tempfile.TemporaryDirectory(prefix="perfxl-migrate-") as temp:
-        return [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project)
-                for form in forms]
+        return [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project,
+                 form.missing) for form in forms]
 
 
-def read_source(path: Path, config: Config) -> tuple[list[tuple[str, Project]] | None, str]:
+def read_source(path: Path, config: Config) -> tuple[list[Source] | None, str]:
     """The projects of the file at `path`, or why there are none; runs on a worker, never raises."""
     try:
         return _projects(path, config), ""
@@ -198,7 +201,7 @@ def _not_migratable(project: Project, config: Config) -> str:
 
 def migrate_file(path: Path, folder: Path | Folder, config: Config, year: int | None = None,
                  given: dict[str, object] | None = None,
-                 read: tuple[list[tuple[str, Project]] | None, str] | None = None, replace: bool = False) -> MigrateResult:
+                 read: tuple[list[Source] | None, str] | None = None, replace: bool = False) -> MigrateResult:
     """Migrate every project of an older layout in the file at `path` (as `read` read it, else read now)
     into a workbook of the layout it migrates to in `folder` (never beside a workbook of the same project);
     `year` rolls it forward as import --year does. Never raises for content."""
@@ -207,12 +210,13 @@ def migrate_file(path: Path, folder: Path | Folder, config: Config, year: int | 
     if projects is None:
         return result
     place = folder if isinstance(folder, Folder) else Folder(folder, config)
-    refused = [f"{file}：{why}" for file, project in projects if (why := _not_migratable(project, config))]
+    refused = [f"{file}：{why}" for file, project, _ in projects if (why := _not_migratable(project, config))]
     result.failure = "；".join(refused)
-    for file, project in projects:
+    for file, project, unread in projects:
         if _not_migratable(project, config):
             continue
         done = migrate_project(project, file, config, given)
+        done.form.notes += [f"原 Word 表中未能读取：{text}" for text in unread]
         if year is not None:
             roll_forward(done.form, year)
         try:
