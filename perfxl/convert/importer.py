@@ -1,11 +1,13 @@
 """Import: Word target tables (.docx) become filled standard workbooks, one per form found.
 
-Each form is recognised as one of the layouts (上海2020 财政项目支出绩效目标表, 上海2026 …申报表) by its
-title, its labels and its indicator header, then read with that layout's labels and columns and
-written as a workbook of that layout. Fields are found by their labels wherever they sit: a label cell
-followed by its value cell, a row of labels above a row of values, or `label：value` in one paragraph
-or cell. The indicator table is found by its header row. Nothing is guessed: what is not found stays
-empty in the workbook and is listed in the summary.
+Each form is recognised as one of the layouts (上海2020 财政项目支出绩效目标表, 上海2023 …填报表, 上海2026
+…申报表) by its title, its labels, its indicator rows and its year, then read with that layout's labels
+and columns and written as a workbook of that layout. Fields are found by their labels wherever they sit:
+a label cell followed by its value cell, a row of labels (beside row headings merged down, as the
+published forms print 项目绩效目标) above a row of values, or `label：value` in one paragraph or cell. The
+indicator table is found by its header row and followed into a table that continues it (form_table).
+Nothing is guessed: what is not found stays empty, is listed in the summary and is marked in the
+workbook; a project the target folder already holds is not written beside it (placing).
 """
 
 from __future__ import annotations
