@@ -620,3 +620,15 @@ def test_an_unmarked_2023_workbook_is_not_taken_for_2026(tmp_path, cost_row):
         "就业援助基地补贴": "上海2023", "拆违经费": "上海2026"}
     rules = {(row["文件"], row["规则"]) for row in read_sheet(tmp_path / "output" / REPORT_NAME, "校验结果")}
     assert {rule for file, rule in rules if file == "x.xlsx"} == {"T06", "T08", "X02"}
+
+
+def test_the_committed_2023_word_template_is_the_one_the_code_writes():
+    """`make template` writes templates/目标表（上海2023）.docx from the layout file and the 上海2026 body."""
+    import zipfile
+
+    from perfxl.io.form_template import template_parts
+
+    layout = shipped_layout("上海2023")
+    with zipfile.ZipFile(ROOT / "templates" / layout.form_template) as package:
+        assert {name: package.read(name).decode("utf-8") for name in package.namelist()} == template_parts(layout)
+    assert (ROOT / "templates" / layout.workbook_template).is_file()
