@@ -1,5 +1,5 @@
 """The commands for the rest of the year: import last year's Word forms, migrate 2020 workbooks to the
-current layout, and the year-end self-evaluation (prepare, run). Registered on perfxl.cli.main's group."""
+current layout, and the year-end self-evaluation (prepare, run)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 
 import click
 
-from perfxl.cli.main import (
+from perfxl.cli import click_zh
+from perfxl.cli.common import (
     FOUND_ERRORS,
     OK,
     USAGE,
-    cli,
+    command,
+    config_option,
     config_or_exit,
     exit_code,
     prepare_out,
@@ -25,13 +27,13 @@ from perfxl.core.values import visible
 from perfxl.target.pipeline import OutputError
 
 
-@cli.command("import")
+@command("import")
 @click.argument("sources", nargs=-1, required=True, metavar="WORD文件或文件夹...",
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", default="input", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
 @click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+@config_option
 def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, config_path: Path | None) -> None:
     """把已有的 Word 目标表（.docx，或含 .docx 的文件夹）转成标准申报工作簿。
 
@@ -52,14 +54,13 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
     sys.exit(FOUND_ERRORS if failed else OK)
 
 
-
-@cli.command("migrate")
+@command("migrate")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="新版式工作簿写入的文件夹")
 @click.option("--year", type=click.IntRange(1990, 2100), help="同时滚动到新年度：年度和计划日期顺延，年度资金留空待填")
 @click.option("--department", help="主管部门（2020 版没有这一项；不给时留空待填）")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+@config_option
 def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, department: str | None,
                     config_path: Path | None) -> None:
     """把 2020 版（上海2020）的申报工作簿或 Word 目标表转成现行版式（上海2026）的工作簿。
@@ -85,7 +86,7 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
     sys.exit(FOUND_ERRORS if failed else OK)
 
 
-@cli.group("selfeval")
+@click.group("selfeval", cls=click_zh.ChineseGroup)
 def selfeval_group() -> None:
     """年终绩效自评：由申报的目标生成自评表，读取填好的自评表并评分。"""
 
@@ -94,7 +95,7 @@ def selfeval_group() -> None:
 @click.argument("input_dir", default="input", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default="自评", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="自评工作簿写入的文件夹")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+@config_option
 def selfeval_prepare_command(input_dir: Path, out_dir: Path, config_path: Path | None) -> None:
     """为 INPUT_DIR 中每个通过校验的项目生成一个自评工作簿（已存在的不覆盖）。
 
@@ -122,7 +123,7 @@ def selfeval_prepare_command(input_dir: Path, out_dir: Path, config_path: Path |
 @selfeval_group.command("run")
 @click.argument("folder", default="自评", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="配置文件（默认 ./perfxl.toml）")
+@config_option
 def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | None) -> None:
     """读取 FOLDER 中填好的自评工作簿，校验、评分，写出 自评汇总.xlsx 和每个通过项目的自评表（Word）。
 
@@ -148,3 +149,6 @@ def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | Non
                f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
     click.echo(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
     sys.exit(exit_code(batch))
+
+
+COMMANDS = (import_command, migrate_command, selfeval_group)
