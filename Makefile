@@ -28,12 +28,14 @@ $(DEV): $(RUNTIME) pyproject.toml
 	$(call pip_install,测试所需的软件包,-e '.[test]')
 	@touch $@
 
-test: $(DEV)
-	$(BIN)/ruff check perfxl tests tools bench
+test: lint
 	$(BIN)/pytest
 
+# style, the import layers and circles (import-linter, see pyproject.toml), types (mypy, at its baseline)
 lint: $(DEV)
 	$(BIN)/ruff check perfxl tests tools bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # make bench [N=10000]: synthetic projects through the whole pipeline, against shared/bench/reference.py
 N ?= 1000

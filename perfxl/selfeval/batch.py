@@ -8,12 +8,9 @@ from pathlib import Path
 
 from perfxl.core.config import Config
 from perfxl.core.model import (
-    ERROR,
     FAILED,
     PROCESSED,
     SELFEVAL_FORMS_DIR,
-    WARNING,
-    Finding,
     LedgerEntry,
     Project,
 )
@@ -24,8 +21,9 @@ from perfxl.io.files import InputFile, atomic_write, form_file_names, own_folder
 from perfxl.io.forms import remove_stale_forms
 from perfxl.io.parallel import Workers
 from perfxl.selfeval.book import write_workbook
+from perfxl.selfeval.results import SelfEvalBatch
 from perfxl.selfeval.rules import check_evaluation, read_evaluation
-from perfxl.selfeval.scoring import Score, allocate_points, grade, score
+from perfxl.selfeval.scoring import allocate_points, score
 from perfxl.target.pipeline import validate
 
 SUMMARY_NAME = "自评汇总.xlsx"
@@ -66,32 +64,6 @@ def project_points(project: Project, config: Config) -> list[float]:
     return allocate_points([i.level1 for i in project.indicators], config.selfeval_settings(project.layout))
 
 
-@dataclass
-class SelfEvalBatch(Batch):
-    """A self-evaluation run: `projects` holds the evaluations read, `scores` their scores by file."""
-
-    scores: dict[str, Score] = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)  # the [selfeval] settings the grades come from
-
-    def add(self, result: FileResult) -> None:
-        super().add(result)
-        if result.project is not None:
-            self.scores[result.entry.file] = result.extra
-
-    def grade(self, file: str, config: Config) -> str:
-        return grade(self.scores[file].total, config.selfeval)
-
-    def ledger_message(self, file: str, findings: list[Finding]) -> str:
-        """The score and the final findings (severities and disabled rules applied) of a file read."""
-        result = self.scores[file]
-        errors = sum(1 for f in findings if f.severity == ERROR)
-        warnings = sum(1 for f in findings if f.severity == WARNING)
-        scored = f"总分 {result.total:g}（{grade(result.total, self.settings)}）"
-        if errors:
-            return f"已读取；{scored}；有 {errors} 个错误、{warnings} 个警告，未通过，不生成自评表"
-        return f"已读取；{scored}；{warnings} 个警告" if warnings else f"已读取；{scored}；未发现问题"
-
-
 def evaluate_file(file: InputFile, config: Config) -> FileResult:
     """Read, score and check one file of the self-evaluation folder; runs on a worker. Never raises."""
     listed = listed_result(file)
@@ -99,7 +71,7 @@ def evaluate_file(file: InputFile, config: Config) -> FileResult:
         return listed
     try:
         evaluation, findings, failure = read_evaluation(file.path, file.name, config)
-        if failure:
+        if failure or evaluation is None:
             return FileResult(None, findings, LedgerEntry(file.name, FAILED, failure))
         result = score(evaluation, config.selfeval)
         findings = findings + check_evaluation(evaluation, result, config.selfeval, config)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from perfxl.core.model import ERROR, WARNING
 from perfxl.core.values import to_text
+from perfxl.selfeval.results import SelfEvalBatch
 from perfxl.selfeval.scoring import grade
 from perfxl.target.frames import (
     FAILED_STATUS,
@@ -21,9 +21,6 @@ from perfxl.target.frames import (
     ledger_frame,
 )
 from perfxl.target.report import Writer
-
-if TYPE_CHECKING:  # the batch writes this report: only its type is needed here
-    from perfxl.selfeval.batch import SelfEvalBatch
 
 SHEETS = ("项目得分", "指标得分", "校验结果", "处理清单")
 PROJECT_COLUMNS = {
