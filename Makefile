@@ -43,6 +43,7 @@ bench: $(DEV)
 	@# bytecode compiled ahead: where PYTHONDONTWRITEBYTECODE is set, every run would compile perfxl again
 	$(BIN)/python -m compileall -q perfxl
 	$(BIN)/python bench/run.py $(N)
+	$(BIN)/python bench/selfeval.py $(N)
 
 mail: $(RUNTIME)
 	@# exit 1: a project was left out for errors, or a message was not sent; both are reported above

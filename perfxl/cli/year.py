@@ -17,6 +17,7 @@ from perfxl.cli.common import (
     config_option,
     config_or_exit,
     exit_code,
+    jobs_option,
     prepare_out,
     print_findings,
     require_folder,
@@ -124,7 +125,8 @@ def selfeval_prepare_command(input_dir: Path, out_dir: Path, config_path: Path |
 @click.argument("folder", default="自评", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=Path))
 @config_option
-def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | None) -> None:
+@jobs_option
+def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | None, jobs: int | None) -> None:
     """读取 FOLDER 中填好的自评工作簿，校验、评分，写出 自评汇总.xlsx 和每个通过项目的自评表（Word）。
 
     \b
@@ -135,7 +137,7 @@ def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | Non
     from perfxl.selfeval.batch import run
 
     try:
-        batch = run(folder, output_dir, config)
+        batch = run(folder, output_dir, config, jobs=jobs)
     except OutputError as error:
         if error.batch is not None:
             print_findings(error.batch)
