@@ -46,7 +46,7 @@ def sent_keys(log: Path) -> set[str]:
 
 
 def _unwritable(log: Path, error: OSError) -> MailError:
-    return MailError(f"无法写入发送记录 {log}：{os_problem(error)}。没有发送任何邮件：发送记录写不进去，"
+    return MailError(f"无法读写发送记录 {log}：{os_problem(error)}。没有发送任何邮件：发送记录写不进去，"
                      "下次发送就不知道哪些已经发出。请关闭该文件（例如在 Excel 中打开着）后重试")
 
 
@@ -146,7 +146,10 @@ def _record(log: Path, draft: Draft, result: str, sent: int, pending: int) -> No
 def send(drafts: list[Draft], settings: dict, log: Path, resend: bool = False) -> tuple[int, int, list[str]]:
     """Send the drafts not yet accepted (all with `resend`); returns (sent, skipped, problems)."""
     check_settings(settings, sending=True)
-    done = sent_keys(log)  # also when resending: it turns a log re-saved as GBK back into UTF-8
+    try:
+        done = sent_keys(log)  # also when resending: it turns a log re-saved as GBK back into UTF-8
+    except OSError as error:
+        raise _unwritable(log, error) from error
     pending = [d for d in drafts if resend or d.key not in done]
     if not pending:
         return 0, len(drafts), []
