@@ -16,7 +16,7 @@ from test_mail import PASSWORD, USER, smtp_server  # noqa: F401 - smtp_server is
 
 from perfxl.cli.main import cli
 from perfxl.core.config import load_config
-from perfxl.selfeval.batch import prepare
+from perfxl.selfeval.prepare import prepare
 
 MISSED = "06_上海科技音像资料库运行.xlsx"  # a target missed without a reason: E04, no 自评表
 
@@ -26,7 +26,8 @@ def project(tmp_path, monkeypatch):
     """A project folder: the samples as input/, 自评/ prepared and filled (all passed but MISSED), perfxl.toml."""
     shutil.copytree(SAMPLES, tmp_path / "input")
     config = load_config(ROOT / "perfxl" / "defaults.toml")
-    prepare(tmp_path / "input", tmp_path / "自评", config)
+    for year in (2020, 2026):
+        prepare(tmp_path / "input", tmp_path / "自评", config, year)
     for seed in SEED:
         budget = float(seed["budget"]["项目当年预算（元）"].replace(",", ""))
         plan = {"整理并入库科技活动照片": {"actual": "8000张"}} if seed["file"] == MISSED else {}
