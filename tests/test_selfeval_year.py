@@ -90,3 +90,13 @@ def test_every_line_of_selfeval_run_names_the_year(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2026年度 拆违经费：总分 100.00，等级 优" in result.output
     assert "2026 年度：文件 1 个，项目 1 个，通过 1 个" in result.output
+
+
+def test_word_forms_beside_workbooks_are_named_as_not_read(tmp_path):
+    forms = _forms(tmp_path)
+    shutil.copytree(SAMPLES, tmp_path / "混合")
+    shutil.copy(forms / "2026_拆违经费.docx", tmp_path / "混合")
+    result = _invoke("selfeval", "prepare", tmp_path / "混合", "--out", tmp_path / "自评", "--year", 2026)
+    assert result.exit_code == 0, result.output
+    assert "只读取工作簿；其中的 Word 文档 1 个未读取" in result.output
+    assert [p.name for p in (tmp_path / "自评").glob("*.xlsx")] == ["2026_拆违经费.xlsx"]

@@ -128,6 +128,9 @@ def _print_prepared(outcome, out_dir: Path) -> None:
         click.secho(f"未读取：{visible(name)}：{visible(reason)}", fg="red")
     for path in outcome.kept:
         click.echo(f"已存在，未覆盖：{visible(path)}")
+    if outcome.ignored_word:
+        click.echo(f"文件夹中有申报工作簿，只读取工作簿；其中的 Word 文档 {outcome.ignored_word} 个未读取"
+                   "（要从报送过的目标表生成，请给只放目标表的文件夹）")
     if outcome.other_years:
         others = "、".join(f"{y} 年度 {n} 个" for y, n in outcome.other_years.items())
         click.echo(f"其他年度的项目未处理：{others}")

@@ -45,6 +45,7 @@ class Prepared:
     from_word: bool = False
     unread: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # batch file -> what the user calls it
+    ignored_word: int = 0  # Word forms beside the workbooks read, not read
 
 
 def project_points(project: Project, config: Config) -> list[float]:
@@ -79,9 +80,10 @@ def read_word_forms(folder: Path, config: Config) -> Prepared:
 
 def read_targets(folder: Path, config: Config) -> Prepared:
     """The target workbooks of `folder`, or its Word forms when it holds no workbook but .docx files."""
-    if not holds_input(folder) and any(p.suffix.lower() in WORD_FORMS for p in folder.rglob("*") if p.is_file()):
+    word = sum(1 for p in folder.rglob("*") if p.suffix.lower() in WORD_FORMS and not p.name.startswith(("~$", ".")))
+    if word and not holds_input(folder):
         return read_word_forms(folder, config)
-    return Prepared(validate(folder, config))
+    return Prepared(validate(folder, config), ignored_word=word)
 
 
 def _choose_year(outcome: Prepared, folder: Path, year: int | None) -> int | None:
