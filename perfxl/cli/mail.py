@@ -119,7 +119,7 @@ def _print_messages(outcome) -> None:
     click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
     for path, draft in zip(outcome.drafts, outcome.messages, strict=True):
         click.echo(click.style(f"邮件「{draft.subject}」：{path}", bold=True))
-        forms = [a.name for a in draft.attachments if a.parent.name == outcome.kind.what]
+        forms = draft.forms
         click.echo(f"  附上{outcome.kind.what} {len(forms)} 份：{'、'.join(forms)}")
         for item in draft.left_out:
             click.secho(f"  未附上：{item.name}（{item.reason}）", fg="red")

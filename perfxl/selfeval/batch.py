@@ -1,9 +1,8 @@
-"""The self-evaluation batch: `prepare` (target workbooks -> 自评 workbooks) and `run` (filled 自评 workbooks ->
-自评汇总.xlsx and the Word 自评表 of every project without 错误)."""
+"""The self-evaluation batch: `run` (filled 自评 workbooks -> 自评汇总.xlsx and the Word 自评表 of every project
+without 错误); `prepare` (target workbooks or filed Word forms -> 自评 workbooks) lives in prepare.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfxl.core.config import Config
@@ -12,56 +11,18 @@ from perfxl.core.model import (
     PROCESSED,
     SELFEVAL_FORMS_DIR,
     LedgerEntry,
-    Project,
 )
 from perfxl.engine import runner
-from perfxl.engine.batch import Batch, FileResult, listed_result, locked, unexpected_result
+from perfxl.engine.batch import Batch, FileResult, listed_result, unexpected_result
 from perfxl.engine.runner import FormKind
-from perfxl.io.files import InputFile, atomic_write, form_file_names, own_folder, remove_stale_temps
+from perfxl.io.files import InputFile, atomic_write, own_folder, remove_stale_temps
 from perfxl.io.forms import remove_stale_forms
 from perfxl.io.parallel import Workers
-from perfxl.selfeval.book import write_workbook
 from perfxl.selfeval.results import SelfEvalBatch
 from perfxl.selfeval.rules import check_evaluation, read_evaluation
-from perfxl.selfeval.scoring import allocate_points, score
-from perfxl.target.pipeline import validate
+from perfxl.selfeval.scoring import score
 
 SUMMARY_NAME = "自评汇总.xlsx"
-
-
-@dataclass
-class Prepared:
-    """What `prepare` did: the target batch it read, the workbooks written and those left as they were."""
-
-    batch: Batch
-    written: list[Path] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)
-
-
-def prepare(input_dir: Path, out_dir: Path, config: Config) -> Prepared:
-    """One self-evaluation workbook in `out_dir` for every project of `input_dir` without 错误.
-
-    An existing workbook is never overwritten (it may already hold the unit's answers)."""
-    batch = validate(input_dir, config)
-    passed = batch.passed()
-    outcome = Prepared(batch)
-    if not passed:
-        return outcome
-    names = form_file_names(passed, ".xlsx")
-    with locked(out_dir):
-        for project in passed:
-            target = out_dir / names[project.file]
-            if target.exists():
-                outcome.kept.append(target)
-                continue
-            with atomic_write(target) as temp:
-                write_workbook(temp, project, project_points(project, config), config.selfeval)
-            outcome.written.append(target)
-    return outcome
-
-
-def project_points(project: Project, config: Config) -> list[float]:
-    return allocate_points([i.level1 for i in project.indicators], config.selfeval_settings(project.layout))
 
 
 def evaluate_file(file: InputFile, config: Config) -> FileResult:
