@@ -170,3 +170,16 @@ def test_unreadable_workbooks_in_the_target_folder_do_not_stop_the_import(tmp_pa
     result = _import(str(_form(tmp_path)), "--out", str(folder))
     assert result.exit_code == 0, result.output
     assert (folder / "拆违经费.xlsx").is_file() and (folder / "broken.xlsx").read_bytes().startswith(b"PK")
+
+
+def test_two_differing_filed_forms_of_one_project_are_named_by_selfeval_prepare(tmp_path):
+    """selfeval prepare reads filed Word forms through the importer, which writes one workbook per
+    project: the second, differing form is named as not used, not silently left out."""
+    filed = tmp_path / "归档"
+    filed.mkdir()
+    _form(filed, "a.docx")
+    _form(filed, "b.docx", edit=lambda form: form["fields"].update(annual_goal="完成年度拆违任务。"))
+    result = CliRunner().invoke(cli, ["selfeval", "prepare", str(filed), "--out", str(tmp_path / "自评"),
+                                      "--year", "2026"])
+    assert result.exit_code == 1
+    assert "未读取：b.docx：与另一份目标表是同一项目、内容不同，未使用" in result.output, result.output

@@ -91,6 +91,10 @@ def _label_of(text: str, form: FormLayout) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _is_label(text: str, reading: FormLayout) -> bool:
+    return _label_of(text, reading)[0] is not None
+
+
 def _pairs(line: Line, form: FormLayout, below: Line | None = None) -> Iterator[tuple[str, str | None, int]]:
     """(field name, value text, label column) in one line: a label's value is the next non-empty cell
     unless that is a label; failing that, in a row of labels, the cell under the label in the next row.
@@ -173,7 +177,8 @@ def _labelled_texts(lines: list[Line], form: FormImport, reading: FormLayout) ->
             elif text and (twin := _twin(name, form.layout)) and not found.get(twin):
                 found[twin] = text  # a second 其他资金 no block claims: the form prints 项目资金 first
             elif text and text != found[name]:
-                form.notes.append(f"{form.layout.field(name).label}：文档中出现多次且内容不同，已取第一处「{_short(found[name])}」")
+                form.notes.append(f"{form.layout.field(name).label}：文档中出现多次且内容不同，"
+                                  f"已取第一处「{_short(found[name] or '')}」")
     return found
 
 
@@ -258,7 +263,7 @@ def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int, bool, 
     header = any(header_columns(line, layout.columns, primary=True) for line in lines)
     synonyms = layout.profile.synonyms
     pairs = {(synonyms.get(a, a), synonyms.get(b, b))
-             for a, b in level_pairs(lines, layout.columns, lambda text: _label_of(text, reading)[0] is not None)}
+             for a, b in level_pairs(lines, layout.columns, functools.partial(_is_label, reading=reading))}
     level1 = {a for a, _ in pairs} & set(layout.hierarchy)
     fitting = {(a, b) for a, b in pairs if b in layout.hierarchy.get(a, ())}
     year = _year_from_headings(lines, layout)
@@ -288,7 +293,7 @@ def read_document(path: Path, file: str, config: Config) -> list[FormImport]:
         reading = recognise_form(part, readings)
         form = FormImport(file if len(parts) == 1 else f"{file}（第 {number} 张表）", reading.layout)
         _read_values(part, form, reading)
-        read_indicators(part, form, lambda text, r=reading: _label_of(text, r)[0] is not None)
+        read_indicators(part, form, functools.partial(_is_label, reading=reading))
         forms.append(form)
     return forms
 

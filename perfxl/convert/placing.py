@@ -24,9 +24,9 @@ from perfxl.target.reader import read_project
 Key = tuple[int, str, str]
 
 
-def project_key(project: Project) -> Key | None:
-    """The project as X01 tells projects apart; None when a part is missing."""
-    if None in (project.year, project.unit, project.project_name):
+def project_key(project: Project | None) -> Key | None:
+    """The project as X01 tells projects apart; None when a part (or the project) is missing."""
+    if project is None or project.year is None or project.unit is None or project.project_name is None:
         return None
     return project.year, text_key(project.unit), text_key(project.project_name)
 
@@ -47,8 +47,8 @@ def held_project(path: Path, config: Config) -> tuple[Key, tuple] | None:
         project = read_project(path, path.name, config).project
     except Exception:  # noqa: BLE001 - a workbook that cannot be read holds no project to protect
         return None
-    key = project_key(project) if project is not None else None
-    return None if key is None else (key, content(project))
+    key = project_key(project)
+    return None if key is None or project is None else (key, content(project))
 
 
 def _crashed(path: Path) -> None:
@@ -75,11 +75,11 @@ class Folder:
         with tempfile.TemporaryDirectory(prefix="perfxl-place-") as temp:
             written = write_form(form, Path(temp), self.config)
             project = read_project(written, written.name, self.config).project
-            key = project_key(project) if project is not None else None
+            key = project_key(project)
             form.output = None
-            if key is None or key not in self.held:
+            if key is None or project is None or key not in self.held:
                 target = write_form(form, self.folder, self.config)
-                if key is not None:
+                if key is not None and project is not None:
                     self.held[key] = (target, content(project))
                 return
             held, same = self.held[key]
