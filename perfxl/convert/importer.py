@@ -121,7 +121,7 @@ def _pairs(line: Line, form: FormLayout, below: Line | None = None) -> Iterator[
         yield name, "" if under is None and empty_beside else under, label.col
 
 
-def _row_label(line: Line, cell: Cell, below: Line) -> bool:
+def _row_label(cell: Cell, below: Line) -> bool:
     """A cell heading two rows (`项目绩效目标` left of the goal headings): merged down, or empty below it."""
     under = below.covering(cell.col)
     return under is None or under.merged_up or not under.text
@@ -133,7 +133,7 @@ def _value_below(line: Line, col: int, below: Line | None, form: FormLayout) -> 
     if below is None or line.table < 0 or below.table != line.table:
         return None
     others = [cell for cell in line.cells if cell.text and _label_of(cell.text, form)[0] is None]
-    if any(not _row_label(line, cell, below) for cell in others) or any(_label_of(t, form)[0] for t in below.texts):
+    if any(not _row_label(cell, below) for cell in others) or any(_label_of(t, form)[0] for t in below.texts):
         return None
     under = below.covering(col)
     if under is None or under.merged_up:
