@@ -59,8 +59,10 @@ selfeval: $(RUNTIME)
 # the committed blank workbooks and Word templates of the built-in layouts
 template: $(RUNTIME)
 	$(BIN)/perfxl template --force --layout 上海2020
+	$(BIN)/perfxl template --force --layout 上海2023
 	$(BIN)/perfxl template --force --layout 上海2026
 	$(BIN)/perfxl form-template --force --layout 上海2020
+	$(BIN)/perfxl form-template --force --layout 上海2023
 	$(BIN)/perfxl form-template --force --layout 上海2026
 
 samples: $(RUNTIME)

@@ -24,6 +24,7 @@ from perfxl.core.model import REPORT_NAME
 from perfxl.io.form_template import FUNDS_ROWS_2026, INFO_PAIRS_2026
 from perfxl.io.forms import FORMS_DIR, convert_to_pdf
 from perfxl.target.pipeline import run, validate
+from perfxl.target.reader import read_project
 from perfxl.target.template import fill_template
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
@@ -488,7 +489,7 @@ def test_bad_layout_file_exits_2_naming_the_key_and_file(tmp_path, edit, words):
 @pytest.mark.parametrize("toml, words", [
     ('[layout."上海2026".thresholds]\nsatisfaction_flor = 95\n', ["「layout.上海2026.thresholds.satisfaction_flor」"]),
     ('[layout."上海2026"]\nyears = [2026]\n', ["layout.上海2026.years"]),
-    ('[layout."上海2030".thresholds]\nsatisfaction_floor = 95\n', ["上海2030", "上海2020、上海2026"]),
+    ('[layout."上海2030".thresholds]\nsatisfaction_floor = 95\n', ["上海2030", "上海2020、上海2023、上海2026"]),
     ('[layouts]\nfiles = ["无.toml"]\n', ["无.toml"]),
 ], ids=["unknown-key", "wrong-type", "unknown-layout", "missing-file"])
 def test_bad_layout_override_exits_2_naming_the_key(tmp_path, toml, words):
@@ -500,7 +501,8 @@ def test_bad_layout_override_exits_2_naming_the_key(tmp_path, toml, words):
 
 def test_layouts_command_lists_each_layout_with_its_years():
     lines = _invoke("layouts").splitlines()
-    assert [line.split("\t")[:2] for line in lines] == [["上海2020", "2018–2025 年"], ["上海2026（默认）", "2025–2099 年"]]
+    assert [line.split("\t")[:2] for line in lines] == [["上海2020", "2018–2025 年"], ["上海2023", "2019–2024 年"],
+                                                       ["上海2026（默认）", "2025–2099 年"]]
 
 
 @pytest.mark.parametrize("args, layout", [([], "上海2026"), (["--layout", "上海2020"], "上海2020")],
@@ -519,7 +521,7 @@ def test_template_command_writes_the_layouts_workbook(tmp_path, args, layout):
 
 def test_template_command_refuses_an_unknown_layout(tmp_path):
     result = CliRunner().invoke(cli, ["template", "--layout", "上海2030", str(tmp_path / "x.xlsx")])
-    assert result.exit_code == 2 and "上海2020、上海2026" in result.output
+    assert result.exit_code == 2 and "上海2020、上海2023、上海2026" in result.output
     assert not (tmp_path / "x.xlsx").exists()
 
 
@@ -535,3 +537,98 @@ def test_label_keys_are_built_once_per_layout():
     assert {"年度资金申请总额", "成本指标"} <= layout.recognition_keys()
     with pytest.raises(AttributeError):
         field.label_keys().add("x")
+
+
+TERMS_CASES = {
+    "上海2020": ([["产出目标", "数量", "新增文献记录", "≥30000条"], ["", "质量", "数据库可用率", ""],
+                 ["效益目标", "社会效益", "年检索量", "≥50万次"], ["效果目标", "满意度", "用户满意度", "≥95%"]],
+                ["一级目标「效益目标」不在允许范围内", "「数据库可用率」的指标目标值为空", "产出目标缺少二级目标「时效」"],
+                ["一级指标", "二级指标"]),
+    "上海2026": ([["成本指标", "经济成本指标", "总成本", "≤200万元"], ["产出指标", "数量指标", "保洁面积", "≥120万平方米"],
+                 ["", "质量指标", "达标率", ""], ["效果指标", "社会效益指标", "市容改善", "提升"],
+                 ["效益指标", "社会效益指标", "环境改善", "提升"], ["满意度指标", "服务对象满意度指标", "满意度", "≥95%"]],
+                ["一级指标「效果指标」不在允许范围内", "「达标率」的指标值为空", "产出指标缺少二级指标「时效指标」"],
+                ["一级目标", "二级目标", "指标目标值", "产出目标"]),
+}
+
+
+@pytest.mark.parametrize("name", TERMS_CASES)
+def test_rule_messages_speak_the_layouts_own_words(make_workbook, name):
+    """T02, T04 and T06 name the table's parts as the layout's headers do (一级目标 in 2020, 一级指标 in 2026)."""
+    indicators, said, unsaid = TERMS_CASES[name]
+    path = make_workbook(indicators=indicators, layout=name)
+    output = CliRunner().invoke(cli, ["check", str(path.parent)]).output
+    assert all(text in output for text in said), output
+    messages = [line for line in output.splitlines() if line.split()[1:2] and line.split()[1] in ("T02", "T04", "T06")]
+    assert len(messages) == 3 and not any(word in line for line in messages for word in unsaid), messages
+
+
+def test_the_2023_layout_has_its_blank_workbook_and_word_form_and_its_form_imports_back(tmp_path, config):
+    """上海2023 is data only: the blank workbook and the Word form come from its layout file (the 上海2026
+    body, with 项目总目标 and no plan period), and perfxl's own 2023 form imports back to the same project."""
+    from published import DATA
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["template", "--layout", "上海2023", str(tmp_path / "blank.xlsx")]).exit_code == 0
+    blank = openpyxl.load_workbook(tmp_path / "blank.xlsx")
+    labels = [row[0].value for row in blank["项目信息"].iter_rows()]
+    assert "*项目总目标" in labels and blank["项目信息"].cell(len(labels), 2).value == "上海2023"
+    assert blank["填表说明"]["A1"].value.startswith("财政项目支出绩效目标填报表（上海2023 版式）")
+    source = DATA / "就业援助基地补贴（上海2023）.xlsx"
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / source.name).write_bytes(source.read_bytes())
+    assert runner.invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "output")]).exit_code == 0
+    [form] = (tmp_path / "output" / "目标表").glob("*.docx")
+    text = "\n".join(p.text for p in docx.Document(str(form)).paragraphs)
+    cells = [c.text for t in docx.Document(str(form)).tables for row in t.rows for c in row.cells]
+    assert "财政项目支出绩效目标填报表" in text and "项目总目标" in cells and "(2023 年-2023 年)" not in "".join(cells)
+    result = runner.invoke(cli, ["import", str(form), "--out", str(tmp_path / "back")])
+    assert "已读取（上海2023）" in result.output and "未能读取" not in result.output, result.output
+    [back] = (tmp_path / "back").glob("*.xlsx")
+    mine, theirs = (read_project(p, "x", config).project for p in (back, source))
+    assert [(i.level3, i.written) for i in mine.indicators] == [(i.level3, i.written) for i in theirs.indicators]
+    assert all(mine.get(spec.name) == theirs.get(spec.name) for spec in config.layout("上海2023").fields)
+
+
+def _unmark(path) -> None:
+    book = openpyxl.load_workbook(path)
+    sheet = book["项目信息"]
+    [row] = [r for r in sheet.iter_rows() if r[0].value == "版式"]
+    sheet.delete_rows(row[0].row)
+    book.save(path)
+
+
+@pytest.mark.parametrize("cost_row", [False, True], ids=["no cost indicator", "成本指标 under 产出指标"])
+def test_an_unmarked_2023_workbook_is_not_taken_for_2026(tmp_path, cost_row):
+    """Without the 版式 row the two grids match: the labels as 上海2023 prints them (项目总目标) tell it."""
+    from published import DATA
+
+    (tmp_path / "input").mkdir()
+    path = tmp_path / "input" / "x.xlsx"
+    path.write_bytes((DATA / "就业援助基地补贴（上海2023）.xlsx").read_bytes())
+    if cost_row:
+        book = openpyxl.load_workbook(path)
+        book["绩效指标"].append(["产出指标", "成本指标", "补贴发放总成本", "≤635.1万元"])
+        book.save(path)
+    _unmark(path)
+    (tmp_path / "input" / "y.xlsx").write_bytes((SAMPLES / SAMPLE_2026["file"]).read_bytes())
+    _unmark(tmp_path / "input" / "y.xlsx")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "output")])
+    assert result.exit_code == 0, result.output
+    summary = read_sheet(tmp_path / "output" / REPORT_NAME, "项目汇总")
+    assert {row["项目名称"]: row["版式"] for row in summary if row["项目名称"]} == {
+        "就业援助基地补贴": "上海2023", "拆违经费": "上海2026"}
+    rules = {(row["文件"], row["规则"]) for row in read_sheet(tmp_path / "output" / REPORT_NAME, "校验结果")}
+    assert {rule for file, rule in rules if file == "x.xlsx"} == {"T06", "T08", "X02"}
+
+
+def test_the_committed_2023_word_template_is_the_one_the_code_writes():
+    """`make template` writes templates/目标表（上海2023）.docx from the layout file and the 上海2026 body."""
+    import zipfile
+
+    from perfxl.io.form_template import template_parts
+
+    layout = shipped_layout("上海2023")
+    with zipfile.ZipFile(ROOT / "templates" / layout.form_template) as package:
+        assert {name: package.read(name).decode("utf-8") for name in package.namelist()} == template_parts(layout)
+    assert (ROOT / "templates" / layout.workbook_template).is_file()

@@ -174,7 +174,7 @@ def test_bad_and_non_2020_files_get_a_message_and_the_others_go_on(tmp_path):
     (folder / "broken.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
     result = _migrate(str(folder), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
-    for file, message in [("new.xlsx", "是 上海2026 版式，不是 上海2020 版式的工作簿，无需迁移"),
+    for file, message in [("new.xlsx", "是 上海2026 版式，无需迁移（可迁移的版式：上海2020、上海2023）"),
                           ("old.doc", "旧版 Word（.doc）格式"), ("locked.docx", "设置了打开密码"),
                           ("broken.xlsx", "失败："), ("memo.docx", "没有找到绩效目标表")]:
         assert any(file in line and message in line for line in result.output.splitlines()), file
@@ -198,3 +198,37 @@ def test_a_hierarchy_the_migration_table_no_longer_fits_stops_migrate_only(tmp_p
     assert result.exit_code == 2
     assert "「产出目标/数量」不是 上海2020 的一级/二级" in result.output
     assert list((tmp_path / "out").glob("*")) == []
+
+
+def test_budget_lines_and_notes_are_carried_and_the_rest_is_named(tmp_path, make_workbook, config):
+    """预算明细 lines and each indicator's 备注 reach the new workbook; the 2020 fields and the 投入与管理
+    indicators with no place in 上海2026 are named on screen."""
+    from conftest import CLEAN_FIELDS, CLEAN_INDICATORS
+
+    indicators = [[*row, "按季度统计" if row[2] == "年检索量" else ""] for row in CLEAN_INDICATORS]
+    lines = [["数据库运维服务", 600000, "按合同"], ["硬件维保", 400000, ""]]
+    path = make_workbook("科技文献.xlsx", CLEAN_FIELDS, indicators, lines)
+    result = _migrate(str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "预算明细 2 行（合计应等于年度资金申请总额）" in result.output
+    dropped = next(line for line in result.output.splitlines() if "未带入" in line)
+    for name in ("是否含有政府购买服务", "绩效类型", "项目设立的必要性", "保证项目实施的制度、措施", "投入与管理「资金到位率」"):
+        assert name in dropped
+    project = read_project(tmp_path / "out" / "科技文献数据库运维.xlsx", "x.xlsx", config).project
+    assert [(line.item, line.amount, line.note) for line in project.budget_lines] == [
+        ("数据库运维服务", 600000, "按合同"), ("硬件维保", 400000, "")]
+    assert [(i.level3, i.note) for i in project.indicators if i.note] == [("年检索量", "按季度统计")]
+    assert "B09" not in {f.rule for f in read_project(tmp_path / "out" / "科技文献数据库运维.xlsx", "x", config).findings}
+
+
+def test_migrating_into_a_folder_that_holds_the_project_never_sets_up_x01(tmp_path):
+    source = str(SAMPLES / SEED[0]["file"])
+    assert _migrate(source, "--out", str(tmp_path / "out")).exit_code == 0
+    again = _migrate(source, "--out", str(tmp_path / "out"))
+    assert again.exit_code == 0 and "内容相同，未重复写入" in again.output
+    changed = _migrate(source, "--out", str(tmp_path / "out"), "--department", "上海市科学技术委员会")
+    assert changed.exit_code == 1 and "内容不同，未写入" in changed.output
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1
+    assert _migrate(source, "--out", str(tmp_path / "out"), "--department", "上海市科学技术委员会",
+                    "--replace").exit_code == 0
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1

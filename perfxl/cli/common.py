@@ -124,7 +124,7 @@ def say_built_in_forms(batch: Batch, config: Config) -> None:
 
     for name in dict.fromkeys(p.layout for p in batch.passed()):
         template = config.layout(name).form_template
-        if not (config.templates / template).is_file() and name in BODIES:
+        if not (config.templates / template).is_file() and config.layout(name).body in BODIES:
             say_built_in(config.folder, template)
 
 

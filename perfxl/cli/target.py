@@ -216,7 +216,7 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
 
     config = config_or_exit(config_path)
     layout = _chosen_layout(config, layout_name)
-    if layout.name not in BODIES:
+    if layout.body not in BODIES:
         click.secho(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
                     fg="red", err=True)
         sys.exit(USAGE)

@@ -34,8 +34,10 @@ from perfxl.target.pipeline import OutputError
 @click.option("--out", "out_dir", default="input", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="工作簿写入的文件夹")
 @click.option("--year", type=click.IntRange(1990, 2100), help="滚动到新年度：年度和计划日期顺延，当年预算转为上年预算额")
+@click.option("--replace", is_flag=True, help="文件夹中已有同一项目且内容不同时，用导入的内容替换（默认不写入）")
 @config_option
-def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, config_path: Path | None) -> None:
+def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, replace: bool,
+                   config_path: Path | None) -> None:
     """把已有的 Word 目标表（.docx，或含 .docx 的文件夹）转成标准申报工作簿。
 
     \b
@@ -46,13 +48,17 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
 
     documents = find_documents(sources)
     prepare_out(documents, "任何 Word 文档（.docx）", out_dir)
-    results = import_documents(documents, out_dir, config, year)
+    results = import_documents(documents, out_dir, config, year, replace=replace)
     for result in results:
-        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
+        red = bool(result.failure) or any(form.refused for form in result.forms)
+        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if red else None)
     failed = sum(1 for r in results if r.failure)
     written = sum(1 for r in results for form in r.forms if form.output)
-    click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个")
-    sys.exit(FOUND_ERRORS if failed else OK)
+    kept = sum(1 for r in results for form in r.forms if form.kept)
+    refused = sum(1 for r in results for form in r.forms if form.refused)
+    click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个"
+               + (f"，内容相同已跳过 {kept} 个" if kept else "") + (f"，已有且内容不同未写入 {refused} 个" if refused else ""))
+    sys.exit(FOUND_ERRORS if failed or refused else OK)
 
 
 
@@ -62,10 +68,11 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, c
               help="新版式工作簿写入的文件夹")
 @click.option("--year", type=click.IntRange(1990, 2100), help="同时滚动到新年度：年度和计划日期顺延，年度资金留空待填")
 @click.option("--department", help="主管部门（2020 版没有这一项；不给时留空待填）")
+@click.option("--replace", is_flag=True, help="文件夹中已有同一项目且内容不同时，用迁移的内容替换（默认不写入）")
 @config_option
 def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, department: str | None,
-                    config_path: Path | None) -> None:
-    """把 2020 版（上海2020）的申报工作簿或 Word 目标表转成现行版式（上海2026）的工作簿。
+                    replace: bool, config_path: Path | None) -> None:
+    """把旧版式（上海2020、上海2023）的申报工作簿或 Word 目标表转成现行版式（上海2026）的工作簿。
 
     \b
     示例：perfxl migrate 2020年/ --out input --year 2027 --department 上海市科学技术委员会
@@ -76,16 +83,19 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
     files = find_sources(sources)
     prepare_out(files, "任何工作簿（.xlsx）或 Word 文档（.docx）", out_dir)
     try:
-        results = migrate_files(files, out_dir, config, year, {"department": department})
+        results = migrate_files(files, out_dir, config, year, {"department": department}, replace=replace)
     except ConfigError as error:
         click.secho(f"配置错误：{error}", fg="red", err=True)
         sys.exit(USAGE)
     for result in results:
-        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if result.failure else None)
+        red = bool(result.failure) or any(done.form.refused for done in result.projects)
+        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if red else None)
     failed = sum(1 for r in results if r.failure)
-    written = sum(len(r.projects) for r in results)
-    click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个")
-    sys.exit(FOUND_ERRORS if failed else OK)
+    refused = sum(1 for r in results for done in r.projects if done.form.refused)
+    written = sum(1 for r in results for done in r.projects if done.form.output)
+    click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个"
+               + (f"，已有且内容不同未写入 {refused} 个" if refused else ""))
+    sys.exit(FOUND_ERRORS if failed or refused else OK)
 
 
 @click.group("selfeval", cls=click_zh.ChineseGroup)

@@ -31,7 +31,7 @@ class Mark:
 
     note: str
     field: str = ""  # a field's value cell, or
-    indicator: int = -1  # an indicator's 三级 and 指标值 cells (its index)
+    indicator: int = -1  # an indicator's 三级 and 指标值 cells (its index); neither: the table's first row
     review: bool = False  # holds a default to check rather than nothing
 
 
@@ -43,11 +43,14 @@ class FormImport:
     layout: Layout
     values: dict[str, object] = field(default_factory=dict)
     indicators: list[list[str]] = field(default_factory=list)  # level1, level2, level3, target[, note]
+    budget_lines: list[list[object]] = field(default_factory=list)  # 预算明细: item, amount, note
     missing: list[str] = field(default_factory=list)  # "字段：问题", what could not be read
     notes: list[str] = field(default_factory=list)  # reminders for the user
     marks: list[Mark] = field(default_factory=list)
     rolled_from: int | None = None
     output: Path | None = None
+    kept: str = ""  # why it was not written although nothing is wrong (the folder holds the same)
+    refused: str = ""  # why it was not written, and what to do
 
     @property
     def project_name(self) -> str:
@@ -138,9 +141,11 @@ def mark_cells(book: Workbook, layout: Layout, marks: list[Mark]) -> None:
             row = _value_row(sheet, spec.label)
             cells = [sheet.cell(row, 2)]
             sheet.cell(row, 3, f"← {re.split('[：:（(]', mark.note)[0]}").font = Font(bold=True, color="C00000")
-        else:
+        elif mark.indicator >= 0:
             sheet = book[INDICATOR_SHEET]
             cells = [sheet.cell(2 + mark.indicator, col) for col in (3, 4)]
+        else:  # about the indicator table as a whole: its first row, where the indicators go
+            cells = [book[INDICATOR_SHEET].cell(2, col) for col in (1, 2, 3, 4)]
         for cell in cells:
             cell.fill = fill
         cells[0].comment = Comment(mark.note, "perfxl", width=300, height=120)
@@ -151,7 +156,7 @@ def write_form(form: FormImport, folder: Path, config: Config) -> Path:
     marks; returns its path."""
     labels = {spec.name: spec.label for spec in form.layout.fields}
     fields = {labels[name]: value for name, value in form.values.items() if value is not None}
-    book = fill_template(config, fields, _workbook_rows(form.indicators), layout=form.layout.name)
+    book = fill_template(config, fields, _workbook_rows(form.indicators), form.budget_lines, layout=form.layout.name)
     mark_cells(book, form.layout, form.marks)
     stem = safe_file_name(form.project_name or Path(form.source).stem, "", MAX_NAME_BYTES - NUMBER_ROOM)
     target = free_path(folder, stem)

@@ -1,11 +1,13 @@
 """Import: Word target tables (.docx) become filled standard workbooks, one per form found.
 
-Each form is recognised as one of the layouts (上海2020 财政项目支出绩效目标表, 上海2026 …申报表) by its
-title, its labels and its indicator header, then read with that layout's labels and columns and
-written as a workbook of that layout. Fields are found by their labels wherever they sit: a label cell
-followed by its value cell, a row of labels above a row of values, or `label：value` in one paragraph
-or cell. The indicator table is found by its header row. Nothing is guessed: what is not found stays
-empty in the workbook and is listed in the summary.
+Each form is recognised as one of the layouts (上海2020 财政项目支出绩效目标表, 上海2023 …填报表, 上海2026
+…申报表) by its title, its labels, its indicator rows and its year, then read with that layout's labels
+and columns and written as a workbook of that layout. Fields are found by their labels wherever they sit:
+a label cell followed by its value cell, a row of labels (beside row headings merged down, as the
+published forms print 项目绩效目标) above a row of values, or `label：value` in one paragraph or cell. The
+indicator table is found by its header row and followed into a table that continues it (form_table).
+Nothing is guessed: what is not found stays empty, is listed in the summary and is marked in the
+workbook; a project the target folder already holds is not written beside it (placing).
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfxl.convert.form_book import FormImport, roll_forward, write_form
+import msgspec
+
+from perfxl.convert.form_book import FormImport, Mark, roll_forward
+from perfxl.convert.form_table import header_columns, level_pairs, read_indicators
+from perfxl.convert.placing import Folder
 from perfxl.core.config import Config
 from perfxl.core.errors import os_problem
-from perfxl.core.layout import Column, FieldSpec, Layout, Sum
+from perfxl.core.layout import FieldSpec, Layout, Sum
 from perfxl.core.values import ParseError, label_key, parse_amount, parse_date, parse_year
 from perfxl.engine.batch import locked
-from perfxl.io.docxread import Line, UnreadableDocument, load_lines
+from perfxl.io.docxread import Cell, Line, UnreadableDocument, load_lines
 from perfxl.io.parallel import Workers
 
 WORD_SUFFIXES = {".docx", ".doc", ".docm", ".wps", ".rtf"}  # what a folder search picks up
@@ -40,6 +46,7 @@ class FormLayout:
 
     layout: Layout
     labels: dict[str, str]
+    own: frozenset[str]  # the keys of the labels as this layout prints them (not their aliases)
 
     @classmethod
     def of(cls, layout: Layout) -> FormLayout:
@@ -47,7 +54,8 @@ class FormLayout:
         for spec in layout.fields:
             for key in sorted(spec.label_keys(), key=len, reverse=True):
                 labels.setdefault(key, spec.name)
-        return cls(layout, labels)
+        own = frozenset().union(*(msgspec.structs.replace(spec, aliases=[]).label_keys() for spec in layout.fields))
+        return cls(layout, labels, own)
 
     @property
     def title_key(self) -> str:
@@ -83,9 +91,14 @@ def _label_of(text: str, form: FormLayout) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _pairs(line: Line, form: FormLayout, below: Line | None = None) -> Iterator[tuple[str, str, int]]:
+def _is_label(text: str, reading: FormLayout) -> bool:
+    return _label_of(text, reading)[0] is not None
+
+
+def _pairs(line: Line, form: FormLayout, below: Line | None = None) -> Iterator[tuple[str, str | None, int]]:
     """(field name, value text, label column) in one line: a label's value is the next non-empty cell
-    unless that is a label; failing that, in a row of labels, the cell under the label in the next row."""
+    unless that is a label; failing that, in a row of labels, the cell under the label in the next row.
+    The text is "" when the value cell is there and empty, None when no value cell was found at all."""
     cells, i = line.cells, 0
     while i < len(cells):
         label = cells[i]
@@ -96,25 +109,36 @@ def _pairs(line: Line, form: FormLayout, below: Line | None = None) -> Iterator[
         if inline is not None:
             yield name, inline, label.col
             continue
+        empty_beside = False
         while i < len(cells) and not cells[i].text:
+            empty_beside = empty_beside or not cells[i].merged_up
             i += 1
         if i < len(cells) and _label_of(cells[i].text, form)[0] is None:
             yield name, cells[i].text, label.col
             i += 1
-        else:
-            yield name, _value_below(line, label.col, below, form), label.col
+            continue
+        under = _value_below(line, label.col, below, form)
+        yield name, "" if under is None and empty_beside else under, label.col
 
 
-def _value_below(line: Line, col: int, below: Line | None, form: FormLayout) -> str:
-    """Only between a row of nothing but labels and a row of nothing but values, in the same table."""
+def _row_label(cell: Cell, below: Line) -> bool:
+    """A cell heading two rows (`项目绩效目标` left of the goal headings): merged down, or empty below it."""
+    under = below.covering(cell.col)
+    return under is None or under.merged_up or not under.text
+
+
+def _value_below(line: Line, col: int, below: Line | None, form: FormLayout) -> str | None:
+    """Only between a row of labels (and row headings) and a row of nothing but values, in the same table;
+    None when the rows are not so arranged."""
     if below is None or line.table < 0 or below.table != line.table:
-        return ""
-    if not all(_label_of(text, form)[0] for text in line.texts if text) or any(
-        _label_of(t, form)[0] for t in below.texts
-    ):
-        return ""
+        return None
+    others = [cell for cell in line.cells if cell.text and _label_of(cell.text, form)[0] is None]
+    if any(not _row_label(cell, below) for cell in others) or any(_label_of(t, form)[0] for t in below.texts):
+        return None
     under = below.covering(col)
-    return under.text if under is not None and _label_of(under.text, form)[0] is None else ""
+    if under is None or under.merged_up:
+        return None
+    return under.text
 
 
 def _in_block(name: str, block: Sum | None, layout: Layout) -> str:
@@ -129,20 +153,32 @@ def _in_block(name: str, block: Sum | None, layout: Layout) -> str:
     return inside[0] if len(inside) == 1 else name
 
 
-def _labelled_texts(lines: list[Line], form: FormImport, reading: FormLayout) -> dict[str, str]:
-    """Field name -> the text found beside its label; the first non-empty occurrence counts."""
-    found: dict[str, str] = {}
+def _twin(name: str, layout: Layout) -> str | None:
+    """The part of another sum whose label ends like `name`'s (其他资金 → 年度其他资金), if any."""
+    for block in layout.budget.sums:
+        if name not in block.parts and (twin := _in_block(name, block, layout)) != name:
+            return twin
+    return None
+
+
+def _labelled_texts(lines: list[Line], form: FormImport, reading: FormLayout) -> dict[str, str | None]:
+    """Field name -> the text found beside its label (None: the label only); the first non-empty counts."""
+    found: dict[str, str | None] = {}
     totals = {s.total: s for s in form.layout.budget.sums}
     blocks: dict[tuple[int, int], Sum] = {}  # (table, column) -> the sum whose total label was last there
     for line, below in zip(lines, [*lines[1:], None], strict=True):
         for name, text, col in _pairs(line, reading, below):
-            if name in totals:
-                blocks[line.table, col] = totals[name]
-            name = _in_block(name, blocks.get((line.table, col)), form.layout)
+            if name in totals:  # the block of its column, and the table's latest block (-1)
+                blocks[line.table, col] = blocks[line.table, -1] = totals[name]
+            name = _in_block(name, blocks.get((line.table, col)) or blocks.get((line.table, -1)), form.layout)
             if not found.get(name):
-                found[name] = text
+                if text or found.get(name) is None:  # a value cell found and empty beats no value cell
+                    found[name] = text
+            elif text and (twin := _twin(name, form.layout)) and not found.get(twin):
+                found[twin] = text  # a second 其他资金 no block claims: the form prints 项目资金 first
             elif text and text != found[name]:
-                form.notes.append(f"{form.layout.field(name).label}：文档中出现多次且内容不同，已取第一处「{_short(found[name])}」")
+                form.notes.append(f"{form.layout.field(name).label}：文档中出现多次且内容不同，"
+                                  f"已取第一处「{_short(found[name] or '')}」")
     return found
 
 
@@ -158,11 +194,17 @@ def _year_from_headings(lines: list[Line], layout: Layout) -> str:
     return ""
 
 
-def _convert(spec: FieldSpec, text: str, form: FormImport) -> object:
+def _unread(form: FormImport, spec: FieldSpec, problem: str) -> None:
+    """A field the form does not give: listed on screen, and its cell marked in the workbook."""
+    form.missing.append(f"{spec.label}：{problem}")
+    form.marks.append(Mark(f"导入时未能读取：{problem}。请对照原表填写。", field=spec.name))
+
+
+def _convert(spec: FieldSpec, text: str | None, form: FormImport) -> object:
     """The value to write for `spec`: parsed when it parses, else the text as written (and a note)."""
     if not text:
         if spec.need != "optional":
-            form.missing.append(f"{spec.label}：表中为空")
+            _unread(form, spec, "表中为空" if text == "" else "找到了标签，但没有找到它的内容（表格的排列无法识别）")
         return None
     if spec.kind in ("text", "choice"):
         return text
@@ -170,6 +212,7 @@ def _convert(spec: FieldSpec, text: str, form: FormImport) -> object:
         value = PARSERS[spec.kind](text)
     except ParseError as error:
         form.missing.append(f"{spec.label}：「{_short(text)}」{error}，已原样写入，请修改")
+        form.marks.append(Mark(f"导入时无法识别：「{_short(text)}」{error}。已原样写入，请修改。", field=spec.name))
         return text
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -181,76 +224,9 @@ def _read_values(lines: list[Line], form: FormImport, reading: FormLayout) -> No
     for spec in form.layout.fields:
         if spec.name not in texts:
             if spec.need != "optional":
-                form.missing.append(f"{spec.label}：未找到")
+                _unread(form, spec, "未找到")
             continue
         form.values[spec.name] = _convert(spec, texts[spec.name], form)
-
-
-# --- finding the indicators -----------------------------------------------------------------------
-
-
-def _header_columns(line: Line, columns: list[Column], primary: bool = False) -> list[int] | None:
-    """Grid columns of the indicator table's columns when `line` is its header row: the required ones
-    side by side, then the optional ones (备注) that follow. `primary`: by the layout's own headers only."""
-    if line.table < 0:
-        return None
-    required = [c for c in columns if not c.optional]
-    optional = [c for c in columns if c.optional]
-    wanted = [{label_key(c.header)} if primary else c.label_keys() for c in required]
-    filled = [cell for cell in line.cells if cell.text]
-    keys = [label_key(cell.text) for cell in filled]
-    for k in range(len(keys) - len(required) + 1):
-        if all(keys[k + i] in wanted[i] for i in range(len(required))):
-            found = [cell.col for cell in filled[k : k + len(required)]]
-            for column, key, cell in zip(optional, keys[k + len(required) :], filled[k + len(required) :], strict=False):
-                if key not in column.label_keys():
-                    break
-                found.append(cell.col)
-            return found
-    return None
-
-
-def _row_texts(line: Line, columns: list[int]) -> list[str]:
-    """The text under each header column; a cell spanning several columns counts for the first only."""
-    texts, previous = [], None
-    for col in columns:
-        cell = line.covering(col)
-        texts.append(cell.text if cell is not None and cell is not previous else "")
-        previous = cell
-    return texts
-
-
-def _table_rows(lines: list[Line], layout: Layout) -> tuple[list[list[str]], bool]:
-    """Raw rows under every indicator header row (a table split across pages repeats it); header found?"""
-    rows: list[list[str]] = []
-    columns, table = None, None
-    for line in lines:
-        header = _header_columns(line, layout.columns)
-        if header is not None:
-            columns, table = header, line.table
-        elif columns is not None and line.table == table:
-            rows.append(_row_texts(line, columns))
-    return rows, columns is not None
-
-
-def _read_indicators(lines: list[Line], form: FormImport) -> None:
-    """Indicators with 一级/二级 filled in: blank or vertically merged cells mean "as the row above"."""
-    rows, found = _table_rows(lines, form.layout)
-    names = [c.header for c in form.layout.columns]
-    if not found:
-        form.missing.append(f"绩效指标：未找到指标表（表头：{'、'.join(names[:4])}）")
-        return
-    level1 = level2 = ""
-    for own1, own2, level3, target, *note in rows:
-        level2 = own2 or (level2 if not own1 or own1 == level1 else "")
-        level1 = own1 or level1
-        if level3 or target:
-            form.indicators.append([level1, level2, level3, target, *note])
-        elif own1 or own2 or any(note):
-            form.notes.append(f"绩效指标：有一行只有{names[0]}/{names[1]}（{level1} {level2}），"
-                              f"没有{names[2]}和{names[3]}，已跳过")
-    if not form.indicators:
-        form.missing.append("绩效指标：指标表中没有指标")
 
 
 # --- documents and forms --------------------------------------------------------------------------
@@ -272,24 +248,34 @@ def _split_forms(lines: list[Line], readings: list[FormLayout]) -> list[list[Lin
 
 
 def _holds_form(lines: list[Line], readings: list[FormLayout]) -> bool:
-    return any(_header_columns(line, r.layout.columns) for line in lines for r in readings) or any(
+    return any(header_columns(line, r.layout.columns) for line in lines for r in readings) or any(
         name == "project_name" for line in lines for r in readings for name, _, _ in _pairs(line, r)
     )
 
 
-def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int]:
-    """How clearly `lines` show a form of `reading`'s layout: (its title, labels + own header + 一级 names)."""
+def _evidence(lines: list[Line], reading: FormLayout) -> tuple[bool, int, bool, int]:
+    """How clearly `lines` show a form of `reading`'s layout: (its title; its labels, its own header, its
+    一级 names and its 一级/二级 pairs in the indicator rows; a year within the layout's years; the labels
+    as this layout prints them, e.g. 项目总目标 without a plan period)."""
+    layout = reading.layout
     title = any(_is_title(line, [reading]) for line in lines)
     labels = {name for line in lines for cell in line.cells if (name := _label_of(cell.text, reading)[0])}
-    header = any(_header_columns(line, reading.layout.columns, primary=True) for line in lines)
-    synonyms = reading.layout.profile.synonyms
-    level1 = {synonyms.get(t, t) for line in lines if line.table >= 0 for t in line.texts} & set(reading.layout.hierarchy)
-    return title, len(labels) + 2 * header + len(level1)
+    header = any(header_columns(line, layout.columns, primary=True) for line in lines)
+    synonyms = layout.profile.synonyms
+    pairs = {(synonyms.get(a, a), synonyms.get(b, b))
+             for a, b in level_pairs(lines, layout.columns, functools.partial(_is_label, reading=reading))}
+    level1 = {a for a, _ in pairs} & set(layout.hierarchy)
+    fitting = {(a, b) for a, b in pairs if b in layout.hierarchy.get(a, ())}
+    year = _year_from_headings(lines, layout)
+    in_years = bool(year) and layout.years[0] <= int(year) <= layout.years[1]
+    own = {key for line in lines for cell in line.cells if (key := _SPAN.sub("", label_key(cell.text))) in reading.own}
+    return title, len(labels) + 2 * header + len(level1) + len(fitting), in_years, len(own)
 
 
 def recognise_form(lines: list[Line], readings: list[FormLayout]) -> FormLayout:
-    """The layout a form follows: the one whose title it bears, else whose labels, header and 一级 names
-    it shows most; the first (the default layout) when they tie."""
+    """The layout a form follows: the one whose title it bears, else whose labels, header, 一级 names and
+    一级/二级 pairs it shows most, else whose years hold its year, else whose own labels it shows most; the
+    first (the default) when they tie."""
     scores = [_evidence(lines, reading) for reading in readings]
     return readings[scores.index(max(scores))]
 
@@ -307,7 +293,7 @@ def read_document(path: Path, file: str, config: Config) -> list[FormImport]:
         reading = recognise_form(part, readings)
         form = FormImport(file if len(parts) == 1 else f"{file}（第 {number} 张表）", reading.layout)
         _read_values(part, form, reading)
-        _read_indicators(part, form)
+        read_indicators(part, form, functools.partial(_is_label, reading=reading))
         forms.append(form)
     return forms
 
@@ -327,30 +313,33 @@ def _crashed(path: Path) -> tuple[list[FormImport], str]:
     return [], "读取该文件时程序异常退出，文件可能已损坏：请用 Word 打开后另存为 .docx 再试"
 
 
-def import_document(path: Path, folder: Path, config: Config, year: int | None = None,
-                    read: tuple[list[FormImport], str] | None = None) -> ImportResult:
+def import_document(path: Path, folder: Path | Folder, config: Config, year: int | None = None,
+                    read: tuple[list[FormImport], str] | None = None, replace: bool = False) -> ImportResult:
     """Write one workbook per form of the document at `path` (as `read` read it, else read now) into
-    `folder`; never raises for content."""
+    `folder`, never beside a workbook of the same project (placing.Folder); never raises for content."""
     result = ImportResult(str(path))
     result.forms, result.failure = read or read_forms(path, config)
+    place = folder if isinstance(folder, Folder) else Folder(folder, config)
     for form in result.forms:
         if year is not None:
             roll_forward(form, year)
         try:
-            write_form(form, folder, config)
+            place.place(form, replace)
         except OSError as error:
-            result.failure = f"无法写入 {folder}：{os_problem(error)}"
+            result.failure = f"无法写入 {place.folder}：{os_problem(error)}"
             break
     return result
 
 
 def import_documents(paths: list[Path], folder: Path, config: Config, year: int | None = None,
-                     jobs: int | None = None) -> list[ImportResult]:
+                     jobs: int | None = None, replace: bool = False) -> list[ImportResult]:
     """import_document for each of `paths`, read on worker processes (a document that crashes its reader
     costs that document) and written here under the folder's lock."""
     with locked(folder), Workers(jobs) as workers:
         readings = workers.map(functools.partial(read_forms, config=config), paths, _crashed)
-        return [import_document(path, folder, config, year, read) for path, read in zip(paths, readings, strict=True)]
+        place = Folder(folder, config, workers)
+        return [import_document(path, place, config, year, read, replace)
+                for path, read in zip(paths, readings, strict=True)]
 
 
 def find_documents(sources: Iterable[Path], suffixes: Iterable[str] = WORD_SUFFIXES) -> list[Path]:
@@ -372,6 +361,8 @@ def summary_lines(result: ImportResult) -> list[str]:
     for form in result.forms:
         read = sum(1 for value in form.values.values() if value is not None)
         lines.append(f"{form.source} → {form.output or '（未写出）'}")
+        lines += [f"  已跳过：{form.kept}"] if form.kept else []
+        lines += [f"  未写入：{form.refused}"] if form.refused else []
         lines.append(f"  已读取（{form.layout.name}）：字段 {read}/{len(form.layout.fields)} 个，"
                      f"绩效指标 {len(form.indicators)} 条")
         lines += [f"  未能读取：{text}" for text in form.missing]

@@ -1,9 +1,12 @@
-"""perfxl migrate: last year's 上海2020 workbooks (or Word forms) become workbooks of the 上海2026 layout.
+"""perfxl migrate: workbooks (or Word forms) of an older layout (上海2020, 上海2023) become workbooks of
+the layout whose file holds a migration table for it (上海2026).
 
-What goes where is data: the target layout's `[migrate.from."上海2020"]` table (perfxl/layouts/) names
-the fields carried over, the 项目类别 → 项目性质 values, the 一级/二级 mapping of the indicators, the 一级
-dropped, the defaults a person should check and the fields and indicators a person must fill. Cells
-left to a person are highlighted and commented (form_book.mark_cells); nothing is overwritten.
+What goes where is data: the target layout's `[migrate.from."…"]` table (perfxl/layouts/) names the
+fields carried over, the 项目类别 → 项目性质 values, the 一级/二级 mapping of the indicators, the 一级
+dropped, the defaults a person should check and the fields and indicators a person must fill. The
+预算明细 lines and each indicator's 备注 are carried as they are; whatever has no place in the new layout
+is named on screen. Cells left to a person are highlighted and commented (form_book.mark_cells);
+nothing is overwritten, and a project the folder already holds is not written twice (placing.Folder).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from perfxl.convert.form_book import FormImport, Mark, roll_forward, write_form
 from perfxl.convert.importer import WORD_SUFFIXES, find_documents, read_document
+from perfxl.convert.placing import Folder
 from perfxl.core.config import Config, ConfigError
 from perfxl.core.errors import PerfxlError, os_problem
 from perfxl.core.layout import Layout, Migration, check_migrations
@@ -25,7 +29,6 @@ from perfxl.io.docxread import UnreadableDocument
 from perfxl.io.parallel import Workers
 from perfxl.target.reader import read_project
 
-SOURCE_LAYOUT, TARGET_LAYOUT = "上海2020", "上海2026"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 
 
@@ -40,6 +43,7 @@ class Migrated:
     form: FormImport
     mapped: list[str] = field(default_factory=list)  # target fields the migration table fills, in form order
     dropped: list[str] = field(default_factory=list)  # source fields and indicators with no place
+    notes_carried: list[str] = field(default_factory=list)  # what else was carried (预算明细)
     indicators: int = 0  # indicators carried
 
     def carried(self) -> list[str]:
@@ -65,11 +69,24 @@ def _level_order(layout: Layout, level1: str, level2: str) -> tuple[int, int]:
     return names.index(level1), level2s.index(level2) if level2 in level2s else len(level2s)
 
 
+def migration_for(config: Config, source: str) -> tuple[Layout, Migration] | None:
+    """The layout a workbook of layout `source` migrates to (the default layout first), and its table."""
+    for layout in sorted(config.layouts.values(), key=lambda layout: layout.name != config.default_layout):
+        if source in layout.migrate.from_:
+            return layout, layout.migrate.from_[source]
+    return None
+
+
 def _indicators(project: Project, source: Layout, target: Layout, migration: Migration, done: Migrated) -> None:
-    """The project's indicators under their mapped 一级/二级 in form order (三级 and value as written);
+    """The project's indicators under their mapped 一级/二级 in form order (三级, value and 备注 as written);
     a dropped 一级's indicators listed; a required 一级 the project lacks added as an empty marked row."""
     rows: list[tuple[list[str], str]] = []  # (row, note of its mark or "")
+    noted = target.column("note") is not None
     for ind in project.indicators:
+        done.dropped += [f"指标「{ind.level3}」的{column.header}" for column in source.columns[4:]
+                         if ind.extra.get(column.name) and target.column(column.name) is None]
+        if ind.note and not noted:
+            done.dropped.append(f"指标「{ind.level3}」的备注")
         mapped = migration.indicators.get(f"{ind.level1}/{ind.level2}") or migration.indicators.get(ind.level1)
         if mapped:
             rows.append(([*mapped.split("/"), ind.level3, ind.written, ind.note], ""))
@@ -116,13 +133,21 @@ def _left_to_fill(target: Layout, migration: Migration, done: Migrated) -> None:
             done.form.marks.append(Mark(note, field=spec.name))
 
 
+def _budget_lines(project: Project, target: Layout, done: Migrated) -> None:
+    """The 预算明细 lines as written; the layout's annual amount is what they add up to (B09)."""
+    done.form.budget_lines = [[line.item, line.amount, line.note] for line in project.budget_lines]
+    if project.budget_lines:
+        done.notes_carried.append(f"预算明细 {len(project.budget_lines)} 行（合计应等于{target.label(target.budget.annual)}）")
+
+
 def migrate_project(project: Project, file: str, config: Config, given: dict[str, object] | None = None) -> Migrated:
-    """`project` (上海2020) as a form of 上海2026, by the target layout's migration table; `given` fills
+    """`project` as a form of the layout it migrates to, by that layout's migration table; `given` fills
     fields the source does not know (e.g. 主管部门 from --department)."""
-    source, target = config.layout(SOURCE_LAYOUT), config.layout(TARGET_LAYOUT)
-    migration = target.migrate.from_[SOURCE_LAYOUT]
+    source = config.layout(project.layout)
+    target, migration = migration_for(config, project.layout)
     done = Migrated(FormImport(file, target))
     _fields(project, source, target, migration, done)
+    _budget_lines(project, target, done)
     done.form.values.update({name: value for name, value in (given or {}).items() if value})
     _indicators(project, source, target, migration, done)
     _left_to_fill(target, migration, done)
@@ -130,26 +155,29 @@ def migrate_project(project: Project, file: str, config: Config, given: dict[str
     return done
 
 
-def _projects(path: Path, config: Config) -> list[tuple[str, Project]]:
-    """(shown name, project) of each 上海2020 project in the workbook or Word document at `path`."""
+Source = tuple[str, Project, list[str]]  # shown name, project, what the importer could not read of its form
+
+
+def _projects(path: Path, config: Config) -> list[Source]:
+    """(shown name, project, unread) of each project in the workbook or Word document at `path`."""
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         read = read_project(path, path.name, config)
         if read.project is None:
             raise NotMigratable(read.failure)
-        return [(path.name, read.project)]
+        return [(path.name, read.project, [])]
     if path.suffix.lower() not in WORD_SUFFIXES:
-        raise NotMigratable("不是工作簿（.xlsx）或 Word 文档（.docx）：请给出 2020 版的申报工作簿或目标表")
+        raise NotMigratable("不是工作簿（.xlsx）或 Word 文档（.docx）：请给出旧版式的申报工作簿或目标表")
     try:
         forms = read_document(path, path.name, config)
     except UnreadableDocument as error:
         raise NotMigratable(str(error)) from error
     with tempfile.TemporaryDirectory(prefix="perfxl-migrate-") as temp:
-        return [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project)
-                for form in forms]
+        return [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project,
+                 form.missing) for form in forms]
 
 
-def read_source(path: Path, config: Config) -> tuple[list[tuple[str, Project]] | None, str]:
-    """The 上海2020 projects of the file at `path`, or why there are none; runs on a worker, never raises."""
+def read_source(path: Path, config: Config) -> tuple[list[Source] | None, str]:
+    """The projects of the file at `path`, or why there are none; runs on a worker, never raises."""
     try:
         return _projects(path, config), ""
     except NotMigratable as error:
@@ -163,46 +191,59 @@ def _crashed(path: Path) -> tuple[None, str]:
     return None, "读取该文件时程序异常退出，文件可能已损坏：请用 Excel 或 Word 打开后另存再试"
 
 
-def migrate_file(path: Path, folder: Path, config: Config, year: int | None = None,
+def _not_migratable(project: Project, config: Config) -> str:
+    """Why `project` cannot be migrated (its layout has no migration table anywhere), or ""."""
+    if migration_for(config, project.layout) is not None:
+        return ""
+    sources = "、".join(dict.fromkeys(name for layout in config.layouts.values() for name in layout.migrate.from_))
+    return f"是 {project.layout} 版式，无需迁移（可迁移的版式：{sources}）：请直接放入 input 校验"
+
+
+def migrate_file(path: Path, folder: Path | Folder, config: Config, year: int | None = None,
                  given: dict[str, object] | None = None,
-                 read: tuple[list[tuple[str, Project]] | None, str] | None = None) -> MigrateResult:
-    """Migrate every 上海2020 project in the file at `path` (as `read` read it, else read now) into a
-    上海2026 workbook in `folder` (never overwriting); `year` rolls it forward as import --year does.
-    Never raises for content."""
+                 read: tuple[list[Source] | None, str] | None = None, replace: bool = False) -> MigrateResult:
+    """Migrate every project of an older layout in the file at `path` (as `read` read it, else read now)
+    into a workbook of the layout it migrates to in `folder` (never beside a workbook of the same project);
+    `year` rolls it forward as import --year does. Never raises for content."""
     result = MigrateResult(str(path))
     projects, result.failure = read or read_source(path, config)
     if projects is None:
         return result
-    others = [f"{file} 是 {project.layout} 版式" for file, project in projects if project.layout != SOURCE_LAYOUT]
-    if others:
-        result.failure = f"{'；'.join(others)}，不是 {SOURCE_LAYOUT} 版式的工作簿，无需迁移：请直接放入 input 校验"
-    for file, project in projects:
-        if project.layout != SOURCE_LAYOUT:
+    place = folder if isinstance(folder, Folder) else Folder(folder, config)
+    refused = [f"{file}：{why}" for file, project, _ in projects if (why := _not_migratable(project, config))]
+    result.failure = "；".join(refused)
+    for file, project, unread in projects:
+        if _not_migratable(project, config):
             continue
         done = migrate_project(project, file, config, given)
+        done.form.notes += [f"原 Word 表中未能读取：{text}" for text in unread]
         if year is not None:
             roll_forward(done.form, year)
         try:
-            write_form(done.form, folder, config)
+            place.place(done.form, replace)
         except OSError as error:
-            result.failure = f"无法写入 {folder}：{os_problem(error)}"
+            result.failure = f"无法写入 {place.folder}：{os_problem(error)}"
             break
         result.projects.append(done)
     return result
 
 
 def migrate_files(paths: list[Path], folder: Path, config: Config, year: int | None = None,
-                  given: dict[str, object] | None = None, jobs: int | None = None) -> list[MigrateResult]:
+                  given: dict[str, object] | None = None, jobs: int | None = None,
+                  replace: bool = False) -> list[MigrateResult]:
     """migrate_file for each of `paths`, read on worker processes (a file that crashes its reader costs
-    that file) and written here under the folder's lock; raises ConfigError, before any file, when the
-    migration table does not fit the layouts' lists as configured (a 一级 or value perfxl.toml has changed)."""
-    if TARGET_LAYOUT not in config.layouts or SOURCE_LAYOUT not in config.layout(TARGET_LAYOUT).migrate.from_:
-        raise ConfigError(f"版式「{TARGET_LAYOUT}」中没有 [migrate.from.\"{SOURCE_LAYOUT}\"] 对应关系")
+    that file) and written here under the folder's lock; raises ConfigError, before any file, when no
+    layout holds a migration table or a table does not fit the layouts' lists as configured (a 一级 or
+    value perfxl.toml has changed)."""
+    if not any(layout.migrate.from_ for layout in config.layouts.values()):
+        raise ConfigError("没有任何版式带有 [migrate.from.\"…\"] 对应关系")
     if problems := check_migrations(config.layouts, lists=True):
         raise ConfigError("；".join(problems))
     with locked(folder), Workers(jobs) as workers:
         readings = workers.map(functools.partial(read_source, config=config), paths, _crashed)
-        return [migrate_file(path, folder, config, year, given, read) for path, read in zip(paths, readings, strict=True)]
+        place = Folder(folder, config, workers)
+        return [migrate_file(path, place, config, year, given, read, replace)
+                for path, read in zip(paths, readings, strict=True)]
 
 
 def find_sources(sources: Iterable[Path]) -> list[Path]:
@@ -219,8 +260,10 @@ def summary_lines(result: MigrateResult) -> list[str]:
                 for m in sorted(form.marks, key=lambda m: not m.field) if not m.review]
         review = [form.layout.label(m.field) + (f"（已写为「{value}」）" if (value := form.values.get(m.field)) else "")
                   for m in form.marks if m.review]
-        lines.append(f"{form.source} → {form.output}")
-        lines.append(f"  已带入：{'、'.join(done.carried())}；绩效指标 {done.indicators} 条")
+        lines.append(f"{form.source} → {form.output or '（未写出）'}")
+        lines += [f"  已跳过：{form.kept}"] if form.kept else []
+        lines += [f"  未写入：{form.refused}"] if form.refused else []
+        lines.append(f"  已带入：{'、'.join([*done.carried(), *done.notes_carried])}；绩效指标 {done.indicators} 条")
         if done.dropped:
             lines.append(f"  未带入（新版式没有）：{'、'.join(done.dropped)}")
         lines.append(f"  请填写（已标色并加批注）：{'、'.join(fill) or '无'}")

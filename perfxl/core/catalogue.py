@@ -1,10 +1,15 @@
 """The rule catalogue (校验规则): id, default severity, title, message and hint templates.
 
-Templates are `str.format` strings filled with the names each rule passes (`value`, `field`, …).
+Templates are `str.format` strings filled with the names each rule passes (`value`, `field`, …) and
+with the layout's words for the indicator table ({一级} {二级} {三级} {指标值}: 一级指标 in 上海2026,
+一级目标 in 上海2020), which the checks of a layout's projects run under (`speaking`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from perfxl.core.model import ERROR, INFO, WARNING, Finding
@@ -70,31 +75,31 @@ _SPECS = (
              "一年内完成的项目，年度资金申请总额通常等于项目资金总额，请核对"),
     # Indicators
     RuleSpec("T01", ERROR, "没有绩效指标", "绩效指标表中没有任何指标", "请在「绩效指标」工作表的表头下逐行填写指标"),
-    RuleSpec("T02", ERROR, "一级目标不在允许范围", "一级目标「{value}」不在允许范围内", "请从下拉列表选择：{allowed}"),
-    RuleSpec("T03", ERROR, "二级目标与一级目标不匹配", "二级目标「{value}」不属于一级目标「{level1}」",
+    RuleSpec("T02", ERROR, "一级目标不在允许范围", "{一级}「{value}」不在允许范围内", "请从下拉列表选择：{allowed}"),
+    RuleSpec("T03", ERROR, "二级目标与一级目标不匹配", "{二级}「{value}」不属于{一级}「{level1}」",
              "「{level1}」下可选：{allowed}"),
     RuleSpec("T04", ERROR, "三级目标或指标目标值为空", "{where}的{missing}为空", "请填写{missing}"),
     RuleSpec("T05", ERROR, "缺少产出或效果目标", "没有「{level1}」下的任何指标{cause}", "请至少填写一条「{level1}」指标"),
-    RuleSpec("T06", WARNING, "产出目标不完整", "产出目标缺少二级目标「{missing}」{cause}", "产出目标应包含{required}三类指标"),
+    RuleSpec("T06", WARNING, "产出目标不完整", "{level1}缺少{二级}「{missing}」{cause}", "{level1}应包含{required}三类指标"),
     RuleSpec("T07", WARNING, "投入与管理标准指标填写有误", "「{level3}」{problem}", "标准写法：{level2} / {level3} / {target}"),
-    RuleSpec("T08", WARNING, "满意度指标不规范", "满意度指标「{level3}」的目标值为「{value}」",
+    RuleSpec("T08", WARNING, "满意度指标不规范", "满意度指标「{level3}」的{指标值}为「{value}」",
              "满意度目标值通常写作“≥{floor}%”或更高"),
-    RuleSpec("T09", WARNING, "指标名称疑似不完整", "三级目标「{value}」{problem}", "请补全指标名称"),
-    RuleSpec("T10", WARNING, "三级目标重复", "三级目标「{value}」在本项目中出现 {count} 次（另见 {others}）",
+    RuleSpec("T09", WARNING, "指标名称疑似不完整", "{三级}「{value}」{problem}", "请补全指标名称"),
+    RuleSpec("T10", WARNING, "三级目标重复", "{三级}「{value}」在本项目中出现 {count} 次（另见 {others}）",
              "请合并重复的指标或改用不同的名称"),
-    RuleSpec("T11", WARNING, "定量指标缺少单位", "指标目标值「{value}」{what}",
+    RuleSpec("T11", WARNING, "定量指标缺少单位", "{指标值}「{value}」{what}",
              "请写明单位，例如 %、个、次、万元"),
     RuleSpec("T12", ERROR, "成本指标超过当年预算", "成本指标「{level3}」金额 {amount} 元超过{label} {annual} 元",
              "请核对成本指标的金额和单位（元 / 万元）"),
-    RuleSpec("T13", WARNING, "指标目标值为占位符", "指标「{level3}」的目标值「{value}」没有可衡量的内容",
-             "请填写具体、可衡量的目标值"),
+    RuleSpec("T13", WARNING, "指标目标值为占位符", "指标「{level3}」的{指标值}「{value}」没有可衡量的内容",
+             "请填写具体、可衡量的{指标值}"),
     RuleSpec("T14", WARNING, "没有成本指标", "没有「{level1}」下的任何指标",
              "按上海市 2025 年指引，原则上每个项目都应设置成本指标（总成本、单位成本或分项成本），写作“≤349.8万元”"),
     RuleSpec("T15", WARNING, "成本指标不是金额或比率", "成本指标「{level3}」的指标值为「{value}」，不是金额或比率",
              "请写成总成本、单位成本或分项成本的金额上限，例如“≤349.8万元”"),
     RuleSpec("T16", WARNING, "成本指标用了≥或>", "成本指标「{level3}」的指标值「{value}」用了「{operator}」",
              "成本是上限，请用“≤”，例如“≤349.8万元”"),
-    RuleSpec("T17", WARNING, "百分比目标超过100%", "指标「{level3}」的目标值「{value}」超过 {ceiling}%",
+    RuleSpec("T17", WARNING, "百分比目标超过100%", "指标「{level3}」的{指标值}「{value}」超过 {ceiling}%",
              "比率类指标通常不超过 100%，请核对数值或单位"),
     RuleSpec("T18", WARNING, "没有满意度指标", "没有「{level1}」下的任何指标", "请至少填写一条满意度指标，通常写作“≥90%”"),
     # Batch
@@ -128,6 +133,18 @@ _SPECS = (
 )
 
 CATALOGUE: dict[str, RuleSpec] = {spec.id: spec for spec in _SPECS}
+NEUTRAL_TERMS = {"一级": "一级", "二级": "二级", "三级": "三级", "指标值": "指标值"}
+_TERMS: ContextVar[dict[str, str]] = ContextVar("terms", default=NEUTRAL_TERMS)
+
+
+@contextlib.contextmanager
+def speaking(terms: dict[str, str]) -> Iterator[None]:
+    """Findings built inside name the indicator table's parts in `terms` (a layout's words)."""
+    token = _TERMS.set(terms)
+    try:
+        yield
+    finally:
+        _TERMS.reset(token)
 
 
 def finding(rule: str, file: str, sheet: str = "", cell: str = "", project_name: str = "", **values) -> Finding:
@@ -140,6 +157,6 @@ def finding(rule: str, file: str, sheet: str = "", cell: str = "", project_name:
         sheet=sheet,
         cell=cell,
         project_name=project_name,
-        message=spec.message.format(**values),
-        hint=spec.hint.format(**values),
+        message=spec.message.format(**_TERMS.get(), **values),
+        hint=spec.hint.format(**_TERMS.get(), **values),
     )

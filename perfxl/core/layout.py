@@ -23,6 +23,7 @@ from perfxl.core.values import label_key
 
 LAYOUT_LABEL = "版式"  # the row of 项目信息 that marks which layout a workbook follows
 INDICATOR_NAMES = ("level1", "level2", "level3", "target")  # the columns every layout's table has
+TERM_NAMES = ("一级", "二级", "三级", "指标值")  # what the rule messages call the four columns, in the layout's words
 Threshold = Annotated[float, msgspec.Meta(ge=0)]
 
 
@@ -178,6 +179,8 @@ class Layout(Strict):
     profile: Profile
     thresholds: Thresholds
     amount_decimals: int = 0
+    form_body: str = ""  # the built-in Word body perfxl writes the template with (default: the layout's name)
+    goal_span: bool = True  # the form heads the overall goal with the plan period, `(2024 年-2026 年)`
     roll: Roll = Roll()
     migrate: Migrations = Migrations()
     selfeval: SelfEvalPoints = SelfEvalPoints()
@@ -227,6 +230,17 @@ class Layout(Strict):
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 
+    @property
+    def terms(self) -> dict[str, str]:
+        """The layout's words for the indicator table's parts, as its headers name them (一级指标 or 一级目标,
+        指标值 or 指标目标值): the placeholders {一级} {二级} {三级} {指标值} of the rule messages."""
+        return dict(zip(TERM_NAMES, (c.header for c in self.columns[:4]), strict=True))
+
+    @property
+    def body(self) -> str:
+        """The built-in Word body of this layout's form."""
+        return self.form_body or self.name
+
     # --- recognising a workbook -------------------------------------------------------------------
 
     def applies(self, rule: str) -> bool:
@@ -237,13 +251,16 @@ class Layout(Strict):
         return self.years[0] <= year <= self.years[1]
 
     def recognition_keys(self) -> frozenset[str]:
-        """What in a workbook says it follows this layout: field labels and 一级 names."""
-        return _recognition_keys(tuple((f.label, *f.aliases) for f in self.fields), tuple(self.hierarchy))
+        """What in a workbook says it follows this layout: its field labels as it prints them (an alias, such
+        as 上海2026's 项目总目标, is another layout's label), its 一级 and its 二级 names."""
+        return _recognition_keys(tuple(f.label for f in self.fields), tuple(self.hierarchy), tuple(self.level2_names()))
 
 
 @functools.cache  # asked for every layout for each workbook without a 版式 row
-def _recognition_keys(labels: tuple[tuple[str, ...], ...], level1_names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset().union(*map(_label_keys, labels), map(label_key, level1_names))
+def _recognition_keys(labels: tuple[str, ...], level1_names: tuple[str, ...],
+                      level2_names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(_label_keys((label,)) for label in labels), map(label_key, level1_names),
+                             map(label_key, level2_names))
 
 
 def check_layout(layout: Layout, rule_ids: set[str]) -> list[str]:

@@ -165,6 +165,12 @@ def _body_2020(layout: Layout) -> str:
             + _indicator_table(layout))
 
 
+def _goal_heading(layout: Layout) -> str | tuple[str, str]:
+    """项目总体目标 and the plan period under it, or the layout's own heading (上海2023: 项目总目标, no period)."""
+    label = layout.field("overall_goal").label
+    return (label, "{{ span }}") if layout.goal_span else label
+
+
 def _body_2026(layout: Layout) -> str:
     """Title; header grid; 项目资金（元） in two blocks; 项目总体目标 (with its span) beside 年度总体目标;
     the indicator table (shared/layout-sh2026.md)."""
@@ -175,7 +181,8 @@ def _body_2026(layout: Layout) -> str:
                    + _tc(sum(FUNDS_COLUMNS[2:]), "年度资金", "TableHeader", span=2))
              + _pair_rows(FUNDS_ROWS_2026, FUNDS_COLUMNS))
     goals = (_tr(_tc(TEXT_WIDTH, "项目绩效目标", "TableHeader", span=2))
-             + _tr(_tc(HALVES[0], ("项目总体目标", "{{ span }}"), "TableHeader") + _tc(HALVES[1], "年度总体目标", "TableHeader"))
+             + _tr(_tc(HALVES[0], _goal_heading(layout), "TableHeader")
+                   + _tc(HALVES[1], layout.field("annual_goal").label, "TableHeader"))
              + _tr(_tc(HALVES[0], "{{ overall_goal }}", "FormText", center=False)
                    + _tc(HALVES[1], "{{ annual_goal }}", "FormText", center=False)))
     return (_p(layout.title, "Title") + _p("（{{ year }}年度）", "Subtitle")
@@ -195,7 +202,7 @@ def document_xml(layout: Layout) -> str:
                f'<w:pgSz w:w="{PAGE_WIDTH}" w:h="{PAGE_HEIGHT}"/>'
                f'<w:pgMar w:top="{MARGIN_TOP}" w:right="{MARGIN_SIDE}" w:bottom="{MARGIN_TOP}" '
                f'w:left="{MARGIN_SIDE}" w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>')
-    return f"{HEAD}<w:document {NS}><w:body>{BODIES[layout.name](layout)}{section}</w:body></w:document>"
+    return f"{HEAD}<w:document {NS}><w:body>{BODIES[layout.body](layout)}{section}</w:body></w:document>"
 
 
 def footer_xml() -> str:

@@ -247,7 +247,7 @@ def resolve_template(layout: Layout, templates: Path) -> Path | None:
         path = folder / layout.form_template
         if path.is_file():
             return path
-    if layout.name in BODIES:
+    if layout.body in BODIES:
         return None
     raise FormError(f"找不到版式「{layout.name}」的目标表模板 {layout.form_template}："
                     f"请把它放在 {templates} 或版式文件 {layout.source} 所在的文件夹中")

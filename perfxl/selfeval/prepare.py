@@ -75,6 +75,8 @@ def read_word_forms(folder: Path, config: Config) -> Prepared:
         for form in result.forms:
             if form.output is not None:
                 outcome.names[form.output.name] = _shown(form.source, folder)
+            elif form.refused:  # the importer writes one workbook per project
+                outcome.unread[_shown(form.source, folder)] = "与另一份目标表是同一项目、内容不同，未使用：请只保留报送的那一份"
     return outcome
 
 

@@ -79,9 +79,9 @@ def level3_or_target_empty(project: Project, layout: Layout) -> Iterator[Finding
     for indicator in project.indicators:
         where = f"「{indicator.level3}」" if indicator.level3 else f"第 {indicator.row} 行"
         if not indicator.level3:
-            yield indicator_finding("T04", project, indicator, "level3", where=where, missing="三级目标")
+            yield indicator_finding("T04", project, indicator, "level3", where=where, missing=layout.terms["三级"])
         if not indicator.written:
-            yield indicator_finding("T04", project, indicator, "target", where=where, missing="指标目标值")
+            yield indicator_finding("T04", project, indicator, "target", where=where, missing=layout.terms["指标值"])
 
 
 def consequence(rule: str, project: Project, cause: Indicator | None, column: str, cause_rule: str,
@@ -91,7 +91,7 @@ def consequence(rule: str, project: Project, cause: Indicator | None, column: st
     if cause is None:
         return project_finding(rule, project, cause="", **values)
     name = getattr(cause, column)
-    why = (f"（可能因为{'一' if column == 'level1' else '二'}级目标「{name}」无法识别，见 {cause_rule}；"
+    why = (f"（可能因为{'一' if column == 'level1' else '二'}级「{name}」无法识别，见 {cause_rule}；"
            f"改正 {cause_rule} 后本条随之消除）")
     return indicator_finding(rule, project, cause, column, cause=why, **values)
 
@@ -117,7 +117,8 @@ def output_incomplete(project: Project, layout: Layout) -> Iterator[Finding]:
     required = layout.roles["output"].requires
     for level2 in required:
         if level2 not in present:
-            yield consequence("T06", project, unknown, "level2", "T03", missing=level2, required="、".join(required))
+            yield consequence("T06", project, unknown, "level2", "T03", missing=level2, required="、".join(required),
+                              level1=layout.role_name("output"))
 
 
 @project_rule("T07")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from perfxl.core.catalogue import CATALOGUE, finding
+from perfxl.core.catalogue import CATALOGUE, finding, speaking
 from perfxl.core.config import Config
 from perfxl.core.layout import Layout
 from perfxl.core.model import BUDGET_SHEET, Finding, Project
@@ -43,8 +43,9 @@ def check_project(project: Project, config: Config) -> list[Finding]:
     """The project rules of its layout not disabled in the configuration, in catalogue order."""
     layout = config.layout(project.layout)
     disabled = set(config.rules["disabled"])
-    return [f for rule, check in PROJECT_CHECKS.items() if layout.applies(rule) and rule not in disabled
-            for f in check(project, layout)]
+    with speaking(layout.terms):  # the messages name the table's parts in the layout's words
+        return [f for rule, check in PROJECT_CHECKS.items() if layout.applies(rule) and rule not in disabled
+                for f in check(project, layout)]
 
 
 def check_batch(projects: list[Project], config: Config, previous: dict | None = None) -> list[Finding]:
