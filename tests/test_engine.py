@@ -228,3 +228,11 @@ def test_a_gbk_console_prints_every_command_without_a_traceback(command, tmp_pat
     assert done.returncode == expected, output
     if command not in ("rules", "selfeval run"):  # these print no file name
         assert "项目?\\x07\\u202e名" in output and "\x07" not in output  # emoji replaced, controls shown
+
+
+def test_the_printer_escapes_control_characters_and_keeps_its_own_layout(capsys):
+    from perfxl.cli.common import say
+
+    say("项目\x1b[2J名称\u202e\tB\n第二行")
+    printed = capsys.readouterr().out
+    assert printed == "项目\\x1b[2J名称\\u202e\tB\n第二行\n"

@@ -33,7 +33,7 @@ def config_or_exit(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        click.secho(f"配置错误：{visible(error)}", fg="red", err=True)
+        say(f"配置错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -46,7 +46,7 @@ def previous_summary(path: Path | None, config: Config) -> dict | None:
     try:
         return read_previous(path, Limits.of(config.limits))
     except PreviousError as error:
-        click.secho(f"错误：{visible(error)}", fg="red", err=True)
+        say(f"错误：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
 
 
@@ -63,10 +63,18 @@ previous_option = click.option("--previous", "previous_path", type=click.Path(di
                                help="上年的汇总表（绩效目标汇总.xlsx），用于核对同名项目上年预算额（X03）")
 
 
+def say(text: object = "", *, fg: str | None = None, bold: bool = False, err: bool = False) -> None:
+    """The one way the commands print: control and invisible characters from the inputs shown as escapes
+    (a file name cannot move the cursor or hide text), line breaks and tabs kept as perfxl writes them; a
+    console that cannot show a character substitutes it (`safe_console`)."""
+    lines = ("\t".join(visible(part) for part in line.split("\t")) for line in str(text).split("\n"))
+    click.secho("\n".join(lines), fg=fg, bold=bold, err=err)
+
+
 def print_findings(batch: Batch) -> None:
     """Each finding under its file; text from the inputs with control characters made visible."""
     for file, group in itertools.groupby(batch.findings, key=lambda f: f.file):
-        click.echo(click.style(visible(file or "（批次）"), bold=True))
+        say(file or "（批次）", bold=True)
         for f in group:
             colour = {ERROR: "red", WARNING: "yellow"}.get(f.severity)
             place = visible(f"{f.sheet}!{f.cell}" if f.cell else f.sheet or "—")
@@ -84,19 +92,19 @@ def file_counts(batch: Batch) -> str:
 
 def print_summary(batch: Batch, input_dir: Path) -> None:
     if not batch.ledger:
-        click.secho(f"{visible(input_dir)} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
+        say(f"{visible(input_dir)} 中没有文件：请把填好的申报表（.xlsx）放进这个文件夹后再运行", fg="yellow")
     failed_files = {e.file for e in batch.ledger if e.status == FAILED}
     read = sum(1 for p in batch.projects if p.file not in failed_files)
-    click.echo(
+    say(
         f"{file_counts(batch)}，项目 {read} 个，"
         f"通过 {len(batch.passed())} 个；错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}，"
         f"提示 {batch.count(INFO)}"
     )
     for path in batch.outputs:
-        click.echo(f"已写入：{visible(path)}")
+        say(f"已写入：{visible(path)}")
     if batch.forms:
         folder = batch.outputs[0].parent / FORMS_DIR if batch.outputs else Path(FORMS_DIR)
-        click.echo(f"已写入目标表 {len(batch.forms)} 份：{visible(folder)}")
+        say(f"已写入目标表 {len(batch.forms)} 份：{visible(folder)}")
 
 
 def print_removed(batch: Batch) -> None:
@@ -104,15 +112,15 @@ def print_removed(batch: Batch) -> None:
     pdfs = [name for name in batch.removed if name.lower().endswith(".pdf")]
     forms = [name for name in batch.removed if name not in pdfs]
     if forms:
-        click.echo(f"已删除过期的目标表 {len(forms)} 份（项目未通过或已不在输入文件夹中）：{'、'.join(forms)}")
+        say(f"已删除过期的目标表 {len(forms)} 份（项目未通过或已不在输入文件夹中）：{'、'.join(forms)}")
     if pdfs:
-        click.echo(f"已删除上次生成的 PDF {len(pdfs)} 份（目标表已重新生成，旧 PDF 可能与之不符）；"
+        say(f"已删除上次生成的 PDF {len(pdfs)} 份（目标表已重新生成，旧 PDF 可能与之不符）；"
                    "需要 PDF 时请运行 perfxl run --pdf")
 
 
 def require_folder(input_dir: Path) -> None:
     if not input_dir.is_dir():
-        click.secho(f"输入文件夹不存在：{visible(input_dir.absolute())}\n请在 perfxl 项目文件夹中运行（那里有 input 文件夹），"
+        say(f"输入文件夹不存在：{visible(input_dir.absolute())}\n请在 perfxl 项目文件夹中运行（那里有 input 文件夹），"
                     f"或新建该文件夹并放入填好的申报表（.xlsx），或在命令中写明申报表所在的文件夹，"
                     f"例如：perfxl run 申报表文件夹 output", fg="red", err=True)
         sys.exit(USAGE)
@@ -129,7 +137,7 @@ def say_built_in_forms(batch: Batch, config: Config) -> None:
 
 
 def say_built_in(root: Path, name: str) -> None:
-    click.secho(f"提示：没有找到 {(root / TEMPLATES_DIR / name).absolute()}，本次使用 perfxl 内置的模板 {name}",
+    say(f"提示：没有找到 {(root / TEMPLATES_DIR / name).absolute()}，本次使用 perfxl 内置的模板 {name}",
                 fg="yellow")
 
 
@@ -141,7 +149,7 @@ def run_batch(input_dir: Path, output_dir: Path, config: Config, previous: dict 
     except OutputError as error:
         if error.batch is not None and not quiet:
             print_findings(error.batch)
-        click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
+        say(f"输出失败：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
     if not quiet:
         say_built_in_forms(batch, config)
@@ -155,10 +163,10 @@ def exit_code(batch: Batch) -> int:
 def prepare_out(found: list[Path], what: str, out_dir: Path) -> None:
     """Exit 2 when nothing was found or the output folder cannot be made."""
     if not found:
-        click.secho(f"没有找到{what}", fg="red", err=True)
+        say(f"没有找到{what}", fg="red", err=True)
         sys.exit(USAGE)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        click.secho(f"无法创建输出文件夹 {visible(out_dir)}：{error.strerror}", fg="red", err=True)
+        say(f"无法创建输出文件夹 {visible(out_dir)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)

@@ -19,6 +19,7 @@ from perfxl.cli.common import (
     print_summary,
     require_folder,
     run_batch,
+    say,
     say_built_in,
 )
 from perfxl.core.config import Config
@@ -57,7 +58,7 @@ def mail_command(input_dir: Path | None, output_dir: Path, what: str, do_send: b
     try:
         check_settings(config.mail, do_send)  # before the batch runs: a typo costs no minutes
     except MailSettingsError as error:
-        click.secho(f"邮件：{visible(error)}", fg="red", err=True)
+        say(f"邮件：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
     _refuse_examples(input_dir, root)
 
@@ -69,18 +70,18 @@ def mail_command(input_dir: Path | None, output_dir: Path, what: str, do_send: b
             batch = _run_for_mail(kind.what, input_dir, output_dir, config)
             outcome = mail_batch(batch, output_dir, config, template, do_send, resend, kind)
     except OutputError as error:
-        click.secho(f"输出失败：{visible(error)}", fg="red", err=True)
+        say(f"输出失败：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE)
     except MailError as error:
         if not isinstance(error, MailSettingsError):
             _print_left_out(left_out(batch, config, kind))
-        click.secho(f"邮件：{visible(error)}", fg="red", err=True)
+        say(f"邮件：{visible(error)}", fg="red", err=True)
         sys.exit(USAGE if isinstance(error, MailSettingsError) else FOUND_ERRORS)
     _print_messages(outcome)
     if do_send:
-        click.echo(f"已发送 {outcome.sent} 封；此前已发送、本次跳过 {outcome.skipped} 封（--resend 可重发）")
+        say(f"已发送 {outcome.sent} 封；此前已发送、本次跳过 {outcome.skipped} 封（--resend 可重发）")
     for problem in outcome.problems:
-        click.secho(f"未发送：{visible(problem)}", fg="red", err=True)
+        say(f"未发送：{visible(problem)}", fg="red", err=True)
     sys.exit(FOUND_ERRORS if outcome.problems or batch.has_errors else OK)
 
 
@@ -96,7 +97,7 @@ def _run_for_mail(what: str, input_dir: Path, output_dir: Path, config: Config) 
 
     batch = run_selfeval(input_dir, output_dir, config)
     print_findings(batch)
-    click.echo(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
+    say(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
                f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
     return batch
 
@@ -105,24 +106,24 @@ def _refuse_examples(input_dir: Path, root: Path) -> None:
     """Mail only the user's own workbooks: never the samples, never an empty input folder."""
     require_folder(input_dir)
     if is_examples(input_dir, root):
-        click.secho(f"{input_dir}/ 是示例文件夹：示例的目标表不会写成邮件或发送。"
+        say(f"{input_dir}/ 是示例文件夹：示例的目标表不会写成邮件或发送。"
                     "请把本单位的申报表放进 input/，再运行 make mail", fg="red", err=True)
         sys.exit(USAGE)
     if not holds_input(input_dir):
-        click.secho(f"{input_dir.absolute()} 中没有申报表，没有可发送的目标表：请把本单位填好的申报表（.xlsx）"
+        say(f"{input_dir.absolute()} 中没有申报表，没有可发送的目标表：请把本单位填好的申报表（.xlsx）"
                     "放进这个文件夹，运行 make 检查无误后，再运行 make mail", fg="red", err=True)
         sys.exit(FOUND_ERRORS)
 
 
 def _print_messages(outcome) -> None:
     """Per message: its draft, the projects attached, and the unit's projects not attached and why."""
-    click.echo(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
+    say(f"邮件草稿 {len(outcome.drafts)} 封：{outcome.drafts[0].parent}")
     for path, draft in zip(outcome.drafts, outcome.messages, strict=True):
-        click.echo(click.style(f"邮件「{draft.subject}」：{path}", bold=True))
+        say(f"邮件「{draft.subject}」：{path}", bold=True)
         forms = draft.forms
-        click.echo(f"  附上{outcome.kind.what} {len(forms)} 份：{'、'.join(forms)}")
+        say(f"  附上{outcome.kind.what} {len(forms)} 份：{'、'.join(forms)}")
         for item in draft.left_out:
-            click.secho(f"  未附上：{item.name}（{item.reason}）", fg="red")
+            say(f"  未附上：{item.name}（{item.reason}）", fg="red")
     in_drafts = {item for draft in outcome.messages for item in draft.left_out}
     _print_left_out([item for item in outcome.left_out if item not in in_drafts])
 
@@ -130,7 +131,7 @@ def _print_messages(outcome) -> None:
 def _print_left_out(items: list) -> None:
     for item in items:
         unit = f"{item.unit}{item.year or ''}年度" if item.unit else "单位不明"
-        click.secho(f"未附在任何邮件中：{item.name}（{unit}；{item.reason}）", fg="red")
+        say(f"未附在任何邮件中：{item.name}（{unit}；{item.reason}）", fg="red")
 
 
 COMMANDS = (mail_command,)

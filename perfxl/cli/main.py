@@ -12,7 +12,7 @@ import click
 
 from perfxl import __version__
 from perfxl.cli import click_zh, mail, target, year
-from perfxl.cli.common import INTERRUPTED, UNEXPECTED, USAGE
+from perfxl.cli.common import INTERRUPTED, UNEXPECTED, USAGE, say
 from perfxl.core.errors import PerfxlError, os_problem
 from perfxl.core.values import visible
 
@@ -26,20 +26,20 @@ class _Commands(click_zh.ChineseGroup):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("已中断（Ctrl-C）：本次运行未完成，请重新运行", err=True)
+            say("已中断（Ctrl-C）：本次运行未完成，请重新运行", err=True)
             sys.exit(INTERRUPTED)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except PerfxlError as error:
-            click.secho(visible(error), fg="red", err=True)
+            say(visible(error), fg="red", err=True)
             sys.exit(error.exit_code)
         except OSError as error:
             place = f"{error.filename}：" if error.filename else ""
-            click.secho(f"无法读写 {visible(place)}{os_problem(error)}", fg="red", err=True)
+            say(f"无法读写 {visible(place)}{os_problem(error)}", fg="red", err=True)
             sys.exit(USAGE)
         except Exception:  # noqa: BLE001 - a bug: one line for the user, the details for support
             report = write_crash_report()
-            click.secho(f"perfxl 内部错误，本次运行未完成。详细报告已写入 {report}：请把该文件发给技术支持", fg="red",
+            say(f"perfxl 内部错误，本次运行未完成。详细报告已写入 {report}：请把该文件发给技术支持", fg="red",
                         err=True)
             sys.exit(UNEXPECTED)
 

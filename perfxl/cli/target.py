@@ -23,6 +23,7 @@ from perfxl.cli.common import (
     quiet_option,
     require_folder,
     run_batch,
+    say,
     show_progress,
 )
 from perfxl.core.catalogue import CATALOGUE
@@ -79,7 +80,7 @@ def _input_or_examples(input_dir: Path, output_dir: Path, root: Path, quiet: boo
         return input_dir
     examples = root / EXAMPLES_DIR
     if not quiet:
-        click.secho(f"{input_dir}/ 中没有申报表，本次运行的是示例 {EXAMPLES_DIR}/ 中的样例项目（不是本单位的），"
+        say(f"{input_dir}/ 中没有申报表，本次运行的是示例 {EXAMPLES_DIR}/ 中的样例项目（不是本单位的），"
                     f"结果写入 {output_dir}/。把本单位填好的申报表放进 {input_dir}/ 后再运行 make，"
                     "就只处理您自己的申报表；示例不会被发送。", fg="yellow")
     return examples
@@ -87,7 +88,7 @@ def _input_or_examples(input_dir: Path, output_dir: Path, root: Path, quiet: boo
 
 def _print_timings(batch: Batch, total: float) -> None:
     stages = "，".join(f"{stage} {seconds:.2f} 秒" for stage, seconds in batch.timings.items())
-    click.echo(f"耗时：{stages}；合计 {total:.2f} 秒（{len(batch.projects) / total:.0f} 个项目/秒）")
+    say(f"耗时：{stages}；合计 {total:.2f} 秒（{len(batch.projects) / total:.0f} 个项目/秒）")
 
 
 def _write_pdfs(output_dir: Path, batch: Batch, quiet: bool) -> None:
@@ -99,12 +100,12 @@ def _write_pdfs(output_dir: Path, batch: Batch, quiet: bool) -> None:
     try:
         pdfs = convert_to_pdf(forms)
     except PdfUnavailable as error:
-        click.secho(f"提示：{error}", fg="yellow", err=True)
+        say(f"提示：{error}", fg="yellow", err=True)
         return
     if not quiet:
-        click.echo(f"已生成 PDF {len(pdfs)} 份（共 {len(forms)} 份目标表）")
+        say(f"已生成 PDF {len(pdfs)} 份（共 {len(forms)} 份目标表）")
     if len(pdfs) < len(forms):
-        click.secho("部分目标表未能转换为 PDF：请关闭正在运行的 LibreOffice 后重试", fg="yellow", err=True)
+        say("部分目标表未能转换为 PDF：请关闭正在运行的 LibreOffice 后重试", fg="yellow", err=True)
 
 
 @command("check")
@@ -136,12 +137,12 @@ def rules_command() -> None:
     示例：perfxl rules
     """
     for spec in CATALOGUE.values():
-        click.echo(f"{spec.id}\t{spec.severity}\t{spec.title}")
+        say(f"{spec.id}\t{spec.severity}\t{spec.title}")
 
 
 def _chosen_layout(config: Config, name: str | None):
     if name is not None and name not in config.layouts:
-        click.secho(f"没有版式「{name}」；可用的版式：{'、'.join(config.layouts)}（perfxl layouts 列出说明）",
+        say(f"没有版式「{name}」；可用的版式：{'、'.join(config.layouts)}（perfxl layouts 列出说明）",
                     fg="red", err=True)
         sys.exit(USAGE)
     return config.layout(name)
@@ -153,7 +154,7 @@ force_option = click.option("--force", is_flag=True, help="文件已存在时覆
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
-        click.secho(f"{path.absolute()} 已存在，未覆盖：如确要覆盖，请加 --force；"
+        say(f"{path.absolute()} 已存在，未覆盖：如确要覆盖，请加 --force；"
                     "或写出到另一个文件名", fg="red", err=True)
         sys.exit(USAGE)
 
@@ -169,7 +170,7 @@ def layouts_command(config_path: Path | None) -> None:
     config = config_or_exit(config_path)
     for layout in config.layouts.values():
         mark = "（默认）" if layout.name == config.default_layout else ""
-        click.echo(f"{layout.name}{mark}\t{layout.years[0]}–{layout.years[1]} 年\t{layout.title}：{layout.description}")
+        say(f"{layout.name}{mark}\t{layout.years[0]}–{layout.years[1]} 年\t{layout.title}：{layout.description}")
 
 
 @command("template")
@@ -194,9 +195,9 @@ def template_command(path: Path | None, layout_name: str | None, config_path: Pa
 
         write_template(path, layout)
     except OSError as error:
-        click.secho(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
+        say(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入（{layout.name}）：{visible(path)}")
+    say(f"已写入（{layout.name}）：{visible(path)}")
 
 
 @command("form-template")
@@ -217,7 +218,7 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
     config = config_or_exit(config_path)
     layout = _chosen_layout(config, layout_name)
     if layout.body not in BODIES:
-        click.secho(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
+        say(f"版式「{layout.name}」的 Word 模板由版式自带（{layout.form_template}），perfxl 不能重新写出",
                     fg="red", err=True)
         sys.exit(USAGE)
     path = path or config.templates / layout.form_template
@@ -225,9 +226,9 @@ def form_template_command(path: Path | None, layout_name: str | None, config_pat
     try:
         write_form_template(path, layout)
     except OSError as error:
-        click.secho(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
+        say(f"无法写入 {visible(path)}：{error.strerror}", fg="red", err=True)
         sys.exit(USAGE)
-    click.echo(f"已写入（{layout.name}）：{visible(path)}")
+    say(f"已写入（{layout.name}）：{visible(path)}")
 
 
 COMMANDS = (run_command, check_command, rules_command, layouts_command, template_command, form_template_command)

@@ -21,6 +21,7 @@ from perfxl.cli.common import (
     prepare_out,
     print_findings,
     require_folder,
+    say,
 )
 from perfxl.core.config import ConfigError
 from perfxl.core.model import ERROR, SELFEVAL_FORMS_DIR, WARNING
@@ -51,12 +52,12 @@ def import_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, r
     results = import_documents(documents, out_dir, config, year, replace=replace)
     for result in results:
         red = bool(result.failure) or any(form.refused for form in result.forms)
-        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if red else None)
+        say("\n".join(map(visible, summary_lines(result))), fg="red" if red else None)
     failed = sum(1 for r in results if r.failure)
     written = sum(1 for r in results for form in r.forms if form.output)
     kept = sum(1 for r in results for form in r.forms if form.kept)
     refused = sum(1 for r in results for form in r.forms if form.refused)
-    click.echo(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个"
+    say(f"Word 文档 {len(results)} 个（失败 {failed}），写出工作簿 {written} 个"
                + (f"，内容相同已跳过 {kept} 个" if kept else "") + (f"，已有且内容不同未写入 {refused} 个" if refused else ""))
     sys.exit(FOUND_ERRORS if failed or refused else OK)
 
@@ -85,15 +86,15 @@ def migrate_command(sources: tuple[Path, ...], out_dir: Path, year: int | None, 
     try:
         results = migrate_files(files, out_dir, config, year, {"department": department}, replace=replace)
     except ConfigError as error:
-        click.secho(f"配置错误：{error}", fg="red", err=True)
+        say(f"配置错误：{error}", fg="red", err=True)
         sys.exit(USAGE)
     for result in results:
         red = bool(result.failure) or any(done.form.refused for done in result.projects)
-        click.secho("\n".join(map(visible, summary_lines(result))), fg="red" if red else None)
+        say("\n".join(map(visible, summary_lines(result))), fg="red" if red else None)
     failed = sum(1 for r in results if r.failure)
     refused = sum(1 for r in results for done in r.projects if done.form.refused)
     written = sum(1 for r in results for done in r.projects if done.form.output)
-    click.echo(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个"
+    say(f"文件 {len(results)} 个（失败 {failed}），写出新版式工作簿 {written} 个"
                + (f"，已有且内容不同未写入 {refused} 个" if refused else ""))
     sys.exit(FOUND_ERRORS if failed or refused else OK)
 
@@ -125,7 +126,7 @@ def selfeval_prepare_command(input_dir: Path, out_dir: Path, year: int | None, c
     try:
         outcome = prepare(input_dir, out_dir, config, year)
     except OSError as error:
-        click.secho(f"无法写入 {out_dir}：{error.strerror or error}", fg="red", err=True)
+        say(f"无法写入 {out_dir}：{error.strerror or error}", fg="red", err=True)
         sys.exit(USAGE)
     _print_prepared(outcome, out_dir)
     sys.exit(FOUND_ERRORS if outcome.failed or outcome.unread else OK)
@@ -136,20 +137,20 @@ def _print_prepared(outcome, out_dir: Path) -> None:
     todo = "请修改目标表（或用 perfxl import 转成工作簿修改）后重新生成" if outcome.from_word else \
         "请先用 perfxl check 修改后再生成自评表"
     for name, errors in outcome.failed.items():
-        click.secho(f"未生成：{visible(name)} 有错误（{visible('；'.join(errors)) or '无法读取'}），{todo}", fg="yellow")
+        say(f"未生成：{visible(name)} 有错误（{visible('；'.join(errors)) or '无法读取'}），{todo}", fg="yellow")
     for name, reason in outcome.unread.items():
-        click.secho(f"未读取：{visible(name)}：{visible(reason)}", fg="red")
+        say(f"未读取：{visible(name)}：{visible(reason)}", fg="red")
     for path in outcome.kept:
-        click.echo(f"已存在，未覆盖：{visible(path)}")
+        say(f"已存在，未覆盖：{visible(path)}")
     if outcome.ignored_word:
-        click.echo(f"文件夹中有申报工作簿，只读取工作簿；其中的 Word 文档 {outcome.ignored_word} 个未读取"
+        say(f"文件夹中有申报工作簿，只读取工作簿；其中的 Word 文档 {outcome.ignored_word} 个未读取"
                    "（要从报送过的目标表生成，请给只放目标表的文件夹）")
     if outcome.other_years:
         others = "、".join(f"{y} 年度 {n} 个" for y, n in outcome.other_years.items())
-        click.echo(f"其他年度的项目未处理：{others}")
+        say(f"其他年度的项目未处理：{others}")
     year = f"{outcome.year} 年度：" if outcome.year else ""
     source = "目标表（Word）" if outcome.from_word else "项目"
-    click.echo(f"{year}{source}{len(outcome.projects)} 个，通过 {len(outcome.passed)} 个；"
+    say(f"{year}{source}{len(outcome.projects)} 个，通过 {len(outcome.passed)} 个；"
                f"写出自评工作簿 {len(outcome.written)} 个，已存在 {len(outcome.kept)} 个：{visible(out_dir)}")
 
 
@@ -173,17 +174,17 @@ def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | Non
     except OutputError as error:
         if error.batch is not None:
             print_findings(error.batch)
-        click.secho(f"输出失败：{error}", fg="red", err=True)
+        say(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
     print_findings(batch)
     for evaluation in batch.projects:
         year = f"{evaluation.year}年度" if evaluation.year else "年度未填"
-        click.echo(f"{visible(year)} {visible(evaluation.project_name)}：总分 {batch.scores[evaluation.file].total:.2f}，"
+        say(f"{visible(year)} {visible(evaluation.project_name)}：总分 {batch.scores[evaluation.file].total:.2f}，"
                    f"等级 {batch.grade(evaluation.file, config)}")
     years = "、".join(sorted({e.year for e in batch.projects if e.year}))
-    click.echo(f"{visible(years) + ' 年度：' if years else ''}文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，"
+    say(f"{visible(years) + ' 年度：' if years else ''}文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，"
                f"通过 {len(batch.passed())} 个；错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
-    click.echo(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
+    say(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
     sys.exit(exit_code(batch))
 
 
