@@ -10,15 +10,16 @@ from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
 from perfxl.core.errors import PerfxlError
 from perfxl.core.model import INFO_SHEET, SELFEVAL_MARK, SELFEVAL_SHEET, Finding
+from perfxl.core.registry import Registry
 from perfxl.core.values import ParseError, parse_amount, parse_target, to_text, yuan
 from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
 from perfxl.selfeval.book import FIELD_LABELS, FIELDS, FILED_SHEET, HEADERS, SelfEvaluation, read_sheet
 from perfxl.selfeval.scoring import Score, execution_rate
-from perfxl.target.rules import _registrar, percent
+from perfxl.target.rules import percent
 
 SelfEvalCheck = Callable[[SelfEvaluation, Score, dict], Iterator[Finding]]
-SELFEVAL_CHECKS: dict[str, SelfEvalCheck] = {}
-selfeval_rule = _registrar(SELFEVAL_CHECKS)
+SELFEVAL_CHECKS: Registry[SelfEvalCheck] = Registry()  # filled by the checks below
+selfeval_rule = SELFEVAL_CHECKS.rule
 TARGET_TODO = "这是绩效目标申报表：请放入 input 文件夹，用 perfxl run（make）处理；自评表请用 perfxl selfeval prepare 生成"
 NOT_PREPARED = "不是 perfxl selfeval prepare 生成的自评表"
 
@@ -81,8 +82,7 @@ def _read_amounts(evaluation: SelfEvaluation) -> Iterator[Finding]:
 def check_evaluation(evaluation: SelfEvaluation, result: Score, settings: dict, config: Config) -> list[Finding]:
     """All E rules not disabled in the configuration, in catalogue order."""
     disabled = set(config.rules["disabled"])
-    found = [f for rule, check in SELFEVAL_CHECKS.items() if rule not in disabled
-             for f in check(evaluation, result, settings)]
+    found = [f for _, check in SELFEVAL_CHECKS.enabled(disabled) for f in check(evaluation, result, settings)]
     return [replace(f, project_name=evaluation.project_name) for f in found]
 
 

@@ -1,57 +1,28 @@
 """The checks of the rule catalogue: one small function per rule, registered with its id.
 
 Project checks see one project; batch checks see them all. Each yields findings; the S rules are
-raised while reading (reader.py) and have no check here. This module holds the registry and the
-I and B checks; the T checks live in indicator_rules.py, the X checks in batch_rules.py.
+raised while reading (reader.py) and have no check here. This module holds the target form's two
+registries and the I and B checks; the T checks live in indicator_rules.py, the X checks in
+batch_rules.py, and checks.py imports all three to run them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from perfxl.core.catalogue import CATALOGUE, finding
+from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
 from perfxl.core.layout import Layout
 from perfxl.core.model import BUDGET_SHEET, Finding, Project
+from perfxl.core.registry import Registry
 from perfxl.core.values import yuan
 
 ProjectCheck = Callable[[Project, Layout], Iterator[Finding]]
 BatchCheck = Callable[[list[Project], Config, dict], Iterator[Finding]]
-PROJECT_CHECKS: dict[str, ProjectCheck] = {}
-BATCH_CHECKS: dict[str, BatchCheck] = {}
-
-
-def _registrar(registry: dict) -> Callable[[str], Callable]:
-    def rule(rule_id: str) -> Callable:
-        """Register the decorated function as the check of rule `rule_id`."""
-        assert rule_id in CATALOGUE, rule_id
-
-        def register(check):
-            registry[rule_id] = check
-            return check
-
-        return register
-
-    return rule
-
-
-project_rule = _registrar(PROJECT_CHECKS)  # @project_rule("T02") on a ProjectCheck
-batch_rule = _registrar(BATCH_CHECKS)  # @batch_rule("X01") on a BatchCheck
-
-
-def check_project(project: Project, config: Config) -> list[Finding]:
-    """The project rules of its layout not disabled in the configuration, in catalogue order."""
-    layout = config.layout(project.layout)
-    disabled = set(config.rules["disabled"])
-    return [f for rule, check in PROJECT_CHECKS.items() if layout.applies(rule) and rule not in disabled
-            for f in check(project, layout)]
-
-
-def check_batch(projects: list[Project], config: Config, previous: dict | None = None) -> list[Finding]:
-    """All batch rules; `previous` maps (unit, project name) to last year's 项目当年预算."""
-    disabled = set(config.rules["disabled"])
-    return [f for rule, check in BATCH_CHECKS.items() if rule not in disabled
-            for f in check(projects, config, previous or {})]
+PROJECT_CHECKS: Registry[ProjectCheck] = Registry()
+BATCH_CHECKS: Registry[BatchCheck] = Registry()
+project_rule = PROJECT_CHECKS.rule  # @project_rule("T02") on a ProjectCheck
+batch_rule = BATCH_CHECKS.rule  # @batch_rule("X01") on a BatchCheck
 
 
 # Helpers shared by the checks -------------------------------------------------------------------
@@ -247,7 +218,3 @@ def annual_funds_above_project_funds(project: Project, layout: Layout) -> Iterat
 @project_rule("B13")
 def annual_funds_differ_within_one_year(project: Project, layout: Layout) -> Iterator[Finding]:
     yield from annual_differs_within_one_year("B13", project, layout)
-
-
-# The indicator (T) and batch (X) checks register themselves when imported.
-from perfxl.target import batch_rules, indicator_rules  # noqa: E402, F401, I001
