@@ -9,6 +9,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 
 class ParseError(ValueError):
@@ -112,39 +113,75 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def yuan(amount: float | None, decimals: int = 0) -> str:
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10**15)  # yuan; beyond any budget
+
+
+def decimal_of(number: int | float | Decimal | str) -> Decimal:
+    """`number` as a Decimal: a float through its shortest repr, the digits Excel shows (0.1 is 0.1, not
+    0.1000000000000000055511151231257827), so that a cell holding 81200.00 or 91.43 stays that amount."""
+    if isinstance(number, Decimal):
+        return number
+    if isinstance(number, float):
+        return Decimal(repr(number))
+    return Decimal(number)
+
+
+def round2(number: int | float | Decimal) -> Decimal:
+    """`number` to two decimals, half up, as a person rounds on paper (8.775 -> 8.78, 2.675 -> 2.68)."""
+    return decimal_of(number).quantize(CENT, ROUND_HALF_UP)
+
+
+def plain(number: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: `1500`, `91.43`, `0.5`."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def yuan(amount: int | float | Decimal | None, decimals: int = 0) -> str:
     """An amount as the form shows it: `1,338,310`, or `1,338,310.50` with fen; empty when missing.
 
-    With `decimals` 2 always two decimals, as the 2026 form prints them: `10,308,000.00`."""
+    With `decimals` 2 always two decimals, as the 2026 form prints them: `10,308,000.00`. Fen are
+    rounded half up."""
     if amount is None:
         return ""
-    return f"{amount:,.0f}" if float(amount).is_integer() and not decimals else f"{amount:,.2f}"
+    amount = decimal_of(amount)
+    if amount == amount.to_integral_value() and not decimals:
+        return f"{amount.quantize(Decimal(1)):,f}"
+    return f"{round2(amount):,f}"
 
 
-MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
 NUMBER = r"[+-]?\d[\d,]*(?:\.\d+)?"
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _AMOUNT = re.compile(rf"^[¥￥]?({NUMBER})(万元|元|万)?$")
 COMMA_PROBLEM = "中的逗号不是千位分隔符（千位分隔符只能每三位一个）；小数点请用“.”"
 
 
-def read_number(text: str) -> float:
+def read_number(text: str) -> Decimal:
     """A number written with digits, `.` for decimals and, optionally, `,` between groups of three digits.
 
     `1,000,000.00` is a million; `1000000,00` or `1,5` (a decimal comma) is refused, not misread."""
     if "," in text and not _THOUSANDS.fullmatch(text):
         raise ParseError(COMMA_PROBLEM)
-    return float(text.replace(",", ""))
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation as error:
+        raise ParseError("不是数字") from error
 
 
-def parse_amount(value: object) -> float:
-    """Yuan from a number or from text such as `1,338,310`, `1338310元`, `１３３８３１０`, `133.8万元`."""
+def parse_amount(value: object) -> Decimal:
+    """Yuan from a number or from text such as `1,338,310`, `1338310元`, `１３３８３１０`, `133.8万元`.
+
+    Exact: a float cell is read through its shortest repr, 万元 is multiplied as a decimal."""
     if isinstance(value, bool):
         raise ParseError("是逻辑值（TRUE/FALSE），不是金额")
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float | Decimal) and not math.isfinite(value):
+            raise ParseError("不是有限的数")
+        amount = decimal_of(value)
+        if abs(amount) > MAX_AMOUNT:
             raise ParseError("超出金额的合理范围")
-        return float(value)
+        return amount
     match = _AMOUNT.match(_INVISIBLE.sub("", fold_width(str(value))))
     if not match:
         raise ParseError("不是金额")
@@ -206,7 +243,7 @@ class Target:
 
     text: str
     operator: str = ""
-    value: float | None = None
+    value: Decimal | None = None
     unit_of_measure: str = ""
     problem: str = ""  # why a target that looks like a number could not be read as one (the reader's S04)
 

@@ -21,6 +21,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email import encoders
 from email.header import Header
 from email.mime.base import MIMEBase
@@ -109,7 +110,7 @@ def selfeval_item(batch: Batch, evaluation: SelfEvaluation, config: Config) -> I
     spent = evaluation.values.get("spent")
     scored = batch.scores.get(evaluation.file)
     return Item(evaluation.file, evaluation.project_name, to_text(evaluation.values.get("unit")),
-                int(year) if year.isdigit() else 0, TITLE, spent if isinstance(spent, int | float) else None,
+                int(year) if year.isdigit() else 0, TITLE, spent if isinstance(spent, int | float | Decimal) else None,
                 FIELD_LABELS["spent"].removesuffix("（元）"), 2, evaluation,
                 scored.total if scored else None, batch.grade(evaluation.file, config) if scored else "")
 

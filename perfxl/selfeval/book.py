@@ -10,6 +10,7 @@ the cells to fill are unlocked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.core.model import SELFEVAL_MARK, SELFEVAL_SHEET, Project
-from perfxl.core.values import is_blank, label_key, to_text
+from perfxl.core.values import decimal_of, is_blank, label_key, to_text
 from perfxl.io.xlsx import save_book
 
 GUIDE_SHEET = "填表说明"
@@ -74,7 +75,7 @@ class Row:
     target: str
     actual: str = ""
     attainment: str = ""
-    points: float | None = None
+    points: Decimal | None = None
     deviation: str = ""
     points_text: str = ""  # 分值 as typed, when it is not a number
 
@@ -154,12 +155,12 @@ def _rows(grid, first: int) -> list[Row]:
     return rows
 
 
-def _number(value: object) -> float | None:
+def _number(value: object) -> Decimal | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return decimal_of(value)
     try:
-        return float(to_text(value)) if not is_blank(value) else None
-    except ValueError:
+        return decimal_of(to_text(value)) if not is_blank(value) else None
+    except ArithmeticError:
         return None
 
 

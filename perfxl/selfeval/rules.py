@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from perfxl.core.catalogue import finding
@@ -11,7 +12,7 @@ from perfxl.core.config import Config
 from perfxl.core.errors import PerfxlError
 from perfxl.core.model import INFO_SHEET, SELFEVAL_MARK, SELFEVAL_SHEET, Finding
 from perfxl.core.registry import Registry
-from perfxl.core.values import ParseError, parse_amount, parse_target, to_text, yuan
+from perfxl.core.values import ParseError, decimal_of, parse_amount, parse_target, plain, to_text, yuan
 from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
 from perfxl.selfeval.book import FIELD_LABELS, FIELDS, FILED_SHEET, HEADERS, SelfEvaluation, read_sheet
 from perfxl.selfeval.scoring import Score, execution_rate
@@ -129,7 +130,7 @@ def shortfall_without_reason(evaluation: SelfEvaluation, result: Score, settings
 
 @selfeval_rule("E05")
 def low_execution_without_reason(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
-    rate, floor = execution_rate(evaluation), settings["execution_rate_floor"]
+    rate, floor = execution_rate(evaluation), decimal_of(settings["execution_rate_floor"])
     if rate is not None and rate < floor and not to_text(evaluation.values.get("budget_deviation")):
         yield _at("E05", evaluation, evaluation.cells.get("budget_deviation", ""), rate=percent(rate),
                   floor=percent(floor))
@@ -147,12 +148,12 @@ def spent_over_budget(evaluation: SelfEvaluation, result: Score, settings: dict)
 def points_do_not_add_up(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
     if not evaluation.rows:
         return
-    total = sum(row.points or 0.0 for row in evaluation.rows)
-    expected = settings["indicator_points"]
+    total = sum((row.points or Decimal(0) for row in evaluation.rows), Decimal(0))
+    expected = decimal_of(settings["indicator_points"])
     unreadable = [row for row in evaluation.rows if row.points is None]
     if abs(total - expected) > 0.005 or unreadable:
         row = unreadable[0] if unreadable else evaluation.rows[-1]
-        yield _at("E07", evaluation, evaluation.cell(row, "points"), total=f"{total:g}", expected=expected)
+        yield _at("E07", evaluation, evaluation.cell(row, "points"), total=plain(total), expected=plain(expected))
 
 
 @selfeval_rule("E08")
@@ -185,7 +186,7 @@ def far_above_target(evaluation: SelfEvaluation, result: Score, settings: dict) 
         if judged.actual_value is None or target.operator not in ("≥", ">") or not target.value or target.value <= 0:
             continue
         ratio = judged.actual_value / target.value
-        if ratio >= settings["overshoot_ratio"]:
+        if ratio >= decimal_of(settings["overshoot_ratio"]):
             yield _at("E09", evaluation, evaluation.cell(row, "actual"), level3=row.level3, target=row.target,
                       value=row.actual, ratio=percent(ratio))
 

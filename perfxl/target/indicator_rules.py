@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from perfxl.core.catalogue import finding
 from perfxl.core.layout import Layout
 from perfxl.core.model import INDICATOR_SHEET, Finding, Indicator, Project
-from perfxl.core.values import parse_target, yuan
+from perfxl.core.values import decimal_of, parse_target, plain, yuan
 from perfxl.target.rules import project_rule
 
 AMOUNT_UNITS = {"元": 1, "万元": 10_000}  # units of a 成本 target, in yuan
@@ -140,14 +140,14 @@ def standard_indicator_differs(project: Project, layout: Layout) -> Iterator[Fin
 
 @project_rule("T08")
 def satisfaction_target_too_weak(project: Project, layout: Layout) -> Iterator[Finding]:
-    floor = layout.thresholds.satisfaction_floor
+    floor = decimal_of(layout.thresholds.satisfaction_floor)
     for indicator in project.indicators:
         if not indicator.written or not layout.is_role(indicator, "satisfaction"):
             continue
         target = parse_target(indicator.written)  # `95%以上` and `不低于95%` read as ≥95%
         if not (target.operator in ("≥", ">") and target.unit_of_measure == "%" and target.value >= floor):
             yield indicator_finding("T08", project, indicator, "target", level3=indicator.level3,
-                                    value=indicator.written, floor=f"{floor:g}")
+                                    value=indicator.written, floor=plain(floor))
 
 
 def unbalanced_brackets(text: str, pairs: list[str]) -> list[str]:
@@ -261,11 +261,11 @@ def cost_is_a_floor(project: Project, layout: Layout) -> Iterator[Finding]:
 
 @project_rule("T17")
 def percentage_above_ceiling(project: Project, layout: Layout) -> Iterator[Finding]:
-    ceiling = layout.thresholds.percent_ceiling
+    ceiling = decimal_of(layout.thresholds.percent_ceiling)
     for indicator in project.indicators:
         if indicator.unit_of_measure.strip() == "%" and indicator.value is not None and indicator.value > ceiling:
             yield indicator_finding("T17", project, indicator, "target", level3=indicator.level3,
-                                    value=indicator.written, ceiling=f"{ceiling:g}")
+                                    value=indicator.written, ceiling=plain(ceiling))
 
 
 @project_rule("T18")

@@ -27,6 +27,7 @@ from perfxl.core.values import (
     ParseError,
     clean_text,
     cut_to_excel_length,
+    decimal_of,
     excel_length,
     is_blank,
     label_key,
@@ -34,6 +35,7 @@ from perfxl.core.values import (
     parse_date,
     parse_target,
     parse_year,
+    plain,
     target_was_rewritten,
     text_key,
     to_text,
@@ -257,8 +259,9 @@ class _Reader:
             return written
         number = grid.value(r, c)
         if _is_number(number) and (r, c) in (grid.percents or ()):
-            written = f"{number * 100:.10g}%"
-            self.add("S07", grid.name, cell_name(r, c), value=f"数字 {number:g}（百分比格式）", normalised=written,
+            written = f"{plain(decimal_of(number) * 100)}%"
+            self.add("S07", grid.name, cell_name(r, c), value=f"数字 {plain(decimal_of(number))}（百分比格式）",
+                     normalised=written,
                      todo="该单元格是数字格式，Excel 把输入的百分数存成了小数；建议把该列设为“文本”格式后重新输入")
             return written
         return self.cell_text(grid, r, c)

@@ -9,13 +9,14 @@ batch_rules.py, and checks.py imports all three to run them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 
 from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
 from perfxl.core.layout import Layout
 from perfxl.core.model import BUDGET_SHEET, Finding, Project
 from perfxl.core.registry import Registry
-from perfxl.core.values import yuan
+from perfxl.core.values import decimal_of, yuan
 
 ProjectCheck = Callable[[Project, Layout], Iterator[Finding]]
 BatchCheck = Callable[[list[Project], Config, dict], Iterator[Finding]]
@@ -28,9 +29,10 @@ batch_rule = BATCH_CHECKS.rule  # @batch_rule("X01") on a BatchCheck
 # Helpers shared by the checks -------------------------------------------------------------------
 
 
-def percent(ratio: float) -> str:
-    """A ratio as a percentage with one decimal, without a trailing `.0`: `58.7%`, `50%`."""
-    return f"{ratio:.1%}".replace(".0%", "%")
+def percent(ratio: Decimal | float) -> str:
+    """A ratio as a percentage with one decimal (half up), without a trailing `.0`: `58.7%`, `50%`."""
+    shown = (decimal_of(ratio) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{shown:f}%".replace(".0%", "%")
 
 
 def field_finding(rule: str, project: Project, layout: Layout, name: str, /, **values) -> Finding:
@@ -154,7 +156,7 @@ def recurring_without_prior_figures(project: Project, layout: Layout) -> Iterato
 
 @project_rule("B07")
 def annual_budget_changes_too_much(project: Project, layout: Layout) -> Iterator[Finding]:
-    change, limit = project.budget_change, layout.thresholds.budget_change_ratio
+    change, limit = project.budget_change, decimal_of(layout.thresholds.budget_change_ratio)
     if change is not None and abs(change) > limit:
         yield field_finding("B07", project, layout, "annual_budget", direction="增加" if change > 0 else "减少",
                             change=percent(abs(change)), annual=yuan(project.annual_budget),
@@ -163,17 +165,17 @@ def annual_budget_changes_too_much(project: Project, layout: Layout) -> Iterator
 
 @project_rule("B08")
 def low_prior_execution_rate(project: Project, layout: Layout) -> Iterator[Finding]:
-    rate, floor = project.prior_execution_rate, layout.thresholds.execution_rate_floor
+    rate, floor = project.prior_execution_rate, decimal_of(layout.thresholds.execution_rate_floor)
     if rate is not None and rate < floor:
         yield field_finding("B08", project, layout, "prior_spent", rate=percent(rate), floor=percent(floor))
 
 
 @project_rule("B09")
 def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
-    tolerance = layout.thresholds.amount_tolerance
+    tolerance = decimal_of(layout.thresholds.amount_tolerance)
     column = project.budget_line_columns.get("amount", "")
     for total in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
-        covered = sum(line.amount or 0 for line in project.budget_lines[total.first : total.last])
+        covered = sum((line.amount or Decimal(0) for line in project.budget_lines[total.first : total.last]), Decimal(0))
         if total.line.amount is not None and abs(covered - total.line.amount) > tolerance:
             yield finding("B09", project.file, BUDGET_SHEET, f"{column}{total.line.row}", project.name,
                           what="各行之和", sum=yuan(covered), against=f"「{total.line.item}」行", annual=yuan(total.line.amount),
@@ -182,7 +184,7 @@ def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Fin
     annual = project.get(layout.budget.annual)
     if not amounts or annual is None:
         return
-    total = sum(amounts)
+    total = sum(amounts, Decimal(0))
     if abs(total - annual) > tolerance:
         yield field_finding("B09", project, layout, layout.budget.annual, what="合计", sum=yuan(total),
                             against=layout.label(layout.budget.annual), annual=yuan(annual), diff=yuan(abs(total - annual)))
@@ -192,8 +194,8 @@ def parts_do_not_add_up(rule: str, project: Project, layout: Layout) -> Iterator
     """A finding at the total of the layout's sum checked by `rule` when its parts (empty: 0) differ."""
     for spec in (s for s in layout.budget.sums if s.rule == rule):
         total = project.get(spec.total)
-        parts = [project.get(name) or 0.0 for name in spec.parts]
-        if total is not None and abs(sum(parts) - total) > layout.thresholds.amount_tolerance:
+        parts = [project.get(name) or Decimal(0) for name in spec.parts]
+        if total is not None and abs(sum(parts) - total) > decimal_of(layout.thresholds.amount_tolerance):
             shown = " + ".join(f"{layout.label(n).removeprefix('其中：')} {yuan(v)}" for n, v in zip(
                 spec.parts, parts, strict=True))
             yield field_finding(rule, project, layout, spec.total, label=layout.label(spec.total), total=yuan(total),
