@@ -15,7 +15,7 @@ from test_layouts import FIRES_2026, NEAR_MISSES_2026
 from perfxl.core.catalogue import CATALOGUE
 from perfxl.core.config import load_config
 from perfxl.core.model import Indicator, Project
-from perfxl.core.values import parse_target
+from perfxl.core.quantity import parse_target
 from perfxl.target.checks import BATCH_CHECKS, PROJECT_CHECKS, check_batch, check_project
 from perfxl.target.pipeline import validate
 

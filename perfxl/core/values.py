@@ -8,7 +8,6 @@ import html
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 
@@ -24,7 +23,8 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ",
 # Characters that draw nothing but reorder or hide text: bidi controls (a right-to-left override turns
 # `P\u202egpj.exe` into `Pexe.jpg` on screen), zero-width characters, line and paragraph separators.
 INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-_INVISIBLE = re.compile(f"[\\s{INVISIBLE}]+")  # white space and the characters above
+INVISIBLE_OR_SPACE = re.compile(f"[\\s{INVISIBLE}]+")  # white space and the characters above
+_INVISIBLE = INVISIBLE_OR_SPACE
 
 
 def fold_width(text: str) -> str:
@@ -235,67 +235,3 @@ def parse_year(value: object) -> int:
     if not match or not 1990 <= int(match.group(1)) <= 2100:
         raise ParseError("不是年度")
     return int(match.group(1))
-
-
-@dataclass(frozen=True)
-class Target:
-    """A 指标目标值: the text to show, and for quantitative targets its operator, value and unit."""
-
-    text: str
-    operator: str = ""
-    value: Decimal | None = None
-    unit_of_measure: str = ""
-    problem: str = ""  # why a target that looks like a number could not be read as one (the reader's S04)
-
-    @property
-    def quantitative(self) -> bool:
-        return self.value is not None
-
-
-_OPERATORS = {">=": "≥", "≥": "≥", "≧": "≥", "=>": "≥", "<=": "≤", "≤": "≤", "≦": "≤", "=<": "≤",
-              ">": ">", "<": "<", "=": "="}
-# Operators written in words: before the number (不低于95%) or after the unit (95%以上, 24小时以内).
-WORD_OPERATORS = {"不低于": "≥", "不少于": "≥", "不小于": "≥", "大于等于": "≥", "不高于": "≤", "不超过": "≤",
-                  "不多于": "≤", "不大于": "≤", "小于等于": "≤"}
-WORD_SUFFIXES = {"及以上": "≥", "以上": "≥", "及以下": "≤", "以下": "≤", "以内": "≤"}
-# A unit: up to 8 characters, no digit except the 2 or 3 of a Latin unit (m2, m3); ㎡ ㎞ ℃ are units too.
-_TARGET = re.compile(rf"^(>=|=>|<=|=<|≥|≧|≤|≦|>|<|=|{'|'.join(WORD_OPERATORS)})?({NUMBER})"
-                     r"((?:[^\d]|(?<=[A-Za-z])[23]){0,8})$")
-
-
-def parse_target(written: str) -> Target:
-    """Read `[operator][number][unit]`; anything else is a qualitative target kept as written.
-
-    Matching is done on the text folded to half-width without spaces; the unit is shown as typed."""
-    folded = fold_width(written)
-    squeezed = _INVISIBLE.sub("", folded)
-    match = _TARGET.match(squeezed)
-    if not match:
-        return Target(text=written.strip())
-    written_op, number, unit = match.groups()
-    try:
-        value = read_number(number)
-    except ParseError as error:
-        return Target(text=written.strip(), problem=str(error))
-    if unit:  # as typed: （含） stays full-width; folding kept each character's place, squeezing did not
-        kept = range(len(folded)) if squeezed == folded else [i for i, ch in enumerate(folded) if not ch.isspace()
-                                                               and not _INVISIBLE.match(ch)]
-        unit = _INVISIBLE.sub("", written[kept[match.start(3)] : kept[match.end(3) - 1] + 1])
-    operator = _OPERATORS.get(written_op) or WORD_OPERATORS.get(written_op, "")
-    suffix = next((word for word in WORD_SUFFIXES if unit.endswith(word)), "") if not operator else ""
-    if suffix:
-        unit, operator = unit.removesuffix(suffix), WORD_SUFFIXES[suffix]
-    return Target(text=f"{operator}{number}{unit}", operator=operator or "=", value=value, unit_of_measure=_bare_unit(unit))
-
-
-def _bare_unit(unit: str) -> str:
-    """The unit without the parentheses some forms print around it: `=100.00(%)` is in %."""
-    if len(unit) > 2 and unit[0] in "(（" and unit[-1] in ")）":
-        return unit[1:-1]
-    return unit
-
-
-def target_was_rewritten(written: str, target: Target) -> bool:
-    """True when reading changed more than the usual `>=`/`<=` spelling (spaces, full-width forms)."""
-    usual = written.strip().replace(">=", "≥").replace("<=", "≤")
-    return target.text != usual

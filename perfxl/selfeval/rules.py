@@ -11,8 +11,9 @@ from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
 from perfxl.core.errors import PerfxlError
 from perfxl.core.model import INFO_SHEET, SELFEVAL_MARK, SELFEVAL_SHEET, Finding
+from perfxl.core.quantity import parse_target
 from perfxl.core.registry import Registry
-from perfxl.core.values import ParseError, decimal_of, parse_amount, parse_target, plain, to_text, yuan
+from perfxl.core.values import ParseError, decimal_of, parse_amount, plain, to_text, yuan
 from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
 from perfxl.selfeval.book import FIELD_LABELS, FIELDS, FILED_SHEET, HEADERS, SelfEvaluation, read_sheet
 from perfxl.selfeval.scoring import Score, execution_rate
@@ -113,10 +114,16 @@ def actual_not_a_number(evaluation: SelfEvaluation, result: Score, settings: dic
 @selfeval_rule("E03")
 def unit_not_convertible(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
     for row, judged in _rows(evaluation, result):
+        target, actual = parse_target(row.target), parse_target(row.actual)
         if judged.unconverted:
-            target, actual = parse_target(row.target), parse_target(row.actual)
             yield _at("E03", evaluation, evaluation.cell(row, "actual"), level3=row.level3, value=row.actual,
-                      target_unit=target.unit_of_measure, unit=actual.unit_of_measure)
+                      target_unit=target.unit_of_measure, problem=f"的单位「{actual.unit_of_measure}」无法换算",
+                      todo="请按目标值的单位填写实际完成值；本次按数值直接比较评分")
+        elif judged.assumed_unit:
+            yield _at("E03", evaluation, evaluation.cell(row, "actual"), level3=row.level3, value=row.actual,
+                      target_unit=target.unit_of_measure, problem=f"没有单位，已按「{target.unit_of_measure}」读取",
+                      todo=f"请写明单位，例如「{row.actual}{target.unit_of_measure}」；如单位不是"
+                           f"「{target.unit_of_measure}」，请按实际单位填写（如 元、万元）")
 
 
 @selfeval_rule("E04")

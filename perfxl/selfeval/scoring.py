@@ -8,14 +8,13 @@ the configured total exactly.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from perfxl.core.values import CENT, decimal_of, parse_target, round2
+from perfxl.core.quantity import base_unit, parse_target
+from perfxl.core.values import CENT, decimal_of, round2
 from perfxl.selfeval.book import Row, SelfEvaluation
 
-SCALES = (("百万", Decimal(10**6)), ("亿", Decimal(10**8)), ("万", Decimal(10**4)), ("千", Decimal(1000)))
 ZERO, ONE = Decimal(0), Decimal(1)
 
 
@@ -59,24 +58,17 @@ def allocate_points(level1s: list[str], settings: dict) -> list[Decimal]:
 # One indicator ------------------------------------------------------------------------------------
 
 
-def _base_unit(unit: str) -> tuple[str, Decimal]:
-    """A unit without parentheses and its scale: `万元` -> (`元`, 10000), `(%)` -> (`%`, 1)."""
-    unit = unicodedata.normalize("NFKC", unit).strip().strip("()")
-    for prefix, scale in SCALES:
-        if unit.startswith(prefix) and len(unit) > len(prefix):
-            return unit[len(prefix):], scale
-    return unit, ONE
-
-
 def convert(value: Decimal, unit: str, target_unit: str) -> Decimal | None:
-    """`value` in `unit` expressed in `target_unit`; None when the two cannot be converted.
-
-    A missing unit on either side is read as the other's (`95` against `≥90%`)."""
-    base, scale = _base_unit(unit)
-    target_base, target_scale = _base_unit(target_unit)
-    if not base or not target_base or (base, scale) == (target_base, target_scale):
-        return value
-    return value * scale / target_scale if base == target_base else None
+    """`value` in `unit` expressed in `target_unit` (万元 and 元, ‰ and %, 万人次 and 人次); None when the two
+    cannot be converted. A scale without a unit (`3.2万`) takes the other side's unit; so does a missing unit
+    (`95` against `≥90%`), which the caller reports (E03)."""
+    base, scale = base_unit(unit)
+    target_base, target_scale = base_unit(target_unit)
+    if not unit or not target_unit:
+        return value * scale / target_scale
+    if base == target_base or not base or not target_base:
+        return value * scale / target_scale
+    return None
 
 
 def meets(operator: str, actual: Decimal, target: Decimal) -> bool:
@@ -106,6 +98,7 @@ class Judgement:
     met: bool | None = None  # None: cannot tell (empty or unreadable actual, no 完成程度)
     actual_value: Decimal | None = None  # in the target's unit
     unconverted: bool = False  # the actual's unit differs from the target's and cannot be converted
+    assumed_unit: bool = False  # the actual has no unit; it was read in the target's
 
 
 def judge(row: Row, settings: dict) -> Judgement:
@@ -125,7 +118,9 @@ def judge(row: Row, settings: dict) -> Judgement:
     unconverted = value is None
     value = actual.value if unconverted else value
     share = max(ZERO, min(ONE, achieved_share(target.operator, value, target.value)))
-    return Judgement(round2(points * share), True, meets(target.operator, value, target.value), value, unconverted)
+    assumed = not actual.unit_of_measure and bool(target.unit_of_measure)
+    return Judgement(round2(points * share), True, meets(target.operator, value, target.value), value, unconverted,
+                     assumed)
 
 
 # One project --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from perfxl.core.model import (
     Project,
     column_letter,
 )
+from perfxl.core.quantity import parse_target, target_was_rewritten
 from perfxl.core.values import (
     ParseError,
     clean_text,
@@ -33,10 +34,8 @@ from perfxl.core.values import (
     label_key,
     parse_amount,
     parse_date,
-    parse_target,
     parse_year,
     plain,
-    target_was_rewritten,
     text_key,
     to_text,
 )
