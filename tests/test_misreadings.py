@@ -77,7 +77,7 @@ def test_targets_are_shown_as_typed_with_their_unit(make_workbook, config, tmp_p
 
 
 @pytest.mark.parametrize(("number_format", "number", "written"), [
-    ('0"%"', 95, "95"), ("0\\%", 95, "95"), ('0.0"%"', 95, "95"),  # a literal % sign: the number as typed
+    ('0"%"', 95, "95%"), ("0\\%", 95, "95%"), ('0.0"%"', 95, "95%"),  # a literal % sign: the number as shown
     ("0%", 0.95, "95%"), ("0.0%", 0.95, "95%"), ("[Red]0%", 0.95, "95%"),  # near misses: real percent formats
 ])
 def test_only_a_real_percent_format_scales(make_workbook, config, number_format, number, written):

@@ -177,7 +177,7 @@ def parse_amount(value: object) -> Decimal:
         raise ParseError("是逻辑值（TRUE/FALSE），不是金额")
     if isinstance(value, int | float | Decimal):
         if isinstance(value, float | Decimal) and not math.isfinite(value):
-            raise ParseError("不是有限的数")
+            raise ParseError("超出金额的合理范围（不是有限的数）")
         amount = decimal_of(value)
         if abs(amount) > MAX_AMOUNT:
             raise ParseError("超出金额的合理范围")

@@ -19,6 +19,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.core.model import SELFEVAL_MARK, SELFEVAL_SHEET, Project
 from perfxl.core.values import decimal_of, is_blank, label_key, to_text
+from perfxl.io.cells import CellReader, cell_name, is_number, short
+from perfxl.io.workbook import Grid
 from perfxl.io.xlsx import save_book
 
 GUIDE_SHEET = "填表说明"
@@ -89,6 +91,7 @@ class SelfEvaluation:
     rows: list[Row] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)  # field name -> A1 address
     filed: dict[str, str] = field(default_factory=dict)  # A1 address -> filed text
+    filed_rows: list[tuple] = field(default_factory=list)  # (row, 一级, 二级, 三级, 指标值) as filed
 
     @property
     def project_name(self) -> str:
@@ -117,51 +120,76 @@ def header_row() -> int:
     return len(FIELDS) + 3
 
 
-def read_sheet(grid, filed_grid) -> tuple[dict[str, object], dict[str, str], list[Row], dict[str, str]]:
-    """Values by field, their cells, the indicator rows and the filed texts, from the sheets' grids.
+def read_sheet(cells: CellReader, grid: Grid, filed_grid: Grid | None) -> SelfEvaluation:
+    """The evaluation on 自评表 (`grid`) with what was filed (`filed_grid`), read with the shared cell reader.
 
     Labels are found in column A wherever they are; the indicator table starts below the header row whose
-    column A reads 一级指标."""
+    column A reads 一级指标. Hidden rows and columns get an S07 and are not read."""
     labels = {}
     for r, row in enumerate(grid.rows):
-        if row and not is_blank(row[0]):
+        if row and not is_blank(row[0]) and r not in grid.hidden_rows:
             labels.setdefault(label_key(row[0]), r)
-    values, cells = {}, {}
-    for label, name, _, _ in FIELDS:
+    evaluation = SelfEvaluation(cells.file)
+    for label, name, kind, _ in FIELDS:
         r = labels.get(label_key(label))
         if r is not None:
-            values[name] = grid.value(r, 1)
-            cells[name] = f"B{r + 1}"
+            evaluation.values[name] = grid.value(r, 1) if kind == "amount" else cells.text(grid, r, 1)
+            evaluation.cells[name] = f"B{r + 1}"
     head = labels.get(label_key(HEADERS[0]))
-    rows = [] if head is None else _rows(grid, head + 1)
-    filed = {}
+    if head is not None:
+        for c in sorted(c for c in grid.hidden_cols if c < len(COLUMNS)):
+            cells.report_hidden_column(grid, head, c)
+        evaluation.rows = _rows(cells, grid, head + 1)
     if filed_grid is not None:
-        for r, row in enumerate(filed_grid.rows):
-            for c, value in enumerate(row):
-                if not is_blank(value):
-                    filed[f"{'ABCDEFGH'[c] if c < 8 else '?'}{r + 1}"] = to_text(value)
-    return values, cells, rows, filed
+        evaluation.filed, evaluation.filed_rows = _filed(filed_grid, head)
+    return evaluation
 
 
-def _rows(grid, first: int) -> list[Row]:
+def _filed(grid: Grid, head: int | None) -> tuple[dict[str, str], list[tuple]]:
+    """The filed texts by address, and the filed indicator rows (row, 一级, 二级, 三级, 指标值) below `head`."""
+    filed = {}
+    for r, row in enumerate(grid.rows):
+        for c, value in enumerate(row):
+            if not is_blank(value):
+                filed[f"{'ABCDEFGH'[c] if c < 8 else '?'}{r + 1}"] = to_text(value)
+    rows = []
+    for r in range(head + 1 if head is not None else len(grid.rows), len(grid.rows)):
+        texts = tuple(to_text(grid.value(r, c)) for c in range(len(FILED_COLUMNS)))
+        if any(texts):
+            rows.append((r + 1, *texts))
+    return filed, rows
+
+
+def _rows(cells: CellReader, grid: Grid, first: int) -> list[Row]:
     rows = []
     for r in range(first, len(grid.rows)):
-        texts = [to_text(grid.value(r, c)) for c in range(len(COLUMNS))]
-        if not any(texts):
+        if all(is_blank(grid.value(r, c)) for c in range(len(COLUMNS))):
             continue
-        points = _number(grid.value(r, COLUMNS.index("points")))
+        if cells.skip_hidden_row(grid, r, to_text(grid.value(r, 2))):
+            continue
+        texts = [cells.text(grid, r, c) if c not in grid.hidden_cols else "" for c in range(len(COLUMNS))]
+        texts[4] = cells.quantity_text(grid, r, 4) if 4 not in grid.hidden_cols else ""
+        points = _points(cells, grid, r, COLUMNS.index("points"))
         rows.append(Row(r + 1, *texts[:4], actual=texts[4], attainment=texts[5], points=points,
                         deviation=texts[7], points_text=texts[6] if points is None else ""))
     return rows
 
 
-def _number(value: object) -> Decimal | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return decimal_of(value)
-    try:
-        return decimal_of(to_text(value)) if not is_blank(value) else None
-    except ArithmeticError:
+def _points(cells: CellReader, grid: Grid, r: int, c: int) -> Decimal | None:
+    """分值: a finite number not below 0; S04 for anything else (nan, inf, a negative number), None when blank."""
+    value = grid.value(r, c)
+    if is_blank(value):
         return None
+    try:
+        points = decimal_of(value) if is_number(value) else decimal_of(to_text(value))
+    except ArithmeticError:
+        points = None
+    if points is not None and points.is_finite() and points >= 0:
+        return points
+    problem = "为负数" if points is not None and points.is_finite() else "不是有限的数值"
+    cells.add("S04", SELFEVAL_SHEET, cell_name(r, c), label="分值", value=short(to_text(value)), problem=problem,
+              todo="分值应为不小于 0 的数，各指标分值合计为规定总分")
+    return None
 
 
 # Writing (prepare) --------------------------------------------------------------------------------

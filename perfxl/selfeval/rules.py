@@ -13,8 +13,9 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.model import INFO_SHEET, SELFEVAL_MARK, SELFEVAL_SHEET, Finding
 from perfxl.core.quantity import parse_target
 from perfxl.core.registry import Registry
-from perfxl.core.values import ParseError, decimal_of, parse_amount, plain, to_text, yuan
-from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
+from perfxl.core.values import ParseError, decimal_of, is_blank, parse_amount, plain, to_text, yuan
+from perfxl.io.cells import CellReader
+from perfxl.io.workbook import Grid, Limits, UnreadableWorkbook, load_grids
 from perfxl.selfeval.book import FIELD_LABELS, FIELDS, FILED_SHEET, HEADERS, SelfEvaluation, read_sheet
 from perfxl.selfeval.scoring import Score, execution_rate
 from perfxl.target.rules import percent
@@ -49,36 +50,38 @@ def read_evaluation(path: Path, file: str, config: Config) -> tuple[SelfEvaluati
     except NotSelfEvaluation as error:
         reason, _, todo = str(error).partition("：")
         return None, [finding("S01", file, reason=reason, todo=todo)], str(error)
-    values, cells, rows, filed = read_sheet(grids[SELFEVAL_SHEET], grids.get(FILED_SHEET))
-    if to_text(values.get("mark")) != SELFEVAL_MARK[1] or not filed:
+    cells = CellReader(file, config.limits["max_cell_chars"])
+    evaluation = read_sheet(cells, grids[SELFEVAL_SHEET], grids.get(FILED_SHEET))
+    if to_text(evaluation.values.get("mark")) != SELFEVAL_MARK[1] or not evaluation.filed:
         todo = f"第 2 行应为“{SELFEVAL_MARK[0]} | {SELFEVAL_MARK[1]}”；请用 perfxl selfeval prepare 重新生成后填写"
         return None, [finding("S01", file, reason=NOT_PREPARED, todo=todo)], f"{NOT_PREPARED}：{todo}"
-    evaluation = SelfEvaluation(file, values, rows, cells, filed)
-    findings = list(_read_amounts(evaluation))
-    if not rows:
+    _read_amounts(cells, evaluation, grids[SELFEVAL_SHEET])
+    findings = [replace(f, project_name=evaluation.project_name) for f in cells.findings]
+    if not evaluation.rows:
         findings.append(finding("S03", file, SELFEVAL_SHEET, project_name=evaluation.project_name,
                                 label=f"绩效指标（表头 {HEADERS[0]} 以下）", problem="为空"))
     return evaluation, findings, ""
 
 
-def _read_amounts(evaluation: SelfEvaluation) -> Iterator[Finding]:
-    """Budget cells as yuan, with S03 (empty) and S04 (unreadable) at their cells."""
+def _read_amounts(cells: CellReader, evaluation: SelfEvaluation, grid: Grid) -> None:
+    """Budget cells as yuan, finite and not below 0, with S03 (empty) and S04 (unreadable, negative)."""
     for label, name, kind, _ in FIELDS:
         if kind != "amount":
             continue
-        raw = evaluation.values.get(name)
-        where = dict(file=evaluation.file, sheet=SELFEVAL_SHEET, cell=evaluation.cells.get(name, ""),
-                     project_name=evaluation.project_name)
-        if raw is None or to_text(raw) == "":
-            evaluation.values[name] = None
-            yield finding("S03", **where, label=label, problem="为空")
+        address = evaluation.cells.get(name, "")
+        evaluation.values[name] = None
+        if not address:
             continue
-        try:
-            evaluation.values[name] = parse_amount(raw)
-        except ParseError as error:
-            evaluation.values[name] = None
-            yield finding("S04", **where, label=label, value=to_text(raw)[:40], problem=str(error),
-                          todo="请填写以元为单位的数字，例如 1338310")
+        r, c = int(address[1:]) - 1, 1
+        if is_blank(grid.value(r, c)):
+            cells.add("S03", SELFEVAL_SHEET, address, label=label, problem="为空")
+            continue
+        amount = cells.amount(grid, r, c, label)
+        if amount is not None and amount < 0:
+            cells.add("S04", SELFEVAL_SHEET, address, label=label, value=yuan(amount), problem="为负数",
+                      todo="金额应为不小于 0 的数（元）")
+            amount = None
+        evaluation.values[name] = amount
 
 
 def check_evaluation(evaluation: SelfEvaluation, result: Score, settings: dict, config: Config) -> list[Finding]:
@@ -145,10 +148,9 @@ def low_execution_without_reason(evaluation: SelfEvaluation, result: Score, sett
 
 @selfeval_rule("E06")
 def spent_over_budget(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
-    rate = execution_rate(evaluation)
-    if rate is not None and rate > 1:
-        yield _at("E06", evaluation, evaluation.cells.get("spent", ""), spent=yuan(evaluation.values["spent"]),
-                  budget=yuan(evaluation.values["final_budget"]))
+    budget, spent = evaluation.values.get("final_budget"), evaluation.values.get("spent")
+    if budget is not None and spent is not None and spent > budget:  # also a budget of 0 with spending
+        yield _at("E06", evaluation, evaluation.cells.get("spent", ""), spent=yuan(spent), budget=yuan(budget))
 
 
 @selfeval_rule("E07")
@@ -165,16 +167,40 @@ def points_do_not_add_up(evaluation: SelfEvaluation, result: Score, settings: di
 
 @selfeval_rule("E08")
 def differs_from_filed(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
-    labels = {cell: FIELD_LABELS[name] for name, cell in evaluation.cells.items()}
-    shown = {cell: to_text(evaluation.values.get(name)) for name, cell in evaluation.cells.items()}
+    """The prefilled fields cell by cell; the indicator table row by row against the filed one, so that a
+    removed, added or reordered indicator is named as such (not as a shift of every row below it)."""
+    for name, cell in evaluation.cells.items():
+        filed = evaluation.filed.get(cell)
+        value = to_text(evaluation.values.get(name))
+        if filed is not None and not _same(value, filed):
+            yield _at("E08", evaluation, cell, label=FIELD_LABELS[name], value=value, filed=filed)
+    yield from _indicator_table_differs(evaluation)
+
+
+def _indicator_table_differs(evaluation: SelfEvaluation) -> Iterator[Finding]:
+    filed = {row[3]: row for row in evaluation.filed_rows}  # 三级 -> (row, 一级, 二级, 三级, 指标值)
+    present = {row.level3 for row in evaluation.rows}
+    for number, *_, level3, _ in evaluation.filed_rows:
+        if level3 not in present:
+            yield _at("E08", evaluation, f"C{number}", label=f"三级指标（申报时第 {number} 行）", value="（已删除）",
+                      filed=level3)
+    order = [name for name in (row[3] for row in evaluation.filed_rows) if name in present]
+    position = 0
     for row in evaluation.rows:
-        for column, header in zip(("level1", "level2", "level3", "target"), HEADERS, strict=False):
-            cell = evaluation.cell(row, column)
-            labels[cell], shown[cell] = f"{header}（第 {row.row} 行）", getattr(row, column)
-    for cell, filed in evaluation.filed.items():
-        value = shown.get(cell, "")
-        if cell in labels and not _same(value, filed):
-            yield _at("E08", evaluation, cell, label=labels[cell], value=value, filed=filed)
+        before = filed.get(row.level3)
+        if before is None:
+            yield _at("E08", evaluation, evaluation.cell(row, "level3"), label=f"三级指标（第 {row.row} 行）",
+                      value=row.level3, filed="（申报时没有该指标）")
+            continue
+        if position < len(order) and order[position] != row.level3:
+            yield _at("E08", evaluation, evaluation.cell(row, "level3"), label=f"指标顺序（第 {row.row} 行）",
+                      value=row.level3, filed=order[position])
+        position += 1
+        for column, header, filed_text in zip(("level1", "level2", "target"), (HEADERS[0], HEADERS[1], HEADERS[3]),
+                                              (before[1], before[2], before[4]), strict=True):
+            if not _same(getattr(row, column), filed_text):
+                yield _at("E08", evaluation, evaluation.cell(row, column), label=f"{header}（第 {row.row} 行）",
+                          value=getattr(row, column), filed=filed_text)
 
 
 def _same(value: str, filed: str) -> bool:
