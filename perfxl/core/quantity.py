@@ -36,6 +36,7 @@ SCALES = {"百万": Decimal(10**6), "千万": Decimal(10**7), "万": Decimal(10*
 PERCENT_UNITS = {"%": Decimal(1), "‰": Decimal("0.1")}  # in percent
 PLACEHOLDER_CHARS = "Xx×*某"  # after folding: Ｘ is X, ＊ and ﹡ are *
 TRAILING = "。.，,；;！!、 "
+MAX_DIGITS = 15  # digits before the decimal point of the largest number read (a quadrillion)
 
 _WORDS = "|".join(sorted(OPERATOR_WORDS, key=len, reverse=True))
 _SYMBOLS = "|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True))
@@ -130,6 +131,8 @@ def parse_target(written: str) -> Target:
         value = read_number(number)
     except ParseError as error:
         return Target(text=shown, problem=str(error))
+    if value.adjusted() > MAX_DIGITS:  # 1e308: no target is this large, and arithmetic on it would overflow
+        return Target(text=shown, problem="超出数值的合理范围")
     if problem:
         return Target(text=shown, problem=problem)
     operator = operator or suffix or "="

@@ -24,6 +24,7 @@ from perfxl.io.workbook import Grid
 from perfxl.io.xlsx import save_book
 
 GUIDE_SHEET = "填表说明"
+MAX_POINTS = Decimal(1000)  # no 分值 comes near: the points of a whole project are 100
 FILED_SHEET = "申报值"  # very hidden: the filed values, at the addresses they have on 自评表
 TITLE = "项目支出绩效自评表"
 # (label, field name, kind, filled in by the unit?) in the order of the sheet, from row 2.
@@ -184,9 +185,9 @@ def _points(cells: CellReader, grid: Grid, r: int, c: int) -> Decimal | None:
         points = decimal_of(value) if is_number(value) else decimal_of(to_text(value))
     except ArithmeticError:
         points = None
-    if points is not None and points.is_finite() and points >= 0:
+    if points is not None and points.is_finite() and 0 <= points <= MAX_POINTS:
         return points
-    problem = "为负数" if points is not None and points.is_finite() else "不是有限的数值"
+    problem = "不是有限的数值" if points is None or not points.is_finite() else "为负数" if points < 0 else "超出分值的合理范围"
     cells.add("S04", SELFEVAL_SHEET, cell_name(r, c), label="分值", value=short(to_text(value)), problem=problem,
               todo="分值应为不小于 0 的数，各指标分值合计为规定总分")
     return None
