@@ -152,3 +152,29 @@ def test_the_random_projects_are_not_trivially_clean(clean_2026):
         changed = _with_funds(project, draw.randint(1, 10**9))
         changed.indicators[0].value += D("0.0001")  # one yuan more
         assert [f.rule for f in check_project(changed, config)] == ["T12"]
+
+
+# The self-evaluation's amount rules and scoring, in memory ---------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**11))
+def test_self_evaluation_amounts_in_wan_and_yuan_agree(fen):
+    from perfxl.core.config import load_config
+    from perfxl.core.values import parse_amount
+    from perfxl.selfeval.book import Row, SelfEvaluation
+    from perfxl.selfeval.rules import far_above_target, spent_over_budget
+    from perfxl.selfeval.scoring import judge, score
+
+    settings_ = load_config(None).selfeval
+    wan = D(fen) / 100
+    yuan = float(wan * 10000)  # as a cell holds it
+    budget, spent = parse_amount(f"{wan:.2f}万元"), parse_amount(yuan)
+    row = Row(15, "产出目标", "数量", "成本", f"≤{wan:.2f}万元", f"{wan * 10000:f}元", points=D(10))
+    evaluation = SelfEvaluation("x.xlsx", {"final_budget": budget, "spent": spent}, [row])
+    result = score(evaluation, settings_)
+    assert result.budget_score == 10 and judge(row, settings_).score == 10
+    assert list(spent_over_budget(evaluation, result, settings_)) == []
+    reached = Row(16, "产出目标", "数量", "人次", f"≥{wan:.2f}万人次", f"{wan * 15000:f}人次", points=D(10))
+    evaluation.rows = [reached]
+    assert len(list(far_above_target(evaluation, score(evaluation, settings_), settings_))) == 1  # exactly 150 %

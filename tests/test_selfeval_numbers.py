@@ -206,3 +206,23 @@ def test_selfeval_workbook_read_without_formats_keeps_the_fast_path(tmp_path, ma
     assert grids["自评表"].formats is None
     book = openpyxl.load_workbook(prepared)
     assert book["自评表"]["B10"].number_format == "#,##0.00"
+
+
+def test_the_grade_comes_from_the_printed_total(selfeval):
+    """8.78 (not 8.77) + 81.22 = 90.00: 优, where a float score gave 89.99 and 良."""
+    code, summary = selfeval(budget=(3498000, 3069495), fields={"budget_deviation": "部分合同年底签订"},
+                             plan={RECORD: {"actual": "10240条", "deviation": "采购延迟"}})
+    project = read_sheet(summary, "项目得分")[0]
+    indicator = _half_up(D("13.33") * 10240 / 30000)
+    assert indicator == D("4.55")
+    assert shown(project["指标得分"]) == D(90) - D("13.33") + indicator
+    assert (shown(project["总分"]), project["等级"]) == (D("90.00"), "优")
+
+
+def test_a_plain_yuan_actual_against_a_wan_target_is_questioned(selfeval):
+    def target(sheet, labels, rows):
+        sheet[f"D{FIRST + 4}"] = "≤349.8万元"
+
+    code, summary = selfeval(plan={RECORD: {"actual": "3450000", "deviation": "按元填写"}}, edit=target)
+    e03 = [message for rule, _, message in _findings(summary) if rule == "E03"]
+    assert e03 == ["指标「新增文献记录」的目标值单位为「万元」，实际完成值「3450000」没有单位，已按「万元」读取"]
