@@ -126,3 +126,25 @@ def test_scientific_notation_is_a_number(tmp_path, make_workbook):
     rows = read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "绩效指标")
     assert (rows[4]["数值"], rows[4]["单位"]) == (30000, "条")
     assert "T11" not in {rule for rule, _ in found}
+
+
+def test_only_formats_that_change_a_number_make_the_reader_read_formats():
+    from perfxl.io.numfmt import has_meaningful_formats
+
+    excel = (b'<styleSheet><numFmts><numFmt numFmtId="176" formatCode="_ \\&#165;* #,##0.00_ ;_ \\&#165;* '
+             b'\\-#,##0.00_ ;_ \\&#165;* &quot;-&quot;??_ ;_ @_ "/></numFmts>'
+             b'<cellStyleXfs><xf numFmtId="9"/></cellStyleXfs><cellXfs><xf numFmtId="0"/><xf numFmtId="4"/>'
+             b'</cellXfs></styleSheet>')  # a currency format and the 百分比 style every Excel workbook defines
+    assert not has_meaningful_formats(excel)
+    assert has_meaningful_formats(excel.replace(b'<xf numFmtId="4"/>', b'<xf numFmtId="9"/>'))
+    wan = '<numFmt numFmtId="177" formatCode="#,##0.00&quot;万元&quot;"/></numFmts>'.encode()
+    assert has_meaningful_formats(excel.replace(b"</numFmts>", wan))
+
+
+def test_an_amount_in_a_currency_formatted_cell_is_yuan(make_workbook, config):
+    def edit(book):
+        cell = book["预算"]["B3"]
+        cell.value, cell.number_format = 1000000, '"¥"#,##0.00'
+
+    read = _read(make_workbook(edit=edit), config)
+    assert read.project.annual_budget == D(1000000) and read.findings == []
