@@ -137,10 +137,11 @@ def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
         return
     scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
     scan.unaddressed = scan.unaddressed or UNADDRESSED_CELL.search(window) is not None
-    for attributes in ROW_TAG.findall(window):
+    hidden = b"hidden" in window  # rows and columns are hidden only by an attribute of that name
+    for attributes in ROW_TAG.findall(window) if hidden else ():
         if HIDDEN_ATTR.search(attributes) and (number := ROW_ATTR.search(attributes)):
             scan.hidden_rows[name].add(int(number.group(1)) - 1)
-    for attributes in COL_TAG.findall(window):
+    for attributes in COL_TAG.findall(window) if hidden else ():
         low, high = COL_MIN.search(attributes), COL_MAX.search(attributes)
         if HIDDEN_ATTR.search(attributes) and low and high:  # Excel has 16384 columns
             scan.hidden_cols[name].update(range(int(low.group(1)) - 1, min(int(high.group(1)), 16384)))
