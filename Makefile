@@ -28,12 +28,14 @@ $(DEV): $(RUNTIME) pyproject.toml
 	$(call pip_install,测试所需的软件包,-e '.[test]')
 	@touch $@
 
-test: $(DEV)
-	$(BIN)/ruff check perfxl tests tools bench
+test: lint
 	$(BIN)/pytest
 
+# style, the import layers and circles (import-linter, see pyproject.toml), types (mypy, at its baseline)
 lint: $(DEV)
 	$(BIN)/ruff check perfxl tests tools bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # make bench [N=10000]: synthetic projects through the whole pipeline, against shared/bench/reference.py
 N ?= 1000
@@ -41,6 +43,7 @@ bench: $(DEV)
 	@# bytecode compiled ahead: where PYTHONDONTWRITEBYTECODE is set, every run would compile perfxl again
 	$(BIN)/python -m compileall -q perfxl
 	$(BIN)/python bench/run.py $(N)
+	$(BIN)/python bench/selfeval.py $(N)
 
 mail: $(RUNTIME)
 	@# exit 1: a project was left out for errors, or a message was not sent; both are reported above

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -38,8 +40,16 @@ from bench.generate import generate  # noqa: E402
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "reference.py"
 
 
-def measure(command: list[str]) -> tuple[float, float, str]:
-    """Run `command`; return its wall seconds, peak resident MB of its process tree, and its output.
+@dataclass
+class Measured:
+    wall: float  # seconds
+    peak: float  # MB resident, the process tree's
+    cpu: float  # seconds of CPU, the process tree's (workers included)
+    output: str
+
+
+def measure(command: list[str]) -> Measured:
+    """Run `command`; return its wall and CPU seconds, peak resident MB of its process tree, and its output.
 
     The tree's memory is sampled every 100 ms on a thread while this one waits for the command, so the
     wall time ends when the command does, not at the next sample."""
@@ -54,6 +64,7 @@ def measure(command: list[str]) -> tuple[float, float, str]:
             except psutil.Error:
                 pass
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     done = threading.Event()
@@ -63,9 +74,11 @@ def measure(command: list[str]) -> tuple[float, float, str]:
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every reaped descendant: the workers too
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if process.returncode not in (0, 1):
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{output}")
-    return wall, peak / 2**20, output
+    return Measured(wall, peak / 2**20, cpu, output)
 
 
 def main() -> None:
@@ -87,9 +100,10 @@ def main() -> None:
         before = (runs + 1) // 2 if reference else runs  # the rest after the reference: both see the machine
         walls = [run_perfxl(folder, args, number) for number in range(1, before + 1)]
         if reference:
-            ref_wall, ref_peak, _ = measure([sys.executable, str(REFERENCE), str(folder / "input"),
+            ref = measure([sys.executable, str(REFERENCE), str(folder / "input"),
                                              str(folder / "reference")])
-            print(f"reference: {ref_wall:.2f} s wall, {args.n / ref_wall:.1f} projects/s, peak {ref_peak:.0f} MB")
+            ref_wall = ref.wall
+            print(f"reference: {ref.wall:.2f} s wall, {args.n / ref.wall:.1f} projects/s, peak {ref.peak:.0f} MB")
         walls += [run_perfxl(folder, args, number) for number in range(before + 1, runs + 1)]
         wall = statistics.median(walls)
         print(f"perfxl median of {len(walls)}: {wall:.2f} s ({', '.join(f'{w:.2f}' for w in walls)})")
@@ -102,12 +116,13 @@ def main() -> None:
 def run_perfxl(folder: Path, args: argparse.Namespace, number: int) -> float:
     """One perfxl run on folder/input into an empty folder/output; prints its figures, returns its wall time."""
     shutil.rmtree(folder / "output", ignore_errors=True)
-    wall, peak, output = measure([sys.executable, "-m", "perfxl", "run", str(folder / "input"),
+    done = measure([sys.executable, "-m", "perfxl", "run", str(folder / "input"),
                                   str(folder / "output"), "--jobs", str(args.jobs), "--timings"])
-    print("\n".join(line for line in output.splitlines() if line.startswith(("耗时", "文件"))))
+    print("\n".join(line for line in done.output.splitlines() if line.startswith(("耗时", "文件"))))
     forms = len(list((folder / "output" / "目标表").glob("*.docx")))
-    print(f"perfxl run {number}: {wall:.2f} s wall, {args.n / wall:.0f} projects/s, {forms} forms, peak {peak:.0f} MB")
-    return wall
+    print(f"perfxl run {number}: {done.wall:.2f} s wall, {args.n / done.wall:.0f} projects/s, {forms} forms, "
+          f"peak {done.peak:.0f} MB, {done.cpu / done.wall:.2f} cores busy on average")
+    return done.wall
 
 if __name__ == "__main__":
     main()

@@ -252,7 +252,7 @@ def test_interrupted_run_says_so_in_chinese(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("perfxl.cli.main.run", interrupted)
+    monkeypatch.setattr("perfxl.cli.common.run", interrupted)
     result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "out")])
     assert result.exit_code == 130  # the shell's code for Ctrl-C, not 1 ("errors found")
     assert result.output.strip() == "已中断（Ctrl-C）：本次运行未完成，请重新运行"

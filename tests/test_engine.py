@@ -196,7 +196,7 @@ def test_an_unexpected_error_is_one_line_with_a_report_and_exit_3(monkeypatch):
         def values(self):
             raise RuntimeError("a bug")
 
-    monkeypatch.setattr("perfxl.cli.main.CATALOGUE", Broken())
+    monkeypatch.setattr("perfxl.cli.target.CATALOGUE", Broken())
     result = invoke("rules")
     assert result.exit_code == 3, result.output
     [line] = result.output.strip().splitlines()

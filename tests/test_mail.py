@@ -399,10 +399,12 @@ def test_a_2026_projects_draft_names_its_layouts_title_and_annual_funds(tmp_path
     batch = run(folder, output, _config())
     outcome = mail_batch(batch, output, _settings(25), TEMPLATE)
     message = email.message_from_bytes(outcome.drafts[0].read_bytes(), policy=policy.default)
-    unit = SAMPLE_2026["fields"]["实施单位"]
-    assert message["Subject"] == f"{unit}2026年度财政项目支出绩效目标申报表（1个项目）"
+    department, unit = SAMPLE_2026["fields"]["主管部门"], SAMPLE_2026["fields"]["实施单位"]
+    assert message["Subject"] == f"{department}2026年度财政项目支出绩效目标申报表（1个项目）"
     body = _body(message)
-    assert "1. 拆违经费：3,498,000.00 元" in body
+    assert f"1. 拆违经费（实施单位：{unit}）：3,498,000.00 元" in body
+    assert [p.get_filename() for p in message.iter_attachments()] == [f"{unit}_2026_拆违经费.docx"]
+    assert body.rstrip().endswith(department), "signed by the 主管部门 when [mail] sender is empty"
     assert "年度预算（年度资金申请总额）合计 3,498,000.00 元" in body
 
 

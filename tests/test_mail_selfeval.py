@@ -16,7 +16,7 @@ from test_mail import PASSWORD, USER, smtp_server  # noqa: F401 - smtp_server is
 
 from perfxl.cli.main import cli
 from perfxl.core.config import load_config
-from perfxl.selfeval.batch import prepare
+from perfxl.selfeval.prepare import prepare
 
 MISSED = "06_上海科技音像资料库运行.xlsx"  # a target missed without a reason: E04, no 自评表
 
@@ -26,7 +26,8 @@ def project(tmp_path, monkeypatch):
     """A project folder: the samples as input/, 自评/ prepared and filled (all passed but MISSED), perfxl.toml."""
     shutil.copytree(SAMPLES, tmp_path / "input")
     config = load_config(ROOT / "perfxl" / "defaults.toml")
-    prepare(tmp_path / "input", tmp_path / "自评", config)
+    for year in (2020, 2026):
+        prepare(tmp_path / "input", tmp_path / "自评", config, year)
     for seed in SEED:
         budget = float(seed["budget"]["项目当年预算（元）"].replace(",", ""))
         plan = {"整理并入库科技活动照片": {"actual": "8000张"}} if seed["file"] == MISSED else {}
@@ -35,6 +36,13 @@ def project(tmp_path, monkeypatch):
     fill(tmp_path / "自评" / f"2026_{SAMPLE_2026['fields']['项目名称']}.xlsx", (budget, budget * 0.9))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+UNIT_2026 = SAMPLE_2026["fields"]["实施单位"]  # mailed for its 主管部门: its forms are named with it in front
+
+
+def _on_disk(name: str) -> str:
+    return name.removeprefix(f"{UNIT_2026}_")
 
 
 def _mail(*args):
@@ -54,13 +62,14 @@ def test_selfeval_drafts_carry_exactly_the_passed_forms_and_leave_the_target_dra
     assert "本次使用 perfxl 内置的模板 自评邮件.txt.j2" in result.output
     messages = _messages(project / "output/邮件/自评表")
     assert sorted(messages) == sorted(target_drafts), "one per unit and year, named as the target drafts are"
-    attached = sorted(part.get_filename() for m in messages.values() for part in m.iter_attachments())
+    attached = sorted(_on_disk(part.get_filename()) for m in messages.values() for part in m.iter_attachments())
+    assert f"{UNIT_2026}_2026_拆违经费.docx" in {p.get_filename() for m in messages.values() for p in m.iter_attachments()}
     passed = sorted(p.name for p in (project / "output/自评表").glob("*.docx"))
     assert attached == passed and len(passed) == 6
     assert "2020_上海科技音像资料库运行.docx" not in attached
     for message in messages.values():
         for part in message.iter_attachments():
-            assert part.get_content() == (project / "output/自评表" / part.get_filename()).read_bytes()
+            assert part.get_content() == (project / "output/自评表" / _on_disk(part.get_filename())).read_bytes()
     subjects = sorted(m["Subject"] for m in messages.values())
     assert any(s.endswith("2020年度项目支出绩效自评表（5个项目）") for s in subjects), subjects
     body = next(m for m in messages.values() if "（5个项目）" in m["Subject"]).get_body(("plain",)).get_content()
@@ -81,7 +90,7 @@ def test_a_second_selfeval_send_sends_nothing(project, smtp_server, monkeypatch)
     again = _mail("--what", "自评表", "--send")
     assert "已发送 0 封；此前已发送、本次跳过 2 封" in again.output, again.output
     assert len(inbox.messages) == 2
-    names = sorted(p.get_filename() for _, m in inbox.messages for p in m.iter_attachments())
+    names = sorted(_on_disk(p.get_filename()) for _, m in inbox.messages for p in m.iter_attachments())
     assert names == sorted(p.name for p in (project / "output/自评表").glob("*.docx"))
     with (project / "output/邮件/发送记录.csv").open(encoding="utf-8-sig") as handle:
         assert [row["结果"] for row in csv.DictReader(handle)] == ["已发送", "已发送"]

@@ -48,8 +48,9 @@ def evaluated(tmp_path_factory):
     """prepare on input/, every workbook filled as SCENARIOS says, run; with the rows and expectations."""
     tmp = tmp_path_factory.mktemp("selfeval")
     runner = CliRunner()
-    result = runner.invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(tmp / "自评")])
-    assert result.exit_code == 0, result.output
+    for year in (2020, 2026):  # the samples hold two years: one self-evaluation each, never mixed
+        result = runner.invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(tmp / "自评"), "--year", year])
+        assert result.exit_code == 0, result.output
     expected = {}
     for seed in SEED:
         name = seed["info"]["项目名称"]
@@ -128,7 +129,7 @@ def test_failed_project_is_scored_but_gets_no_form(evaluated):
 
 
 def test_prepared_workbook_locks_the_filed_cells(tmp_path):
-    result = CliRunner().invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(tmp_path), "--year", "2020"])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(tmp_path / "2020_上海科技管理平台（运维）.xlsx")
     sheet = book["自评表"]
@@ -147,10 +148,10 @@ def test_prepared_workbook_locks_the_filed_cells(tmp_path):
 
 def test_prepare_never_overwrites(tmp_path):
     out = tmp_path / "自评"
-    CliRunner().invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(out)])
+    CliRunner().invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(out), "--year", "2020"])
     target = out / "2020_上海科技地方报告.xlsx"
     target.write_bytes(b"filled by the unit")
-    result = CliRunner().invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(out)])
+    result = CliRunner().invoke(cli, ["selfeval", "prepare", str(SAMPLES), "--out", str(out), "--year", "2020"])
     assert result.exit_code == 0 and "已存在，未覆盖" in result.output
     assert target.read_bytes() == b"filled by the unit"
 
@@ -195,3 +196,16 @@ def test_word_form_renders_in_libreoffice(evaluated, tmp_path):
     for shown in ("项目支出绩效自评表", row["项目名称"], f"{row['总分']:.2f}", f"等级：{row['等级']}",
                   "部分合格", "1,600,000"):
         assert shown in text, shown
+
+
+def test_the_low_rate_reason_and_the_goal_outcome_are_in_the_form_and_the_summary(evaluated):
+    """E05 makes the unit write why 执行率 is low: the bureau reads it on the 自评表 and in 自评汇总."""
+    tmp, _, _ = evaluated
+    projects = {r["项目名称"]: r for r in read_sheet(tmp / "output" / "自评汇总.xlsx", "项目得分")}
+    low = projects["上海科技地方报告"]
+    assert (low["执行率偏低原因"], low["年度总体目标（实际完成情况）"]) == (REASON, "全年目标均已完成。")
+    assert low["年度总体目标（预期目标）"]
+    assert projects["2020年上海科技年鉴年报"]["执行率偏低原因"] is None  # 95 %: none asked, none shown
+    budget = docx.Document(tmp / "output" / "自评表" / "2020_上海科技地方报告.docx").tables[1]
+    assert [c.text for c in budget.rows[-1].cells][:2] == ["执行率偏低原因", REASON]
+    assert "执行率偏低原因" in _form_text(tmp / "output" / "自评表" / "2020_2020年上海科技年鉴年报.docx")

@@ -16,7 +16,7 @@ from selfeval_fill import fill, indicator_rows, shown
 
 from perfxl.cli.main import cli
 from perfxl.core.config import load_config
-from perfxl.selfeval.batch import prepare
+from perfxl.selfeval.prepare import prepare
 
 FIRST = 15  # the first indicator row of a prepared workbook of the clean project
 AVAILABILITY = "数据库可用率"  # ≥99%, the sixth row

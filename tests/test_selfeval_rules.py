@@ -13,8 +13,9 @@ from selfeval_fill import cents, fill
 
 from perfxl.cli.main import cli
 from perfxl.io.files import LOCK_NAME
-from perfxl.selfeval.batch import evaluate, prepare
+from perfxl.selfeval.batch import evaluate
 from perfxl.selfeval.book import Row, SelfEvaluation
+from perfxl.selfeval.prepare import prepare
 from perfxl.selfeval.scoring import allocate_points, grade, judge, score
 
 # Function level ------------------------------------------------------------------------------------

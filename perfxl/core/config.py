@@ -64,6 +64,8 @@ class Mail(msgspec.Struct, forbid_unknown_fields=True):
     max_message_mb: float
     attach_report: bool
     timeout_seconds: float
+    group_by: str = "主管部门"  # 主管部门 | 实施单位: one message per which, for layouts with a 主管部门
+    sender: str = ""  # the signature; empty: the 主管部门 (or unit) the message is for
 
 
 class SelfEvalSettings(Strict):

@@ -155,7 +155,7 @@ def target_was_rewritten(written: str, target: Target) -> bool:
 
 def same_quantity(a: Target, b: Target) -> bool:
     """Whether two quantities say the same: same operator and the same amount in the same base unit."""
-    if not (a.quantitative and b.quantitative) or a.operator != b.operator:
+    if a.value is None or b.value is None or a.operator != b.operator:
         return False
     (unit_a, scale_a), (unit_b, scale_b) = a.base, b.base
     return unit_a == unit_b and a.value * scale_a == b.value * scale_b

@@ -29,7 +29,7 @@ from perfxl.engine.batch import (
     output_problem,
     written_path,
 )
-from perfxl.io.files import InputFile, discover
+from perfxl.io.files import discover
 from perfxl.io.parallel import Workers
 
 PROGRESS_MIN_FILES = 5
@@ -49,7 +49,7 @@ class FormKind:
 
     name: str  # 目标表, 自评表: also the folder of its Word forms in the output folder
     summary_name: str  # the consolidated workbook's file name
-    process: Callable[[InputFile, Config], FileResult]  # read and check one file; runs on a worker
+    process: Callable[..., FileResult]  # process(file, config=config): read and check one file, on a worker
     write: Callable[[Batch, Path, Config, Workers], None]  # the outputs, under the output lock
     check_batch: Callable[[list, Config, dict | None], list[Finding]] = no_batch_rules
     new_batch: Callable[[Config], Batch] = plain_batch  # the kind's Batch, which words its ledger

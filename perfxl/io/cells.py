@@ -81,7 +81,7 @@ class CellReader:
         """A number as its format shows it, when the format changes its meaning (S07 saying so): `99.5%` for
         0.995 in a `0.0%` cell, `1030.8万元` for 1030.8 in a `#,##0.00"万元"` cell; None otherwise."""
         value, number_format = grid.value(row, col), (grid.formats or {}).get((row, col))
-        if not is_number(value) or number_format is None:
+        if not isinstance(value, int | float | Decimal) or isinstance(value, bool) or number_format is None:
             return None
         number = decimal_of(value)
         if is_percent_format(number_format):

@@ -22,7 +22,7 @@ def is_percent_format(number_format: str | None) -> bool:
 def changes_meaning(number_format: str | None) -> bool:
     """Whether a number format makes a number mean more than its digits: a percentage, or a unit shown as
     literal text after a positive number (`"万元"`, `"%"`); a currency sign or padding does not count."""
-    first = _SECTION.match(number_format or "").group(0)
+    first = first_section(number_format or "")
     return is_percent_format(first) or bool(literal_unit(first))
 
 
@@ -46,8 +46,14 @@ _TEXT = re.compile(r'"([^"]*)"|\\(.)')
 NOT_A_UNIT = "¥￥$€£ -()_*"  # currency signs, padding and the signs of accounting formats
 
 
+def first_section(number_format: str) -> str:
+    """The section of a format for positive numbers (before the first `;` outside quotes)."""
+    match = _SECTION.match(number_format)
+    return match.group(0) if match else ""
+
+
 def literal_unit(number_format: str) -> str:
     """The text a format shows after a positive number, as a unit: `#,##0.00"万元"` -> `万元`, `0"%"` -> `%`;
     `"¥"#,##0.00` and accounting formats show no unit."""
-    first = _SECTION.match(number_format or "").group(0)  # the section for positive numbers
+    first = first_section(number_format or "")
     return "".join(a or b for a, b in _TEXT.findall(first)).strip(NOT_A_UNIT)

@@ -1,95 +1,28 @@
-"""The self-evaluation batch: `prepare` (target workbooks -> 自评 workbooks) and `run` (filled 自评 workbooks ->
-自评汇总.xlsx and the Word 自评表 of every project without 错误)."""
+"""The self-evaluation batch: `run` (filled 自评 workbooks -> 自评汇总.xlsx and the Word 自评表 of every project
+without 错误); `prepare` (target workbooks or filed Word forms -> 自评 workbooks) lives in prepare.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfxl.core.config import Config
 from perfxl.core.model import (
-    ERROR,
     FAILED,
     PROCESSED,
     SELFEVAL_FORMS_DIR,
-    WARNING,
-    Finding,
     LedgerEntry,
-    Project,
 )
 from perfxl.engine import runner
-from perfxl.engine.batch import Batch, FileResult, listed_result, locked, unexpected_result
+from perfxl.engine.batch import Batch, FileResult, listed_result, unexpected_result
 from perfxl.engine.runner import FormKind
-from perfxl.io.files import InputFile, atomic_write, form_file_names, own_folder, remove_stale_temps
+from perfxl.io.files import InputFile, atomic_write, own_folder, remove_stale_temps
 from perfxl.io.forms import remove_stale_forms
 from perfxl.io.parallel import Workers
-from perfxl.selfeval.book import write_workbook
+from perfxl.selfeval.results import SelfEvalBatch
 from perfxl.selfeval.rules import check_evaluation, read_evaluation
-from perfxl.selfeval.scoring import Score, allocate_points, grade, score
-from perfxl.target.pipeline import validate
+from perfxl.selfeval.scoring import score
 
 SUMMARY_NAME = "自评汇总.xlsx"
-
-
-@dataclass
-class Prepared:
-    """What `prepare` did: the target batch it read, the workbooks written and those left as they were."""
-
-    batch: Batch
-    written: list[Path] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)
-
-
-def prepare(input_dir: Path, out_dir: Path, config: Config) -> Prepared:
-    """One self-evaluation workbook in `out_dir` for every project of `input_dir` without 错误.
-
-    An existing workbook is never overwritten (it may already hold the unit's answers)."""
-    batch = validate(input_dir, config)
-    passed = batch.passed()
-    outcome = Prepared(batch)
-    if not passed:
-        return outcome
-    names = form_file_names(passed, ".xlsx")
-    with locked(out_dir):
-        for project in passed:
-            target = out_dir / names[project.file]
-            if target.exists():
-                outcome.kept.append(target)
-                continue
-            with atomic_write(target) as temp:
-                write_workbook(temp, project, project_points(project, config), config.selfeval)
-            outcome.written.append(target)
-    return outcome
-
-
-def project_points(project: Project, config: Config) -> list[float]:
-    return allocate_points([i.level1 for i in project.indicators], config.selfeval_settings(project.layout))
-
-
-@dataclass
-class SelfEvalBatch(Batch):
-    """A self-evaluation run: `projects` holds the evaluations read, `scores` their scores by file."""
-
-    scores: dict[str, Score] = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)  # the [selfeval] settings the grades come from
-
-    def add(self, result: FileResult) -> None:
-        super().add(result)
-        if result.project is not None:
-            self.scores[result.entry.file] = result.extra
-
-    def grade(self, file: str, config: Config) -> str:
-        return grade(self.scores[file].total, config.selfeval)
-
-    def ledger_message(self, file: str, findings: list[Finding]) -> str:
-        """The score and the final findings (severities and disabled rules applied) of a file read."""
-        result = self.scores[file]
-        errors = sum(1 for f in findings if f.severity == ERROR)
-        warnings = sum(1 for f in findings if f.severity == WARNING)
-        scored = f"总分 {result.total:.2f}（{grade(result.total, self.settings)}）"
-        if errors:
-            return f"已读取；{scored}；有 {errors} 个错误、{warnings} 个警告，未通过，不生成自评表"
-        return f"已读取；{scored}；{warnings} 个警告" if warnings else f"已读取；{scored}；未发现问题"
 
 
 def evaluate_file(file: InputFile, config: Config) -> FileResult:
@@ -99,7 +32,7 @@ def evaluate_file(file: InputFile, config: Config) -> FileResult:
         return listed
     try:
         evaluation, findings, failure = read_evaluation(file.path, file.name, config)
-        if failure:
+        if failure or evaluation is None:
             return FileResult(None, findings, LedgerEntry(file.name, FAILED, failure))
         result = score(evaluation, config.selfeval)
         findings = findings + check_evaluation(evaluation, result, config.selfeval, config)

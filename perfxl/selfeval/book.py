@@ -213,7 +213,7 @@ def guide_lines(settings: dict) -> list[str]:
     return [line.format(**numbers) for line in GUIDE]
 
 
-def build_workbook(project: Project, points: list[float], settings: dict) -> Workbook:
+def build_workbook(project: Project, points: list[Decimal], settings: dict) -> Workbook:
     """The self-evaluation workbook of `project`, its rows' 分值 `points` pre-filled."""
     book = Workbook()
     sheet = book.active
@@ -251,7 +251,7 @@ def _write_fields(sheet, filed, values: dict[str, object]) -> None:
     sheet.column_dimensions["A"].width = 24
 
 
-def _write_indicators(sheet, filed, project: Project, points: list[float], settings: dict) -> None:
+def _write_indicators(sheet, filed, project: Project, points: list[Decimal], settings: dict) -> None:
     head = header_row()
     for c, title in enumerate(HEADERS, start=1):
         cell = sheet.cell(head, c, title)
@@ -281,6 +281,6 @@ def _write_indicators(sheet, filed, project: Project, points: list[float], setti
         sheet.column_dimensions[letter].width = max(width, sheet.column_dimensions[letter].width or 0)
 
 
-def write_workbook(path: Path, project: Project, points: list[float], settings: dict) -> None:
+def write_workbook(path: Path, project: Project, points: list[Decimal], settings: dict) -> None:
     """Write the self-evaluation workbook of `project` to `path`; `points` are the rows' 分值."""
     save_book(build_workbook(project, points, settings), path)

@@ -37,6 +37,7 @@ INFO_COLUMNS = (2000, 2819, 2000, 2819)
 BUDGET_COLUMNS = (1538, 1400, 1400, 1400, 1100, 1400, 1400)
 BUDGET_TITLES = ("项目资金（元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
 BUDGET_FIELDS = ("initial_budget", "final_budget", "spent", "budget_points", "execution_rate", "budget_score")
+LOW_RATE_LABEL = "执行率偏低原因"  # required (E05) below [selfeval] execution_rate_floor: the form shows it
 GOAL_COLUMNS = (4819, 4819)
 INDICATOR_COLUMNS = (1000, 1000, 1700, 1200, 1300, 800, 800, 1838)
 INDICATOR_TITLES = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
@@ -74,7 +75,10 @@ def _budget_rows() -> str:
     header = _tr("".join(_tc(width, title, "TableHeader") for width, title in zip(w, BUDGET_TITLES, strict=True)))
     cells = "".join(_tc(width, _placeholder(name), "TableCenter") for width, name in zip(w[1:], BUDGET_FIELDS,
                                                                                         strict=True))
-    return header + _tr(_tc(w[0], "年度资金总额", "TableCenter") + cells)
+    reason = _tr(_tc(w[0], LOW_RATE_LABEL, "TableCenter")
+                 + _tc(sum(w[1:]), _placeholder("low_rate_reason"), "FormText", span=len(w) - 1, center=False),
+                 cant_split=True)
+    return header + _tr(_tc(w[0], "年度资金总额", "TableCenter") + cells) + reason
 
 
 def _goal_rows() -> str:
@@ -99,7 +103,8 @@ def _indicator_rows() -> str:
 
 
 def document_xml() -> str:
-    """The body: title, project fields, budget grid, 年度总体目标, indicator table with total and 等级."""
+    """The body: title, project fields, budget grid with 执行率偏低原因, 年度总体目标, indicator table with
+    total and 等级."""
     section = (f'<w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1"/>'
                f'<w:pgSz w:w="{PAGE_WIDTH}" w:h="{PAGE_HEIGHT}"/>'
                f'<w:pgMar w:top="{MARGIN_TOP}" w:right="{MARGIN_SIDE}" w:bottom="{MARGIN_TOP}" '
@@ -131,6 +136,7 @@ def selfeval_context(item: Scored) -> dict:
     values = evaluation.values
     context = {name: to_text(values.get(name)) for name in (
         "year", "project_name", "department", "unit", "annual_goal", "goal_outcome")}
+    context["low_rate_reason"] = to_text(values.get("budget_deviation"))
     context.update({name: yuan(values.get(name)) for name in ("initial_budget", "final_budget", "spent")})
     rate = result.execution_rate
     context.update(budget_points=f"{settings['budget_points']:g}", budget_score=_score_text(result.budget_score),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from perfxl.core.model import ERROR, WARNING
 from perfxl.core.values import to_text
+from perfxl.selfeval.results import SelfEvalBatch
 from perfxl.selfeval.scoring import grade
 from perfxl.target.frames import (
     FAILED_STATUS,
@@ -22,18 +22,17 @@ from perfxl.target.frames import (
 )
 from perfxl.target.report import Writer
 
-if TYPE_CHECKING:  # the batch writes this report: only its type is needed here
-    from perfxl.selfeval.batch import SelfEvalBatch
-
 SHEETS = ("项目得分", "指标得分", "校验结果", "处理清单")
 PROJECT_COLUMNS = {
     "file": ("文件", "text"), "year": ("年度", "text"), "project_name": ("项目名称", "text"),
     "department": ("主管部门/申报单位", "text"), "unit": ("实施单位", "text"),
     "initial_budget": ("年初预算数（元）", "amount"), "final_budget": ("全年预算数（元）", "amount"),
     "spent": ("全年执行数（元）", "amount"), "execution_rate": ("执行率", "rate"),
+    "budget_deviation": ("执行率偏低原因", "text"),
     "budget_score": ("预算执行得分", "number"), "indicator_score": ("指标得分", "number"),
     "total": ("总分", "number"), "grade": ("等级", "text"), "errors": ("错误数", "int"),
     "warnings": ("警告数", "int"), "status": ("状态", "text"), "form": ("自评表", "link"),
+    "annual_goal": ("年度总体目标（预期目标）", "text"), "goal_outcome": ("年度总体目标（实际完成情况）", "text"),
 }
 INDICATOR_COLUMNS = {
     "file": ("文件", "text"), "project_name": ("项目名称", "text"), "level1": ("一级指标", "text"),
@@ -41,7 +40,8 @@ INDICATOR_COLUMNS = {
     "actual": ("实际完成值", "text"), "attainment": ("完成程度", "text"), "points": ("分值", "number"),
     "score": ("得分", "number"), "deviation": ("偏差原因分析及改进措施", "text"),
 }
-TEXT_FIELDS = ("year", "project_name", "department", "unit")
+# every text the unit wrote or the form shows, beside the numbers: the same as the Word 自评表
+TEXT_FIELDS = ("year", "project_name", "department", "unit", "budget_deviation", "annual_goal", "goal_outcome")
 
 
 def project_frame(batch: SelfEvalBatch, settings: dict) -> pd.DataFrame:

@@ -112,11 +112,11 @@ def judge(row: Row, settings: dict) -> Judgement:
             return Judgement(ZERO, False)
         return Judgement(round2(points * share), False, met=share >= 1)
     actual = parse_target(row.actual) if row.actual else None
-    if actual is None or not actual.quantitative:
+    if actual is None or actual.value is None or target.value is None:
         return Judgement(ZERO, True)
-    value = convert(actual.value, actual.unit_of_measure, target.unit_of_measure)
-    unconverted = value is None
-    value = actual.value if unconverted else value
+    converted = convert(actual.value, actual.unit_of_measure, target.unit_of_measure)
+    unconverted = converted is None
+    value = actual.value if converted is None else converted
     share = max(ZERO, min(ONE, achieved_share(target.operator, value, target.value)))
     assumed = not actual.unit_of_measure and bool(target.unit_of_measure)
     return Judgement(round2(points * share), True, meets(target.operator, value, target.value), value, unconverted,
