@@ -149,7 +149,7 @@ def low_execution_without_reason(evaluation: SelfEvaluation, result: Score, sett
 @selfeval_rule("E06")
 def spent_over_budget(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
     budget, spent = evaluation.values.get("final_budget"), evaluation.values.get("spent")
-    if budget is not None and spent is not None and spent > budget:  # also a budget of 0 with spending
+    if isinstance(budget, Decimal) and isinstance(spent, Decimal) and spent > budget:  # also a budget of 0
         yield _at("E06", evaluation, evaluation.cells.get("spent", ""), spent=yuan(spent), budget=yuan(budget))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 from perfxl.core.catalogue import finding
 from perfxl.core.layout import Layout
@@ -147,7 +148,8 @@ def satisfaction_target_too_weak(project: Project, layout: Layout) -> Iterator[F
             continue
         target = parse_target(indicator.written)  # `95%以上`, `不低于95%`, `满意度≥95％` read as ≥95%
         unit, scale = target.base
-        if not (target.operator in ("≥", ">") and unit == "%" and target.value * scale >= floor):
+        at_least = target.value is not None and target.value * scale >= floor
+        if not (target.operator in ("≥", ">") and unit == "%" and at_least):
             yield indicator_finding("T08", project, indicator, "target", level3=indicator.level3,
                                     value=indicator.written, floor=plain(floor))
 
@@ -206,11 +208,11 @@ def quantitative_without_unit(project: Project, layout: Layout) -> Iterator[Find
 @project_rule("T12")
 def cost_above_annual_budget(project: Project, layout: Layout) -> Iterator[Finding]:
     annual = project.get(layout.budget.annual)
-    if annual is None:
+    if not isinstance(annual, Decimal):
         return
     for indicator in project.indicators:
         unit, factor = base_unit(indicator.unit_of_measure)
-        if not layout.is_role(indicator, "cost") or not indicator.quantitative or unit not in AMOUNT_UNITS:
+        if not layout.is_role(indicator, "cost") or indicator.value is None or unit not in AMOUNT_UNITS:
             continue
         if not indicator.unit_of_measure:  # no unit at all is T11's
             continue
