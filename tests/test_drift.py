@@ -178,3 +178,36 @@ def test_self_evaluation_amounts_in_wan_and_yuan_agree(fen):
     reached = Row(16, "产出目标", "数量", "人次", f"≥{wan:.2f}万人次", f"{wan * 15000:f}人次", points=D(10))
     evaluation.rows = [reached]
     assert len(list(far_above_target(evaluation, score(evaluation, settings_), settings_))) == 1  # exactly 150 %
+
+
+@pytest.fixture(scope="module")
+def clean_2020(tmp_path_factory):
+    from conftest import ROOT
+
+    from perfxl.core.config import load_config
+
+    config = load_config(ROOT / "perfxl" / "defaults.toml")
+    path = tmp_path_factory.mktemp("clean2020") / "项目.xlsx"
+    lines = [["开发", 600000, None], ["运维", 400000, None]]
+    fill_template(config, CLEAN_FIELDS, CLEAN_INDICATORS, lines).save(path)
+    read = read_project(path, path.name, config)
+    assert read.findings == []
+    return read.project, config
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**11), st.integers(0, 10**11))
+def test_random_two_decimal_wan_amounts_give_no_false_finding_2020(clean_2020, first, second):
+    """项目总预算 in 万元 and 当年预算 in yuan (B02, B03), the budget lines in 万元 adding up to it (B09)."""
+    from perfxl.core.values import parse_amount
+
+    project, config = clean_2020
+    project = copy.deepcopy(project)
+    lines = [D(first) / 100, D(second) / 100]  # 万元, two decimals
+    total = sum(lines) * 10000
+    project.total_budget = parse_amount(f"{sum(lines):.2f}万元")
+    project.annual_budget = parse_amount(float(total))  # a number cell: a float
+    project.prior_budget = project.prior_spent = project.annual_budget
+    for line, wan in zip(project.budget_lines, lines, strict=True):
+        line.amount = parse_amount(f"{wan:.2f}万元")
+    assert check_project(project, config) == []
