@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.core.model import SELFEVAL_MARK, SELFEVAL_SHEET, Project
 from perfxl.core.values import decimal_of, is_blank, label_key, to_text
-from perfxl.io.cells import CellReader, cell_name, is_number, short
+from perfxl.io.cells import CellReader, cell_name, short
 from perfxl.io.workbook import Grid
 from perfxl.io.xlsx import save_book
 
@@ -126,16 +126,16 @@ def read_sheet(cells: CellReader, grid: Grid, filed_grid: Grid | None) -> SelfEv
 
     Labels are found in column A wherever they are; the indicator table starts below the header row whose
     column A reads 一级指标. Hidden rows and columns get an S07 and are not read."""
-    labels = {}
+    labels: dict[str, int] = {}
     for r, row in enumerate(grid.rows):
         if row and not is_blank(row[0]) and r not in grid.hidden_rows:
             labels.setdefault(label_key(row[0]), r)
     evaluation = SelfEvaluation(cells.file)
     for label, name, kind, _ in FIELDS:
-        r = labels.get(label_key(label))
-        if r is not None:
-            evaluation.values[name] = grid.value(r, 1) if kind == "amount" else cells.text(grid, r, 1)
-            evaluation.cells[name] = f"B{r + 1}"
+        at = labels.get(label_key(label))
+        if at is not None:
+            evaluation.values[name] = grid.value(at, 1) if kind == "amount" else cells.text(grid, at, 1)
+            evaluation.cells[name] = f"B{at + 1}"
     head = labels.get(label_key(HEADERS[0]))
     if head is not None:
         for c in sorted(c for c in grid.hidden_cols if c < len(COLUMNS)):
@@ -171,7 +171,8 @@ def _rows(cells: CellReader, grid: Grid, first: int) -> list[Row]:
         texts = [cells.text(grid, r, c) if c not in grid.hidden_cols else "" for c in range(len(COLUMNS))]
         texts[4] = cells.quantity_text(grid, r, 4) if 4 not in grid.hidden_cols else ""
         points = _points(cells, grid, r, COLUMNS.index("points"))
-        rows.append(Row(r + 1, *texts[:4], actual=texts[4], attainment=texts[5], points=points,
+        level1, level2, level3, target = texts[:4]
+        rows.append(Row(r + 1, level1, level2, level3, target, actual=texts[4], attainment=texts[5], points=points,
                         deviation=texts[7], points_text=texts[6] if points is None else ""))
     return rows
 
@@ -182,7 +183,8 @@ def _points(cells: CellReader, grid: Grid, r: int, c: int) -> Decimal | None:
     if is_blank(value):
         return None
     try:
-        points = decimal_of(value) if is_number(value) else decimal_of(to_text(value))
+        number = value if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else to_text(value)
+        points = decimal_of(number)
     except ArithmeticError:
         points = None
     if points is not None and points.is_finite() and 0 <= points <= MAX_POINTS:

@@ -34,7 +34,7 @@ from perfxl.core.values import (
     text_key,
     to_text,
 )
-from perfxl.io.cells import CellReader, cell_name, is_number, short
+from perfxl.io.cells import CellReader, cell_name, short
 from perfxl.io.workbook import Grid, Limits, UnreadableWorkbook, load_grids
 
 LABEL_ROWS = 200
@@ -72,10 +72,11 @@ def read_fields(cells: CellReader, project: Project, grid: Grid, fields: list[Fi
     if 1 in grid.hidden_cols:
         cells.report_hidden_column(grid, 0, 1)
     for spec in fields:
-        r = _visible_label_row(cells, grid, spec, rows, hidden)
-        if r is None:
+        found = _visible_label_row(cells, grid, spec, rows, hidden)
+        if found is None:
             _missing(cells, spec, "", "未找到（A 列中没有这个标签）")
             continue
+        r = found
         cell = cell_name(r, 1)
         project.cells[spec.name] = cell
         if (r, 1) in grid.formulas and is_blank(grid.value(r, 1)):
@@ -122,7 +123,7 @@ def _read_value(cells: CellReader, project: Project, grid: Grid, spec: FieldSpec
         if amount is not None:
             project.set(spec.name, amount)
         return
-    if spec.kind == "date" and is_number(raw) and grid.date1904:
+    if spec.kind == "date" and isinstance(raw, int | float) and not isinstance(raw, bool) and grid.date1904:
         raw = raw + DAYS_1904  # a serial of the 1904 system, as the 1900 system counts it
     try:
         project.set(spec.name, PARSERS[spec.kind](raw))
@@ -204,7 +205,8 @@ def _indicator(cells: CellReader, grid: Grid, r: int, columns: dict[str, int], l
     written = _target_text(cells, grid, r, column)
     target = parse_target(written)
     if target.problem:
-        cells.add("S04", grid.name, cell_name(r, column), label=layout.column("target").header,
+        header = layout.column("target")
+        cells.add("S04", grid.name, cell_name(r, column), label=header.header if header else "指标目标值",
                   value=short(written), problem=target.problem,
                   todo="小数请写作 1.5%；千位分隔符每三位一个，例如 1,500条；范围请写成一个目标，例如 ≥90%")
     elif (r, column) not in grid.formulas and target_was_rewritten(written, target):
@@ -269,7 +271,8 @@ def recognise(grids: dict[str, Grid], config: Config) -> tuple[Layout | None, st
     it shows most clearly. (None, what was tried) when neither says."""
     info = grids.get(INFO_SHEET)
     rows = label_rows(info) if info is not None else {}
-    marked = to_text(info.value(rows[label_key(LAYOUT_LABEL)], 1)) if label_key(LAYOUT_LABEL) in rows else ""
+    at = rows.get(label_key(LAYOUT_LABEL))
+    marked = to_text(info.value(at, 1)) if info is not None and at is not None else ""
     if marked in config.layouts:
         return config.layout(marked), ""
     seen = set(rows)
@@ -312,8 +315,8 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     if INDICATOR_SHEET in grids:
         read_indicators(cells, project, grids[INDICATOR_SHEET], layout)
     findings = [replace(f, project_name=project.name) for f in cells.findings]
-    failure = f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）" if missing else ""
-    return ReadResult(project, findings, failure)
+    explanation = f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）" if missing else ""
+    return ReadResult(project, findings, explanation)
 
 
 def _unrecognised(file: str, missing: list[str], tried: str) -> ReadResult:
