@@ -148,3 +148,15 @@ def test_an_amount_in_a_currency_formatted_cell_is_yuan(make_workbook, config):
 
     read = _read(make_workbook(edit=edit), config)
     assert read.project.annual_budget == D(1000000) and read.findings == []
+
+
+def test_a_date_serial_of_a_1904_workbook_counts_from_1904(make_workbook, config):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    def edit(book):
+        book.epoch = CALENDAR_MAC_1904
+        sheet = book["项目信息"]
+        cell = next(row[1] for row in sheet.iter_rows() if str(row[0].value).strip("*") == "计划开始日期")
+        cell.value, cell.number_format = 42735, "General"  # 2021-01-01 in the 1904 system (44197 in 1900's)
+
+    assert _read(make_workbook(edit=edit), config).project.start_date == dt.date(2021, 1, 1)

@@ -1,4 +1,5 @@
-"""Reading one standard workbook into a Project, with the S findings met on the way."""
+"""Reading one standard workbook into a Project through the shared cell reader (io/cells.py), with the S
+findings met on the way."""
 
 from __future__ import annotations
 
