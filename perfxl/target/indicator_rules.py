@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 
 from perfxl.core.catalogue import finding
 from perfxl.core.layout import Layout
 from perfxl.core.model import INDICATOR_SHEET, Finding, Indicator, Project
 from perfxl.core.quantity import base_unit, parse_target, same_quantity
 from perfxl.core.values import decimal_of, fold_width, plain, text_key, yuan
-from perfxl.target.rules import project_rule
+from perfxl.target.rules import amount_of, project_rule
 
 AMOUNT_UNITS = ("元", "")  # base units of a 成本 target in yuan: 元, 万元, 千元, 亿元, and a bare 万 (≤400万)
 UNFILLED = "（未填写）"
@@ -207,8 +206,8 @@ def quantitative_without_unit(project: Project, layout: Layout) -> Iterator[Find
 
 @project_rule("T12")
 def cost_above_annual_budget(project: Project, layout: Layout) -> Iterator[Finding]:
-    annual = project.get(layout.budget.annual)
-    if not isinstance(annual, Decimal):
+    annual = amount_of(project, layout.budget.annual)
+    if annual is None:
         return
     for indicator in project.indicators:
         unit, factor = base_unit(indicator.unit_of_measure)

@@ -35,6 +35,14 @@ def percent(ratio: Decimal | float) -> str:
     return f"{shown:f}%".replace(".0%", "%")
 
 
+def amount_of(project: Project, name: str) -> Decimal | None:
+    """The amount field `name` of `project` as a Decimal; None when missing or unreadable."""
+    value = project.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return decimal_of(value)
+
+
 def field_finding(rule: str, project: Project, layout: Layout, name: str, /, **values) -> Finding:
     """A finding at the value cell of field `name` of `project`."""
     sheet = layout.field(name).sheet
@@ -84,9 +92,10 @@ def gov_procurement_not_yes_no(project: Project, layout: Layout) -> Iterator[Fin
 
 @project_rule("I05")
 def year_outside_plan(project: Project, layout: Layout) -> Iterator[Finding]:
-    if None in (project.year, project.start_date, project.end_date) or project.start_date > project.end_date:
+    year, start, end = project.year, project.start_date, project.end_date
+    if year is None or start is None or end is None or start > end:
         return  # an unreadable date is S03/S04's, a reversed plan I01's
-    if not project.start_date.year <= project.year <= project.end_date.year:
+    if not start.year <= year <= end.year:
         yield field_finding("I05", project, layout, "year", year=project.year, span=project.plan_span)
 
 
@@ -96,7 +105,7 @@ def year_outside_plan(project: Project, layout: Layout) -> Iterator[Finding]:
 @project_rule("B01")
 def negative_amount(project: Project, layout: Layout) -> Iterator[Finding]:
     for spec in layout.fields:
-        amount = project.get(spec.name) if spec.kind == "amount" else None
+        amount = amount_of(project, spec.name) if spec.kind == "amount" else None
         if amount is not None and amount < 0:
             yield field_finding("B01", project, layout, spec.name, label=spec.label, value=yuan(amount))
     column = project.budget_line_columns.get("amount", "")
@@ -108,7 +117,7 @@ def negative_amount(project: Project, layout: Layout) -> Iterator[Finding]:
 
 def amount_above(rule: str, project: Project, layout: Layout, name: str, limit_name: str) -> Iterator[Finding]:
     """A finding at field `name` when its amount exceeds field `limit_name`."""
-    amount, limit = project.get(name), project.get(limit_name)
+    amount, limit = amount_of(project, name), amount_of(project, limit_name)
     if amount is not None and limit is not None and amount > limit:
         yield field_finding(rule, project, layout, name, amount=yuan(amount), limit=yuan(limit),
                             label=layout.label(name), limit_label=layout.label(limit_name))
@@ -121,10 +130,11 @@ def annual_above_total(project: Project, layout: Layout) -> Iterator[Finding]:
 
 def annual_differs_within_one_year(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
     """A finding when the plan lies in one calendar year yet this year's amount differs from the total."""
-    annual, total = project.get(layout.budget.annual), project.get(layout.budget.total)
-    if None in (annual, total, project.start_date, project.end_date):
+    annual, total = amount_of(project, layout.budget.annual), amount_of(project, layout.budget.total)
+    start, end = project.start_date, project.end_date
+    if annual is None or total is None or start is None or end is None:
         return
-    if project.start_date.year == project.end_date.year and annual != total:
+    if start.year == end.year and annual != total:
         yield field_finding(rule, project, layout, layout.budget.annual, annual=yuan(annual), total=yuan(total))
 
 
@@ -174,14 +184,15 @@ def low_prior_execution_rate(project: Project, layout: Layout) -> Iterator[Findi
 def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
     tolerance = decimal_of(layout.thresholds.amount_tolerance)
     column = project.budget_line_columns.get("amount", "")
-    for total in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
-        covered = sum((line.amount or Decimal(0) for line in project.budget_lines[total.first : total.last]), Decimal(0))
-        if total.line.amount is not None and abs(covered - total.line.amount) > tolerance:
-            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{total.line.row}", project.name,
-                          what="各行之和", sum=yuan(covered), against=f"「{total.line.item}」行", annual=yuan(total.line.amount),
-                          diff=yuan(abs(covered - total.line.amount)))
+    for stated in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
+        lines = project.budget_lines[stated.first : stated.last]
+        covered = sum((line.amount or Decimal(0) for line in lines), Decimal(0))
+        if stated.line.amount is not None and abs(covered - stated.line.amount) > tolerance:
+            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{stated.line.row}", project.name,
+                          what="各行之和", sum=yuan(covered), against=f"「{stated.line.item}」行",
+                          annual=yuan(stated.line.amount), diff=yuan(abs(covered - stated.line.amount)))
     amounts = [line.amount for line in project.budget_lines if line.amount is not None]
-    annual = project.get(layout.budget.annual)
+    annual = amount_of(project, layout.budget.annual)
     if not amounts or annual is None:
         return
     total = sum(amounts, Decimal(0))
@@ -193,13 +204,13 @@ def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Fin
 def parts_do_not_add_up(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
     """A finding at the total of the layout's sum checked by `rule` when its parts (empty: 0) differ."""
     for spec in (s for s in layout.budget.sums if s.rule == rule):
-        total = project.get(spec.total)
-        parts = [project.get(name) or Decimal(0) for name in spec.parts]
-        if total is not None and abs(sum(parts) - total) > decimal_of(layout.thresholds.amount_tolerance):
+        total = amount_of(project, spec.total)
+        parts = [amount_of(project, name) or Decimal(0) for name in spec.parts]
+        if total is not None and abs(sum(parts, Decimal(0)) - total) > decimal_of(layout.thresholds.amount_tolerance):
             shown = " + ".join(f"{layout.label(n).removeprefix('其中：')} {yuan(v)}" for n, v in zip(
                 spec.parts, parts, strict=True))
             yield field_finding(rule, project, layout, spec.total, label=layout.label(spec.total), total=yuan(total),
-                                parts=shown, sum=yuan(sum(parts)))
+                                parts=shown, sum=yuan(sum(parts, Decimal(0))))
 
 
 @project_rule("B10")
