@@ -7,22 +7,29 @@ from pathlib import Path
 
 import openpyxl
 
-from perfxl.core.values import parse_target
+from perfxl.core.quantity import parse_target
 
 FIELD_ROWS = {"final_budget": "全年预算数（元）", "spent": "全年执行数（元）", "budget_deviation": "执行率偏低原因",
               "goal_outcome": "年度总体目标（实际完成情况）", "initial_budget": "年初预算数（元）"}
 
 
-def cents(number: float) -> float:
-    return float(Decimal(repr(number)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+def cents(number: float | Decimal | str) -> Decimal:
+    """`number` to the cent, half up, computed here with `decimal` alone (the tests' own arithmetic)."""
+    exact = number if isinstance(number, Decimal) else Decimal(repr(number) if isinstance(number, float) else number)
+    return exact.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def shown(number: float | int | None) -> Decimal | None:
+    """A number read back from a workbook as Excel shows it (its shortest repr), for exact comparing."""
+    return None if number is None else Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
 
 
 def met_actual(target: str) -> tuple[str, str]:
     """(实际完成值, 完成程度) of an indicator that meets `target` exactly."""
     parsed = parse_target(target)
     if parsed.quantitative:  # a strict > or < target is met only past its value
-        value = parsed.value * {">": 1.01, "<": 0.99}.get(parsed.operator, 1)
-        return f"{value:g}{parsed.unit_of_measure}", ""
+        value = parsed.value * {">": Decimal("1.01"), "<": Decimal("0.99")}.get(parsed.operator, 1)
+        return f"{value.normalize():f}{parsed.unit_of_measure}", ""
     return parsed.text, "达成"
 
 
@@ -51,7 +58,7 @@ def fill(path: Path, budget: tuple[float, float], plan: dict | None = None, fiel
         level3, target = sheet.cell(r, 3).value, sheet.cell(r, 4).value
         actual, attainment = met_actual(target)
         row = {"row": r, "level1": sheet.cell(r, 1).value, "level3": level3, "target": target, "actual": actual,
-               "attainment": attainment, "deviation": "", "share": 1.0, "points": sheet.cell(r, 7).value}
+               "attainment": attainment, "deviation": "", "share": Decimal(1), "points": shown(sheet.cell(r, 7).value)}
         row.update((plan or {}).get(level3, {}))
         for col, key in ((5, "actual"), (6, "attainment"), (8, "deviation")):
             sheet.cell(r, col).value = row[key] or None

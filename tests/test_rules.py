@@ -15,9 +15,9 @@ from test_layouts import FIRES_2026, NEAR_MISSES_2026
 from perfxl.core.catalogue import CATALOGUE
 from perfxl.core.config import load_config
 from perfxl.core.model import Indicator, Project
-from perfxl.core.values import parse_target
+from perfxl.core.quantity import parse_target
+from perfxl.target.checks import BATCH_CHECKS, PROJECT_CHECKS, check_batch, check_project
 from perfxl.target.pipeline import validate
-from perfxl.target.rules import BATCH_CHECKS, PROJECT_CHECKS, check_batch, check_project
 
 INFO, BUDGET, INDICATORS = "项目信息", "预算", "绩效指标"
 # Rows of the clean project's indicators: CLEAN_INDICATORS[i] sits on row i + 2.

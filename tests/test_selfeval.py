@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from decimal import Decimal as D
 from pathlib import Path
 
 import docx
@@ -14,26 +15,27 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_2026, SAMPLES, SEED, read_sheet
 from selfeval_fill import cents, fill
+from selfeval_fill import shown as as_shown
 
 from perfxl.cli.main import cli
 from perfxl.io.forms import convert_to_pdf
 
-BUDGETS = {seed["file"]: float(seed["budget"]["项目当年预算（元）"].replace(",", "")) for seed in SEED}
+BUDGETS = {seed["file"]: D(seed["budget"]["项目当年预算（元）"].replace(",", "")) for seed in SEED}
 REASON = "受疫情影响，部分工作顺延。"
 # What each sample's unit reports: budget (全年预算数 = 年初预算数, 执行率) and the indicators not met exactly.
 SCENARIOS = {
-    "01_上海科技网站群运维.xlsx": (1.0, {  # all met; 亿/万 written differently from the target
+    "01_上海科技网站群运维.xlsx": (D(1), {  # all met; 亿/万 written differently from the target
         "年度页面浏览量": {"actual": "12000万次"}}),
-    "02_上海科技年鉴年报.xlsx": (0.95, {  # some missed, with reasons
-        "《上海科技年鉴2020》": {"actual": "1200册", "deviation": REASON, "share": 1200 / 1300},
-        "《2019上海科技进步报告》": {"actual": "2100册", "deviation": "加印", "share": 2000 / 2100}}),
-    "03_上海科技统计工作.xlsx": (1.0, {  # a qualitative 部分达成, with a reason
-        "统计报告合格": {"attainment": "部分达成", "actual": "部分合格", "deviation": REASON, "share": 0.6}}),
-    "04_上海科技地方报告.xlsx": (0.85, {}),  # 执行率 85% with a reason
-    "05_上海科技管理平台运维.xlsx": (1.0, {  # a ≤ target overrun, with a reason
-        "信息系统运行故障停机时长率": {"actual": "2%", "deviation": REASON, "share": 0.5}}),
-    "06_上海科技音像资料库运行.xlsx": (1.0, {  # missed without a reason: E04, no Word form
-        "整理并入库科技活动照片": {"actual": "8000张", "share": 0.8}}),
+    "02_上海科技年鉴年报.xlsx": (D("0.95"), {  # some missed, with reasons
+        "《上海科技年鉴2020》": {"actual": "1200册", "deviation": REASON, "share": D(1200) / 1300},
+        "《2019上海科技进步报告》": {"actual": "2100册", "deviation": "加印", "share": D(2000) / 2100}}),
+    "03_上海科技统计工作.xlsx": (D(1), {  # a qualitative 部分达成, with a reason
+        "统计报告合格": {"attainment": "部分达成", "actual": "部分合格", "deviation": REASON, "share": D("0.6")}}),
+    "04_上海科技地方报告.xlsx": (D("0.85"), {}),  # 执行率 85% with a reason
+    "05_上海科技管理平台运维.xlsx": (D(1), {  # a ≤ target overrun, with a reason
+        "信息系统运行故障停机时长率": {"actual": "2%", "deviation": REASON, "share": D("0.5")}}),
+    "06_上海科技音像资料库运行.xlsx": (D(1), {  # missed without a reason: E04, no Word form
+        "整理并入库科技活动照片": {"actual": "8000张", "share": D("0.8")}}),
 }
 
 
@@ -59,9 +61,9 @@ def evaluated(tmp_path_factory):
         rows = fill(path, (budget, cents(budget * rate)), plan, fields)
         expected[name] = (rate, rows)
     # the published 2026 project: all met (its 合理/提高/降低 are qualitative: 达成), funds fully spent
-    budget = float(SAMPLE_2026["fields"]["年度资金申请总额（元）"])
+    budget = D(str(SAMPLE_2026["fields"]["年度资金申请总额（元）"]))
     name = SAMPLE_2026["fields"]["项目名称"]
-    expected[name] = (1.0, fill(tmp / "自评" / f"2026_{name}.xlsx", (budget, budget)))
+    expected[name] = (D(1), fill(tmp / "自评" / f"2026_{name}.xlsx", (budget, budget)))
     result = runner.invoke(cli, ["selfeval", "run", str(tmp / "自评"), str(tmp / "output")])
     return tmp, result, expected
 
@@ -100,13 +102,13 @@ def test_every_score_total_and_grade_in_the_summary(evaluated):
     for name, (rate, rows) in expected.items():
         scores = [cents(r["points"] * r["share"]) for r in rows]
         listed = [r for r in indicators if r["项目名称"] == name]
-        assert [(r["三级指标"], r["分值"], r["得分"]) for r in listed] == [
+        assert [(r["三级指标"], as_shown(r["分值"]), as_shown(r["得分"])) for r in listed] == [
             (row["level3"], row["points"], score) for row, score in zip(rows, scores, strict=True)]
-        budget_score, indicator_score = cents(10 * min(rate, 1)), cents(sum(scores))
+        budget_score, indicator_score = cents(10 * min(rate, 1)), sum(scores)
         row = projects[name]
-        assert row["执行率"] == pytest.approx(rate)
-        assert (row["预算执行得分"], row["指标得分"], row["总分"]) == (
-            budget_score, indicator_score, cents(budget_score + indicator_score)), name
+        assert as_shown(row["执行率"]) == rate
+        assert (as_shown(row["预算执行得分"]), as_shown(row["指标得分"]), as_shown(row["总分"])) == (
+            budget_score, indicator_score, budget_score + indicator_score), name
         assert row["等级"] == expected_grade(row["总分"])
     assert projects["“上海科技”网站及网站群建设（运维）"]["总分"] == 100
     assert projects["上海科技地方报告"]["等级"] == "优"  # 98.5

@@ -3,6 +3,8 @@ and staying quiet on a near miss, and bad input in the 自评 folder."""
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import pytest
 from builders import checksums
 from click.testing import CliRunner
@@ -28,31 +30,31 @@ def both_layouts(config) -> dict:
 
 def test_points_2020_layout(config):
     level1s = ["投入与管理"] * 4 + ["产出目标"] * 3 + ["效果目标"] * 2 + ["影响力目标"]
-    assert allocate_points(level1s, both_layouts(config)) == [2.5] * 4 + [13.33, 13.33, 13.34] + [15, 15] + [10]
+    assert allocate_points(level1s, both_layouts(config)) == [D("2.5")] * 4 + [D("13.33"), D("13.33"), D("13.34")] + [15, 15] + [10]
 
 
 def test_points_2026_layout_with_and_without_cost(config):
     with_cost = ["成本指标"] + ["产出指标"] * 3 + ["效益指标"] * 3 + ["满意度指标"]
-    assert allocate_points(with_cost, both_layouts(config)) == [10, 13.33, 13.33, 13.34, 10, 10, 10, 10]
+    assert allocate_points(with_cost, both_layouts(config)) == [10, D("13.33"), D("13.33"), D("13.34"), 10, 10, 10, 10]
     without = ["产出指标"] * 3 + ["效益指标"] * 3 + ["满意度指标"]
     points = allocate_points(without, both_layouts(config))
-    assert points[:3] == [16.67, 16.67, 16.66] and sum(points[3:6]) == 30 and points[6] == 10
-    assert round(sum(points), 2) == 90
+    assert points[:3] == [D("16.67"), D("16.67"), D("16.66")] and sum(points[3:6]) == 30 and points[6] == 10
+    assert sum(points) == 90
 
 
 def test_points_scale_when_a_level1_is_missing(config):
     points = allocate_points(["产出目标", "效果目标"], both_layouts(config))  # 40 : 30 of 90
-    assert points == [51.43, 38.57]
+    assert points == [D("51.43"), D("38.57")]
 
 
-def _row(target, actual, attainment="", points=10.0):
+def _row(target, actual, attainment="", points=D(10)):
     return Row(1, "产出指标", "数量指标", "指标", target, actual, attainment, points)
 
 
 @pytest.mark.parametrize(("target", "actual", "attainment", "expected"), [
     ("≥90%", "95%", "", 10), ("≥90%", "81%", "", 9), ("≥90.00(%)", "81(%)", "", 9),
-    (">2次", "2次", "", 10), ("≤35000元", "3.2万元", "", 10), ("≤35000元", "4万元", "", 8.75),
-    ("<=1%", "2%", "", 5), ("=100.00(%)", "80%", "", 8), ("=1300册", "1400册", "", cents(10 * 1300 / 1400)),
+    (">2次", "2次", "", 10), ("≤35000元", "3.2万元", "", 10), ("≤35000元", "4万元", "", D("8.75")),
+    ("<=1%", "2%", "", 5), ("=100.00(%)", "80%", "", 8), ("=1300册", "1400册", "", cents(D(10) * 1300 / 1400)),
     ("≥90%", "95", "", 10), ("合理", "基本合理", "部分达成", 6), ("合规", "合规", "达成", 10),
     ("提高", "提高", "基本达成", 8), ("合规", "不合规", "未达成", 0), ("合规", "合规", "", 0),
     ("≥3000条", "约三千条", "", 0), ("≥90%", "-5%", "", 0),
@@ -69,15 +71,16 @@ def test_2026_project_scores(config):
     points = allocate_points(level1s, both_layouts(config))
     rows = [Row(i, level1, "", f"指标{i}", target, actual, "" if target[0] in "≤=≥" else "达成", p)
             for i, (level1, (target, actual), p) in enumerate(zip(level1s, targets, points, strict=True))]
-    evaluation = SelfEvaluation("2026.xlsx", {"final_budget": 3498000.0, "spent": 3323100.0}, rows)
+    evaluation = SelfEvaluation("2026.xlsx", {"final_budget": D(3498000), "spent": D(3323100)}, rows)
     result = score(evaluation, config.selfeval)
-    assert points == [10, 13.33, 13.33, 13.34, 15, 15, 10]
-    assert [j.score for j in result.judgements] == [cents(10 * 349.8 / 360), 13.33, 13.33, 13.34, 15, 15, 8.89]
-    assert (result.budget_score, result.indicator_score) == (9.5, cents(9.72 + 40 + 30 + 8.89))
-    assert (result.total, grade(result.total, config.selfeval)) == (cents(9.5 + 88.61), "优")
+    assert points == [10, D("13.33"), D("13.33"), D("13.34"), 15, 15, 10]
+    assert [j.score for j in result.judgements] == [cents(D(10) * D("349.8") / 360), D("13.33"), D("13.33"),
+                                                     D("13.34"), 15, 15, D("8.89")]
+    assert (result.budget_score, result.indicator_score) == (D("9.5"), D("9.72") + 40 + 30 + D("8.89"))
+    assert (result.total, grade(result.total, config.selfeval)) == (D("9.5") + D("88.61"), "优")
 
 
-@pytest.mark.parametrize(("total", "expected"), [(90, "优"), (89.99, "良"), (80, "良"), (60, "中"), (59.99, "差")])
+@pytest.mark.parametrize(("total", "expected"), [(90, "优"), (D("89.99"), "良"), (80, "良"), (60, "中"), (D("59.99"), "差")])
 def test_grade_bounds(config, total, expected):
     assert grade(total, config.selfeval) == expected
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 INFO_SHEET = "项目信息"
 BUDGET_SHEET = "预算"
@@ -46,7 +47,7 @@ class Indicator:
     written: str  # 指标目标值 as written (after markup removal)
     target: str  # normalised for display
     operator: str
-    value: float | None
+    value: Decimal | None
     unit_of_measure: str
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)  # a layout's own columns (e.g. 指标解释)
@@ -60,7 +61,7 @@ class Indicator:
 class BudgetLine:
     row: int
     item: str
-    amount: float | None
+    amount: Decimal | None
     note: str
 
 
@@ -75,7 +76,8 @@ class BudgetTotal:
 
 @dataclass
 class Project:
-    """One workbook's target table. Field values are None when missing or unreadable.
+    """One workbook's target table. Field values are None when missing or unreadable; amounts are exact
+    Decimals in yuan.
 
     The attributes are the glossary's names of every built-in layout's fields; a layout of one's own
     may name others, which live in `other`. `layout` names the layout the workbook follows.
@@ -98,10 +100,10 @@ class Project:
     safeguards: str | None = None
     plan: str | None = None
     goals: str | None = None
-    total_budget: float | None = None
-    annual_budget: float | None = None
-    prior_budget: float | None = None
-    prior_spent: float | None = None
+    total_budget: Decimal | None = None
+    annual_budget: Decimal | None = None
+    prior_budget: Decimal | None = None
+    prior_spent: Decimal | None = None
     # 上海2026
     nature: str | None = None
     department: str | None = None
@@ -109,13 +111,13 @@ class Project:
     annual_goal: str | None = None
     implementer: str | None = None
     budget_arrangement: str | None = None
-    project_funds: float | None = None
-    project_fiscal_funds: float | None = None
-    project_other_funds: float | None = None
-    annual_funds: float | None = None
-    annual_appropriation: float | None = None
-    carryover: float | None = None
-    annual_other_funds: float | None = None
+    project_funds: Decimal | None = None
+    project_fiscal_funds: Decimal | None = None
+    project_other_funds: Decimal | None = None
+    annual_funds: Decimal | None = None
+    annual_appropriation: Decimal | None = None
+    carryover: Decimal | None = None
+    annual_other_funds: Decimal | None = None
     other: dict[str, object] = field(default_factory=dict)  # fields of a layout's own, by name
     budget_lines: list[BudgetLine] = field(default_factory=list)
     budget_totals: list[BudgetTotal] = field(default_factory=list)
@@ -146,13 +148,13 @@ class Project:
         return f"({self.start_date.year} 年-{self.end_date.year} 年)"
 
     @property
-    def prior_execution_rate(self) -> float | None:
+    def prior_execution_rate(self) -> Decimal | None:
         if self.prior_budget and self.prior_spent is not None:
             return self.prior_spent / self.prior_budget
         return None
 
     @property
-    def budget_change(self) -> float | None:
+    def budget_change(self) -> Decimal | None:
         if self.prior_budget and self.annual_budget is not None:
             return self.annual_budget / self.prior_budget - 1
         return None

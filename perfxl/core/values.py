@@ -8,7 +8,7 @@ import html
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 
 class ParseError(ValueError):
@@ -23,7 +23,8 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ",
 # Characters that draw nothing but reorder or hide text: bidi controls (a right-to-left override turns
 # `P\u202egpj.exe` into `Pexe.jpg` on screen), zero-width characters, line and paragraph separators.
 INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-_INVISIBLE = re.compile(f"[\\s{INVISIBLE}]+")  # white space and the characters above
+INVISIBLE_OR_SPACE = re.compile(f"[\\s{INVISIBLE}]+")  # white space and the characters above
+_INVISIBLE = INVISIBLE_OR_SPACE
 
 
 def fold_width(text: str) -> str:
@@ -112,39 +113,75 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def yuan(amount: float | None, decimals: int = 0) -> str:
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10**15)  # yuan; beyond any budget
+
+
+def decimal_of(number: int | float | Decimal | str) -> Decimal:
+    """`number` as a Decimal: a float through its shortest repr, the digits Excel shows (0.1 is 0.1, not
+    0.1000000000000000055511151231257827), so that a cell holding 81200.00 or 91.43 stays that amount."""
+    if isinstance(number, Decimal):
+        return number
+    if isinstance(number, float):
+        return Decimal(repr(number))
+    return Decimal(number)
+
+
+def round2(number: int | float | Decimal) -> Decimal:
+    """`number` to two decimals, half up, as a person rounds on paper (8.775 -> 8.78, 2.675 -> 2.68)."""
+    return decimal_of(number).quantize(CENT, ROUND_HALF_UP)
+
+
+def plain(number: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: `1500`, `91.43`, `0.5`."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def yuan(amount: int | float | Decimal | None, decimals: int = 0) -> str:
     """An amount as the form shows it: `1,338,310`, or `1,338,310.50` with fen; empty when missing.
 
-    With `decimals` 2 always two decimals, as the 2026 form prints them: `10,308,000.00`."""
+    With `decimals` 2 always two decimals, as the 2026 form prints them: `10,308,000.00`. Fen are
+    rounded half up."""
     if amount is None:
         return ""
-    return f"{amount:,.0f}" if float(amount).is_integer() and not decimals else f"{amount:,.2f}"
+    amount = decimal_of(amount)
+    if amount == amount.to_integral_value() and not decimals:
+        return f"{amount.quantize(Decimal(1)):,f}"
+    return f"{round2(amount):,f}"
 
 
-MAX_AMOUNT = 1e15  # yuan; beyond any budget, and past it floats lose whole yuan
 NUMBER = r"[+-]?\d[\d,]*(?:\.\d+)?"
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _AMOUNT = re.compile(rf"^[¥￥]?({NUMBER})(万元|元|万)?$")
 COMMA_PROBLEM = "中的逗号不是千位分隔符（千位分隔符只能每三位一个）；小数点请用“.”"
 
 
-def read_number(text: str) -> float:
+def read_number(text: str) -> Decimal:
     """A number written with digits, `.` for decimals and, optionally, `,` between groups of three digits.
 
     `1,000,000.00` is a million; `1000000,00` or `1,5` (a decimal comma) is refused, not misread."""
     if "," in text and not _THOUSANDS.fullmatch(text):
         raise ParseError(COMMA_PROBLEM)
-    return float(text.replace(",", ""))
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation as error:
+        raise ParseError("不是数字") from error
 
 
-def parse_amount(value: object) -> float:
-    """Yuan from a number or from text such as `1,338,310`, `1338310元`, `１３３８３１０`, `133.8万元`."""
+def parse_amount(value: object) -> Decimal:
+    """Yuan from a number or from text such as `1,338,310`, `1338310元`, `１３３８３１０`, `133.8万元`.
+
+    Exact: a float cell is read through its shortest repr, 万元 is multiplied as a decimal."""
     if isinstance(value, bool):
         raise ParseError("是逻辑值（TRUE/FALSE），不是金额")
-    if isinstance(value, int | float):
-        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float | Decimal) and not math.isfinite(value):
+            raise ParseError("超出金额的合理范围（不是有限的数）")
+        amount = decimal_of(value)
+        if abs(amount) > MAX_AMOUNT:
             raise ParseError("超出金额的合理范围")
-        return float(value)
+        return amount
     match = _AMOUNT.match(_INVISIBLE.sub("", fold_width(str(value))))
     if not match:
         raise ParseError("不是金额")
@@ -198,67 +235,3 @@ def parse_year(value: object) -> int:
     if not match or not 1990 <= int(match.group(1)) <= 2100:
         raise ParseError("不是年度")
     return int(match.group(1))
-
-
-@dataclass(frozen=True)
-class Target:
-    """A 指标目标值: the text to show, and for quantitative targets its operator, value and unit."""
-
-    text: str
-    operator: str = ""
-    value: float | None = None
-    unit_of_measure: str = ""
-    problem: str = ""  # why a target that looks like a number could not be read as one (the reader's S04)
-
-    @property
-    def quantitative(self) -> bool:
-        return self.value is not None
-
-
-_OPERATORS = {">=": "≥", "≥": "≥", "≧": "≥", "=>": "≥", "<=": "≤", "≤": "≤", "≦": "≤", "=<": "≤",
-              ">": ">", "<": "<", "=": "="}
-# Operators written in words: before the number (不低于95%) or after the unit (95%以上, 24小时以内).
-WORD_OPERATORS = {"不低于": "≥", "不少于": "≥", "不小于": "≥", "大于等于": "≥", "不高于": "≤", "不超过": "≤",
-                  "不多于": "≤", "不大于": "≤", "小于等于": "≤"}
-WORD_SUFFIXES = {"及以上": "≥", "以上": "≥", "及以下": "≤", "以下": "≤", "以内": "≤"}
-# A unit: up to 8 characters, no digit except the 2 or 3 of a Latin unit (m2, m3); ㎡ ㎞ ℃ are units too.
-_TARGET = re.compile(rf"^(>=|=>|<=|=<|≥|≧|≤|≦|>|<|=|{'|'.join(WORD_OPERATORS)})?({NUMBER})"
-                     r"((?:[^\d]|(?<=[A-Za-z])[23]){0,8})$")
-
-
-def parse_target(written: str) -> Target:
-    """Read `[operator][number][unit]`; anything else is a qualitative target kept as written.
-
-    Matching is done on the text folded to half-width without spaces; the unit is shown as typed."""
-    folded = fold_width(written)
-    squeezed = _INVISIBLE.sub("", folded)
-    match = _TARGET.match(squeezed)
-    if not match:
-        return Target(text=written.strip())
-    written_op, number, unit = match.groups()
-    try:
-        value = read_number(number)
-    except ParseError as error:
-        return Target(text=written.strip(), problem=str(error))
-    if unit:  # as typed: （含） stays full-width; folding kept each character's place, squeezing did not
-        kept = range(len(folded)) if squeezed == folded else [i for i, ch in enumerate(folded) if not ch.isspace()
-                                                               and not _INVISIBLE.match(ch)]
-        unit = _INVISIBLE.sub("", written[kept[match.start(3)] : kept[match.end(3) - 1] + 1])
-    operator = _OPERATORS.get(written_op) or WORD_OPERATORS.get(written_op, "")
-    suffix = next((word for word in WORD_SUFFIXES if unit.endswith(word)), "") if not operator else ""
-    if suffix:
-        unit, operator = unit.removesuffix(suffix), WORD_SUFFIXES[suffix]
-    return Target(text=f"{operator}{number}{unit}", operator=operator or "=", value=value, unit_of_measure=_bare_unit(unit))
-
-
-def _bare_unit(unit: str) -> str:
-    """The unit without the parentheses some forms print around it: `=100.00(%)` is in %."""
-    if len(unit) > 2 and unit[0] in "(（" and unit[-1] in ")）":
-        return unit[1:-1]
-    return unit
-
-
-def target_was_rewritten(written: str, target: Target) -> bool:
-    """True when reading changed more than the usual `>=`/`<=` spelling (spaces, full-width forms)."""
-    usual = written.strip().replace(">=", "≥").replace("<=", "≤")
-    return target.text != usual

@@ -24,6 +24,7 @@ from lxml import etree
 from perfxl.core.errors import PerfxlError
 from perfxl.core.values import label_key
 from perfxl.io.files import office_container
+from perfxl.io.numfmt import changes_meaning, has_meaningful_formats
 
 DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
 XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -35,6 +36,9 @@ CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c\s[^>]*?\br=\"|dimension\s+r
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s([^>]*)>")
 HIDDEN_ATTR = re.compile(rb"\bhidden=\"(?:1|true)\"")
 ROW_ATTR = re.compile(rb"\br=\"(\d+)\"")
+# A column range Excel hides: `<col min="2" max="3" … hidden="1"/>`.
+COL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?col\s([^>]*)>")
+COL_MIN, COL_MAX = re.compile(rb"\bmin=\"(\d+)\""), re.compile(rb"\bmax=\"(\d+)\"")
 # A cell without `r=`: an engine places it after the previous one, so its position is found only by counting.
 UNADDRESSED_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?:\s(?:(?!\br=)[^>])*)?/?>")
 ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s>/]")
@@ -44,6 +48,7 @@ CHUNK = 1 << 20
 LOCAL_HEADER = struct.Struct("<4s5H3I2H")  # a zip member's local header: signature … name and extra lengths
 LOCAL_SIGNATURE = b"PK\x03\x04"
 SHEET_LIST_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+STYLES_PART = "xl/styles.xml"
 # Only for parts already refused if they hold a DTD; no network, no entity expansion, in any case.
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 OVERLAP = 256  # bytes kept from the previous chunk, so that no mark is missed across a chunk boundary
@@ -78,10 +83,13 @@ class Grid:
     name: str
     rows: list[list[object]]
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-    # Numbers shown as percentages (format `0%`…); None when the engine does not read formats (calamine).
-    percents: set[tuple[int, int]] | None = None
+    # The number format of each number whose format changes its meaning (a percentage, a literal unit
+    # such as "万元"); None when the engine did not read formats (the workbook has no such format).
+    formats: dict[tuple[int, int], str] | None = None
     hidden: bool = False  # the sheet is hidden or very hidden in Excel
     hidden_rows: frozenset[int] = frozenset()  # 0-based rows hidden in Excel
+    hidden_cols: frozenset[int] = frozenset()  # 0-based columns hidden in Excel
+    date1904: bool = False  # the workbook counts dates from 1904 (Excel for Mac's old default)
     passed_over: tuple[str, ...] = ()  # hidden sheets of the same name, not read since this one is visible
 
     def value(self, row: int, col: int) -> object:
@@ -89,15 +97,6 @@ class Grid:
             value = self.rows[row][col]
             return None if value == "" else value
         return None
-
-
-# A number format's sections and what in them is shown literally: "…" text, \x escapes, [colour] tags.
-_LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
-
-
-def is_percent_format(number_format: str | None) -> bool:
-    """Whether Excel multiplies by 100 to show the number: a `%` outside quotes (`0%`, not `0"%"` or `0\\%`)."""
-    return "%" in _LITERAL.sub("", number_format or "")
 
 
 def _refuse_size(max_bytes: int) -> UnreadableWorkbook:
@@ -114,6 +113,9 @@ class _Scan:
     max_row: int = 0
     max_col: int = 0
     hidden_rows: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # part -> rows
+    hidden_cols: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # part -> columns
+    meaningful_formats: bool = False  # styles.xml has a percent or literal-text number format
+    date1904: bool = False
     hidden_sheets: set[str] = field(default_factory=set)
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> its part
     unaddressed: bool = False  # the part holds cells without an address
@@ -135,9 +137,14 @@ def _scan_window(window: bytes, name: str, scan: _Scan) -> None:
         return
     scan.has_formulas = scan.has_formulas or FORMULA_TAG.search(window) is not None
     scan.unaddressed = scan.unaddressed or UNADDRESSED_CELL.search(window) is not None
-    for attributes in ROW_TAG.findall(window):
+    hidden = b"hidden" in window  # rows and columns are hidden only by an attribute of that name
+    for attributes in ROW_TAG.findall(window) if hidden else ():
         if HIDDEN_ATTR.search(attributes) and (number := ROW_ATTR.search(attributes)):
             scan.hidden_rows[name].add(int(number.group(1)) - 1)
+    for attributes in COL_TAG.findall(window) if hidden else ():
+        low, high = COL_MIN.search(attributes), COL_MAX.search(attributes)
+        if HIDDEN_ATTR.search(attributes) and low and high:  # Excel has 16384 columns
+            scan.hidden_cols[name].update(range(int(low.group(1)) - 1, min(int(high.group(1)), 16384)))
     refs = CELL_REF.findall(window)
     if refs:  # the farthest row and column, converted once: a sheet may hold a million cells
         scan.max_row = max(scan.max_row, max(map(int, (digits for _, digits in refs))))
@@ -204,7 +211,7 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, scan: _Scan, limits: Limits) 
         _scan_window(window, info.filename, scan)
         tail = window[-OVERLAP:]
         head = head or chunk[:OVERLAP]
-        if info.filename in SHEET_LIST_PARTS:
+        if info.filename in SHEET_LIST_PARTS or info.filename == STYLES_PART:
             kept.append(chunk)
     if info.filename.lower().endswith("sharedstrings.xml"):
         _check_string_count(head, size)
@@ -251,9 +258,12 @@ def _count_rows_and_cells(chunks: Iterable[bytes]) -> tuple[int, int]:
 
 def _read_sheet_list(texts: dict[str, bytes], scan: _Scan) -> None:
     """Each sheet's part and whether it is hidden, from workbook.xml (already checked: no DTD)."""
+    scan.meaningful_formats = has_meaningful_formats(texts.get(STYLES_PART, b""))
     rels = etree.fromstring(texts[SHEET_LIST_PARTS[1]], XML_PARSER)
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-    for sheet in etree.fromstring(texts[SHEET_LIST_PARTS[0]], XML_PARSER).iter(f"{MAIN_NS}sheet"):
+    book = etree.fromstring(texts[SHEET_LIST_PARTS[0]], XML_PARSER)
+    scan.date1904 = any(p.get("date1904") in ("1", "true") for p in book.iter(f"{MAIN_NS}workbookPr"))
+    for sheet in book.iter(f"{MAIN_NS}sheet"):
         name, target = sheet.get("name", ""), targets.get(sheet.get(REL_ID), "")
         scan.parts[name] = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
         if sheet.get("state", "visible") != "visible":
@@ -310,6 +320,8 @@ def _mark_hidden(grids: dict[str, Grid], found: dict[str, str], scan: _Scan) -> 
         actual = found[name]
         grid.hidden = actual in scan.hidden_sheets
         grid.hidden_rows = frozenset(scan.hidden_rows.get(scan.parts.get(actual, ""), ()))
+        grid.hidden_cols = frozenset(scan.hidden_cols.get(scan.parts.get(actual, ""), ()))
+        grid.date1904 = scan.date1904
         grid.passed_over = tuple(n for n in scan.parts if n != actual and n in scan.hidden_sheets
                                  and label_key(n) == label_key(name))
     return grids
@@ -342,15 +354,15 @@ def _openpyxl_grids_quietly(data: bytes, found: dict[str, str]) -> dict[str, Gri
         grids = {}
         for name, actual in found.items():
             rows = [list(row) for row in values_book[actual].iter_rows(values_only=True)]
-            formulas, percents = {}, set()
+            formulas, formats = {}, {}
             for r, row in enumerate(formulas_book[actual].iter_rows()):
                 for c, cell in enumerate(row):
                     kind = getattr(cell, "data_type", None)
                     if kind == "f":
                         formulas[(r, c)] = str(getattr(cell.value, "text", cell.value))
-                    elif kind == "n" and is_percent_format(cell.number_format):
-                        percents.add((r, c))
-            grids[name] = Grid(name, rows, formulas, percents)
+                    elif kind == "n" and changes_meaning(cell.number_format):
+                        formats[(r, c)] = cell.number_format
+            grids[name] = Grid(name, rows, formulas, formats)
         return grids
     finally:
         formulas_book.close()
@@ -370,11 +382,12 @@ def _fast_grids(data: bytes, found: dict[str, str]) -> dict[str, Grid]:
 def load_grids(path: Path, wanted: tuple[str, ...], limits: Limits, formats: bool = False) -> dict[str, Grid]:
     """The sheets named in `wanted` (matched ignoring spaces; visible before hidden) as grids.
 
-    `formats`: read with openpyxl, which also tells which numbers are shown as percentages."""
+    `formats`: read with openpyxl, which also tells each number's format; done anyway when the workbook
+    defines a format that changes what a number means (a percentage, a literal unit)."""
     try:
         scan = check_container(path, limits)
         found = _match_sheets(list(scan.parts), wanted, scan.hidden_sheets)
-        engine = _openpyxl_grids if scan.has_formulas or formats else _fast_grids
+        engine = _openpyxl_grids if scan.has_formulas or formats or scan.meaningful_formats else _fast_grids
         return _mark_hidden(engine(scan.data, found), found, scan)
     except python_calamine.PasswordError as error:
         raise UnreadableWorkbook("工作簿设置了密码，无法读取", "请取消密码后另存为 .xlsx") from error

@@ -10,6 +10,7 @@ the cells to fill are unlocked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,10 +18,13 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.core.model import SELFEVAL_MARK, SELFEVAL_SHEET, Project
-from perfxl.core.values import is_blank, label_key, to_text
+from perfxl.core.values import decimal_of, is_blank, label_key, to_text
+from perfxl.io.cells import CellReader, cell_name, short
+from perfxl.io.workbook import Grid
 from perfxl.io.xlsx import save_book
 
 GUIDE_SHEET = "填表说明"
+MAX_POINTS = Decimal(1000)  # no 分值 comes near: the points of a whole project are 100
 FILED_SHEET = "申报值"  # very hidden: the filed values, at the addresses they have on 自评表
 TITLE = "项目支出绩效自评表"
 # (label, field name, kind, filled in by the unit?) in the order of the sheet, from row 2.
@@ -74,7 +78,7 @@ class Row:
     target: str
     actual: str = ""
     attainment: str = ""
-    points: float | None = None
+    points: Decimal | None = None
     deviation: str = ""
     points_text: str = ""  # 分值 as typed, when it is not a number
 
@@ -88,6 +92,7 @@ class SelfEvaluation:
     rows: list[Row] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)  # field name -> A1 address
     filed: dict[str, str] = field(default_factory=dict)  # A1 address -> filed text
+    filed_rows: list[tuple] = field(default_factory=list)  # (row, 一级, 二级, 三级, 指标值) as filed
 
     @property
     def project_name(self) -> str:
@@ -116,51 +121,78 @@ def header_row() -> int:
     return len(FIELDS) + 3
 
 
-def read_sheet(grid, filed_grid) -> tuple[dict[str, object], dict[str, str], list[Row], dict[str, str]]:
-    """Values by field, their cells, the indicator rows and the filed texts, from the sheets' grids.
+def read_sheet(cells: CellReader, grid: Grid, filed_grid: Grid | None) -> SelfEvaluation:
+    """The evaluation on 自评表 (`grid`) with what was filed (`filed_grid`), read with the shared cell reader.
 
     Labels are found in column A wherever they are; the indicator table starts below the header row whose
-    column A reads 一级指标."""
-    labels = {}
+    column A reads 一级指标. Hidden rows and columns get an S07 and are not read."""
+    labels: dict[str, int] = {}
     for r, row in enumerate(grid.rows):
-        if row and not is_blank(row[0]):
+        if row and not is_blank(row[0]) and r not in grid.hidden_rows:
             labels.setdefault(label_key(row[0]), r)
-    values, cells = {}, {}
-    for label, name, _, _ in FIELDS:
-        r = labels.get(label_key(label))
-        if r is not None:
-            values[name] = grid.value(r, 1)
-            cells[name] = f"B{r + 1}"
+    evaluation = SelfEvaluation(cells.file)
+    for label, name, kind, _ in FIELDS:
+        at = labels.get(label_key(label))
+        if at is not None:
+            evaluation.values[name] = grid.value(at, 1) if kind == "amount" else cells.text(grid, at, 1)
+            evaluation.cells[name] = f"B{at + 1}"
     head = labels.get(label_key(HEADERS[0]))
-    rows = [] if head is None else _rows(grid, head + 1)
-    filed = {}
+    if head is not None:
+        for c in sorted(c for c in grid.hidden_cols if c < len(COLUMNS)):
+            cells.report_hidden_column(grid, head, c)
+        evaluation.rows = _rows(cells, grid, head + 1)
     if filed_grid is not None:
-        for r, row in enumerate(filed_grid.rows):
-            for c, value in enumerate(row):
-                if not is_blank(value):
-                    filed[f"{'ABCDEFGH'[c] if c < 8 else '?'}{r + 1}"] = to_text(value)
-    return values, cells, rows, filed
+        evaluation.filed, evaluation.filed_rows = _filed(filed_grid, head)
+    return evaluation
 
 
-def _rows(grid, first: int) -> list[Row]:
+def _filed(grid: Grid, head: int | None) -> tuple[dict[str, str], list[tuple]]:
+    """The filed texts by address, and the filed indicator rows (row, 一级, 二级, 三级, 指标值) below `head`."""
+    filed = {}
+    for r, row in enumerate(grid.rows):
+        for c, value in enumerate(row):
+            if not is_blank(value):
+                filed[f"{'ABCDEFGH'[c] if c < 8 else '?'}{r + 1}"] = to_text(value)
+    rows = []
+    for r in range(head + 1 if head is not None else len(grid.rows), len(grid.rows)):
+        texts = tuple(to_text(grid.value(r, c)) for c in range(len(FILED_COLUMNS)))
+        if any(texts):
+            rows.append((r + 1, *texts))
+    return filed, rows
+
+
+def _rows(cells: CellReader, grid: Grid, first: int) -> list[Row]:
     rows = []
     for r in range(first, len(grid.rows)):
-        texts = [to_text(grid.value(r, c)) for c in range(len(COLUMNS))]
-        if not any(texts):
+        if all(is_blank(grid.value(r, c)) for c in range(len(COLUMNS))):
             continue
-        points = _number(grid.value(r, COLUMNS.index("points")))
-        rows.append(Row(r + 1, *texts[:4], actual=texts[4], attainment=texts[5], points=points,
+        if cells.skip_hidden_row(grid, r, to_text(grid.value(r, 2))):
+            continue
+        texts = [cells.text(grid, r, c) if c not in grid.hidden_cols else "" for c in range(len(COLUMNS))]
+        texts[4] = cells.quantity_text(grid, r, 4) if 4 not in grid.hidden_cols else ""
+        points = _points(cells, grid, r, COLUMNS.index("points"))
+        level1, level2, level3, target = texts[:4]
+        rows.append(Row(r + 1, level1, level2, level3, target, actual=texts[4], attainment=texts[5], points=points,
                         deviation=texts[7], points_text=texts[6] if points is None else ""))
     return rows
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return float(to_text(value)) if not is_blank(value) else None
-    except ValueError:
+def _points(cells: CellReader, grid: Grid, r: int, c: int) -> Decimal | None:
+    """分值: a finite number not below 0; S04 for anything else (nan, inf, a negative number), None when blank."""
+    value = grid.value(r, c)
+    if is_blank(value):
         return None
+    try:
+        number = value if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else to_text(value)
+        points = decimal_of(number)
+    except ArithmeticError:
+        points = None
+    if points is not None and points.is_finite() and 0 <= points <= MAX_POINTS:
+        return points
+    problem = "不是有限的数值" if points is None or not points.is_finite() else "为负数" if points < 0 else "超出分值的合理范围"
+    cells.add("S04", SELFEVAL_SHEET, cell_name(r, c), label="分值", value=short(to_text(value)), problem=problem,
+              todo="分值应为不小于 0 的数，各指标分值合计为规定总分")
+    return None
 
 
 # Writing (prepare) --------------------------------------------------------------------------------
@@ -183,7 +215,7 @@ def guide_lines(settings: dict) -> list[str]:
     return [line.format(**numbers) for line in GUIDE]
 
 
-def build_workbook(project: Project, points: list[float], settings: dict) -> Workbook:
+def build_workbook(project: Project, points: list[Decimal], settings: dict) -> Workbook:
     """The self-evaluation workbook of `project`, its rows' 分值 `points` pre-filled."""
     book = Workbook()
     sheet = book.active
@@ -221,7 +253,7 @@ def _write_fields(sheet, filed, values: dict[str, object]) -> None:
     sheet.column_dimensions["A"].width = 24
 
 
-def _write_indicators(sheet, filed, project: Project, points: list[float], settings: dict) -> None:
+def _write_indicators(sheet, filed, project: Project, points: list[Decimal], settings: dict) -> None:
     head = header_row()
     for c, title in enumerate(HEADERS, start=1):
         cell = sheet.cell(head, c, title)
@@ -251,6 +283,6 @@ def _write_indicators(sheet, filed, project: Project, points: list[float], setti
         sheet.column_dimensions[letter].width = max(width, sheet.column_dimensions[letter].width or 0)
 
 
-def write_workbook(path: Path, project: Project, points: list[float], settings: dict) -> None:
+def write_workbook(path: Path, project: Project, points: list[Decimal], settings: dict) -> None:
     """Write the self-evaluation workbook of `project` to `path`; `points` are the rows' 分值."""
     save_book(build_workbook(project, points, settings), path)

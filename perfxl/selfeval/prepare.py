@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from perfxl.core.config import Config
@@ -48,7 +49,7 @@ class Prepared:
     ignored_word: int = 0  # Word forms beside the workbooks read, not read
 
 
-def project_points(project: Project, config: Config) -> list[float]:
+def project_points(project: Project, config: Config) -> list[Decimal]:
     return allocate_points([i.level1 for i in project.indicators], config.selfeval_settings(project.layout))
 
 

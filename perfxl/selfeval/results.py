@@ -30,7 +30,7 @@ class SelfEvalBatch(Batch):
         result = self.scores[file]
         errors = sum(1 for f in findings if f.severity == ERROR)
         warnings = sum(1 for f in findings if f.severity == WARNING)
-        scored = f"总分 {result.total:g}（{grade(result.total, self.settings)}）"
+        scored = f"总分 {result.total:.2f}（{grade(result.total, self.settings)}）"
         if errors:
             return f"已读取；{scored}；有 {errors} 个错误、{warnings} 个警告，未通过，不生成自评表"
         return f"已读取；{scored}；{warnings} 个警告" if warnings else f"已读取；{scored}；未发现问题"

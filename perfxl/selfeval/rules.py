@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
 from perfxl.core.errors import PerfxlError
 from perfxl.core.model import INFO_SHEET, SELFEVAL_MARK, SELFEVAL_SHEET, Finding
-from perfxl.core.values import ParseError, parse_amount, parse_target, to_text, yuan
-from perfxl.io.workbook import Limits, UnreadableWorkbook, load_grids
+from perfxl.core.quantity import parse_target
+from perfxl.core.registry import Registry
+from perfxl.core.values import ParseError, decimal_of, is_blank, parse_amount, plain, to_text, yuan
+from perfxl.io.cells import CellReader
+from perfxl.io.workbook import Grid, Limits, UnreadableWorkbook, load_grids
 from perfxl.selfeval.book import FIELD_LABELS, FIELDS, FILED_SHEET, HEADERS, SelfEvaluation, read_sheet
 from perfxl.selfeval.scoring import Score, execution_rate
-from perfxl.target.rules import _registrar, percent
+from perfxl.target.rules import percent
 
 SelfEvalCheck = Callable[[SelfEvaluation, Score, dict], Iterator[Finding]]
-SELFEVAL_CHECKS: dict[str, SelfEvalCheck] = {}
-selfeval_rule = _registrar(SELFEVAL_CHECKS)
+SELFEVAL_CHECKS: Registry[SelfEvalCheck] = Registry()  # filled by the checks below
+selfeval_rule = SELFEVAL_CHECKS.rule
 TARGET_TODO = "这是绩效目标申报表：请放入 input 文件夹，用 perfxl run（make）处理；自评表请用 perfxl selfeval prepare 生成"
 NOT_PREPARED = "不是 perfxl selfeval prepare 生成的自评表"
 
@@ -46,43 +50,44 @@ def read_evaluation(path: Path, file: str, config: Config) -> tuple[SelfEvaluati
     except NotSelfEvaluation as error:
         reason, _, todo = str(error).partition("：")
         return None, [finding("S01", file, reason=reason, todo=todo)], str(error)
-    values, cells, rows, filed = read_sheet(grids[SELFEVAL_SHEET], grids.get(FILED_SHEET))
-    if to_text(values.get("mark")) != SELFEVAL_MARK[1] or not filed:
+    cells = CellReader(file, config.limits["max_cell_chars"])
+    evaluation = read_sheet(cells, grids[SELFEVAL_SHEET], grids.get(FILED_SHEET))
+    if to_text(evaluation.values.get("mark")) != SELFEVAL_MARK[1] or not evaluation.filed:
         todo = f"第 2 行应为“{SELFEVAL_MARK[0]} | {SELFEVAL_MARK[1]}”；请用 perfxl selfeval prepare 重新生成后填写"
         return None, [finding("S01", file, reason=NOT_PREPARED, todo=todo)], f"{NOT_PREPARED}：{todo}"
-    evaluation = SelfEvaluation(file, values, rows, cells, filed)
-    findings = list(_read_amounts(evaluation))
-    if not rows:
+    _read_amounts(cells, evaluation, grids[SELFEVAL_SHEET])
+    findings = [replace(f, project_name=evaluation.project_name) for f in cells.findings]
+    if not evaluation.rows:
         findings.append(finding("S03", file, SELFEVAL_SHEET, project_name=evaluation.project_name,
                                 label=f"绩效指标（表头 {HEADERS[0]} 以下）", problem="为空"))
     return evaluation, findings, ""
 
 
-def _read_amounts(evaluation: SelfEvaluation) -> Iterator[Finding]:
-    """Budget cells as yuan, with S03 (empty) and S04 (unreadable) at their cells."""
+def _read_amounts(cells: CellReader, evaluation: SelfEvaluation, grid: Grid) -> None:
+    """Budget cells as yuan, finite and not below 0, with S03 (empty) and S04 (unreadable, negative)."""
     for label, name, kind, _ in FIELDS:
         if kind != "amount":
             continue
-        raw = evaluation.values.get(name)
-        where = dict(file=evaluation.file, sheet=SELFEVAL_SHEET, cell=evaluation.cells.get(name, ""),
-                     project_name=evaluation.project_name)
-        if raw is None or to_text(raw) == "":
-            evaluation.values[name] = None
-            yield finding("S03", **where, label=label, problem="为空")
+        address = evaluation.cells.get(name, "")
+        evaluation.values[name] = None
+        if not address:
             continue
-        try:
-            evaluation.values[name] = parse_amount(raw)
-        except ParseError as error:
-            evaluation.values[name] = None
-            yield finding("S04", **where, label=label, value=to_text(raw)[:40], problem=str(error),
-                          todo="请填写以元为单位的数字，例如 1338310")
+        r, c = int(address[1:]) - 1, 1
+        if is_blank(grid.value(r, c)):
+            cells.add("S03", SELFEVAL_SHEET, address, label=label, problem="为空")
+            continue
+        amount = cells.amount(grid, r, c, label)
+        if amount is not None and amount < 0:
+            cells.add("S04", SELFEVAL_SHEET, address, label=label, value=yuan(amount), problem="为负数",
+                      todo="金额应为不小于 0 的数（元）")
+            amount = None
+        evaluation.values[name] = amount
 
 
 def check_evaluation(evaluation: SelfEvaluation, result: Score, settings: dict, config: Config) -> list[Finding]:
     """All E rules not disabled in the configuration, in catalogue order."""
     disabled = set(config.rules["disabled"])
-    found = [f for rule, check in SELFEVAL_CHECKS.items() if rule not in disabled
-             for f in check(evaluation, result, settings)]
+    found = [f for _, check in SELFEVAL_CHECKS.enabled(disabled) for f in check(evaluation, result, settings)]
     return [replace(f, project_name=evaluation.project_name) for f in found]
 
 
@@ -112,10 +117,16 @@ def actual_not_a_number(evaluation: SelfEvaluation, result: Score, settings: dic
 @selfeval_rule("E03")
 def unit_not_convertible(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
     for row, judged in _rows(evaluation, result):
+        target, actual = parse_target(row.target), parse_target(row.actual)
         if judged.unconverted:
-            target, actual = parse_target(row.target), parse_target(row.actual)
             yield _at("E03", evaluation, evaluation.cell(row, "actual"), level3=row.level3, value=row.actual,
-                      target_unit=target.unit_of_measure, unit=actual.unit_of_measure)
+                      target_unit=target.unit_of_measure, problem=f"的单位「{actual.unit_of_measure}」无法换算",
+                      todo="请按目标值的单位填写实际完成值；本次按数值直接比较评分")
+        elif judged.assumed_unit:
+            yield _at("E03", evaluation, evaluation.cell(row, "actual"), level3=row.level3, value=row.actual,
+                      target_unit=target.unit_of_measure, problem=f"没有单位，已按「{target.unit_of_measure}」读取",
+                      todo=f"请写明单位，例如「{row.actual}{target.unit_of_measure}」；如单位不是"
+                           f"「{target.unit_of_measure}」，请按实际单位填写（如 元、万元）")
 
 
 @selfeval_rule("E04")
@@ -129,7 +140,7 @@ def shortfall_without_reason(evaluation: SelfEvaluation, result: Score, settings
 
 @selfeval_rule("E05")
 def low_execution_without_reason(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
-    rate, floor = execution_rate(evaluation), settings["execution_rate_floor"]
+    rate, floor = execution_rate(evaluation), decimal_of(settings["execution_rate_floor"])
     if rate is not None and rate < floor and not to_text(evaluation.values.get("budget_deviation")):
         yield _at("E05", evaluation, evaluation.cells.get("budget_deviation", ""), rate=percent(rate),
                   floor=percent(floor))
@@ -137,36 +148,59 @@ def low_execution_without_reason(evaluation: SelfEvaluation, result: Score, sett
 
 @selfeval_rule("E06")
 def spent_over_budget(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
-    rate = execution_rate(evaluation)
-    if rate is not None and rate > 1:
-        yield _at("E06", evaluation, evaluation.cells.get("spent", ""), spent=yuan(evaluation.values["spent"]),
-                  budget=yuan(evaluation.values["final_budget"]))
+    budget, spent = evaluation.values.get("final_budget"), evaluation.values.get("spent")
+    if isinstance(budget, Decimal) and isinstance(spent, Decimal) and spent > budget:  # also a budget of 0
+        yield _at("E06", evaluation, evaluation.cells.get("spent", ""), spent=yuan(spent), budget=yuan(budget))
 
 
 @selfeval_rule("E07")
 def points_do_not_add_up(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
     if not evaluation.rows:
         return
-    total = sum(row.points or 0.0 for row in evaluation.rows)
-    expected = settings["indicator_points"]
+    total = sum((row.points or Decimal(0) for row in evaluation.rows), Decimal(0))
+    expected = decimal_of(settings["indicator_points"])
     unreadable = [row for row in evaluation.rows if row.points is None]
     if abs(total - expected) > 0.005 or unreadable:
         row = unreadable[0] if unreadable else evaluation.rows[-1]
-        yield _at("E07", evaluation, evaluation.cell(row, "points"), total=f"{total:g}", expected=expected)
+        yield _at("E07", evaluation, evaluation.cell(row, "points"), total=plain(total), expected=plain(expected))
 
 
 @selfeval_rule("E08")
 def differs_from_filed(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
-    labels = {cell: FIELD_LABELS[name] for name, cell in evaluation.cells.items()}
-    shown = {cell: to_text(evaluation.values.get(name)) for name, cell in evaluation.cells.items()}
+    """The prefilled fields cell by cell; the indicator table row by row against the filed one, so that a
+    removed, added or reordered indicator is named as such (not as a shift of every row below it)."""
+    for name, cell in evaluation.cells.items():
+        filed = evaluation.filed.get(cell)
+        value = to_text(evaluation.values.get(name))
+        if filed is not None and not _same(value, filed):
+            yield _at("E08", evaluation, cell, label=FIELD_LABELS[name], value=value, filed=filed)
+    yield from _indicator_table_differs(evaluation)
+
+
+def _indicator_table_differs(evaluation: SelfEvaluation) -> Iterator[Finding]:
+    filed = {row[3]: row for row in evaluation.filed_rows}  # 三级 -> (row, 一级, 二级, 三级, 指标值)
+    present = {row.level3 for row in evaluation.rows}
+    for number, *_, level3, _ in evaluation.filed_rows:
+        if level3 not in present:
+            yield _at("E08", evaluation, f"C{number}", label=f"三级指标（申报时第 {number} 行）", value="（已删除）",
+                      filed=level3)
+    order = [name for name in (row[3] for row in evaluation.filed_rows) if name in present]
+    position = 0
     for row in evaluation.rows:
-        for column, header in zip(("level1", "level2", "level3", "target"), HEADERS, strict=False):
-            cell = evaluation.cell(row, column)
-            labels[cell], shown[cell] = f"{header}（第 {row.row} 行）", getattr(row, column)
-    for cell, filed in evaluation.filed.items():
-        value = shown.get(cell, "")
-        if cell in labels and not _same(value, filed):
-            yield _at("E08", evaluation, cell, label=labels[cell], value=value, filed=filed)
+        before = filed.get(row.level3)
+        if before is None:
+            yield _at("E08", evaluation, evaluation.cell(row, "level3"), label=f"三级指标（第 {row.row} 行）",
+                      value=row.level3, filed="（申报时没有该指标）")
+            continue
+        if position < len(order) and order[position] != row.level3:
+            yield _at("E08", evaluation, evaluation.cell(row, "level3"), label=f"指标顺序（第 {row.row} 行）",
+                      value=row.level3, filed=order[position])
+        position += 1
+        for column, header, filed_text in zip(("level1", "level2", "target"), (HEADERS[0], HEADERS[1], HEADERS[3]),
+                                              (before[1], before[2], before[4]), strict=True):
+            if not _same(getattr(row, column), filed_text):
+                yield _at("E08", evaluation, evaluation.cell(row, column), label=f"{header}（第 {row.row} 行）",
+                          value=getattr(row, column), filed=filed_text)
 
 
 def _same(value: str, filed: str) -> bool:
@@ -185,7 +219,7 @@ def far_above_target(evaluation: SelfEvaluation, result: Score, settings: dict) 
         if judged.actual_value is None or target.operator not in ("≥", ">") or not target.value or target.value <= 0:
             continue
         ratio = judged.actual_value / target.value
-        if ratio >= settings["overshoot_ratio"]:
+        if ratio >= decimal_of(settings["overshoot_ratio"]):
             yield _at("E09", evaluation, evaluation.cell(row, "actual"), level3=row.level3, target=row.target,
                       value=row.actual, ratio=percent(ratio))
 

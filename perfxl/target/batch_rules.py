@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from perfxl.core.config import Config
 from perfxl.core.model import Finding, Project
-from perfxl.core.values import text_key, yuan
+from perfxl.core.values import decimal_of, text_key, yuan
 from perfxl.target.rules import batch_rule, field_finding
 
 UNFILLED = "（未填写）"
@@ -63,7 +63,7 @@ def prior_budget_differs_from_last_year(projects: list[Project], config: Config,
         last_year = previous.get((project.unit, project.project_name))
         if last_year is None or not layout.applies("X03"):
             continue
-        prior = project.prior_budget
-        if prior is None or abs(prior - last_year) > layout.thresholds.amount_tolerance:
+        prior, last_year = project.prior_budget, decimal_of(last_year)
+        if prior is None or abs(prior - last_year) > decimal_of(layout.thresholds.amount_tolerance):
             yield field_finding("X03", project, layout, "prior_budget", prior=UNFILLED if prior is None else yuan(prior),
                                 previous=yuan(last_year))

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from perfxl.core.catalogue import finding
 from perfxl.core.layout import Layout
 from perfxl.core.model import INDICATOR_SHEET, Finding, Indicator, Project
-from perfxl.core.values import parse_target, yuan
-from perfxl.target.rules import project_rule
+from perfxl.core.quantity import base_unit, parse_target, same_quantity
+from perfxl.core.values import decimal_of, fold_width, plain, text_key, yuan
+from perfxl.target.rules import amount_of, project_rule
 
-AMOUNT_UNITS = {"元": 1, "万元": 10_000}  # units of a 成本 target, in yuan
+AMOUNT_UNITS = ("元", "")  # base units of a 成本 target in yuan: 元, 万元, 千元, 亿元, and a bare 万 (≤400万)
 UNFILLED = "（未填写）"
 _CONTENT = re.compile(r"[\w\u4e00-\u9fff]")  # a letter, digit or CJK character: something to measure
 
@@ -35,7 +36,7 @@ def same_target(written: str, standard: str) -> bool:
     """True when two targets say the same: `=100%` equals `100%`, `合规` equals ` 合规`."""
     a, b = parse_target(written), parse_target(standard)
     if a.quantitative or b.quantitative:
-        return (a.operator, a.value, a.unit_of_measure) == (b.operator, b.value, b.unit_of_measure)
+        return same_quantity(a, b)
     return a.text == b.text
 
 
@@ -141,14 +142,16 @@ def standard_indicator_differs(project: Project, layout: Layout) -> Iterator[Fin
 
 @project_rule("T08")
 def satisfaction_target_too_weak(project: Project, layout: Layout) -> Iterator[Finding]:
-    floor = layout.thresholds.satisfaction_floor
+    floor = decimal_of(layout.thresholds.satisfaction_floor)
     for indicator in project.indicators:
         if not indicator.written or not layout.is_role(indicator, "satisfaction"):
             continue
-        target = parse_target(indicator.written)  # `95%以上` and `不低于95%` read as ≥95%
-        if not (target.operator in ("≥", ">") and target.unit_of_measure == "%" and target.value >= floor):
+        target = parse_target(indicator.written)  # `95%以上`, `不低于95%`, `满意度≥95％` read as ≥95%
+        unit, scale = target.base
+        at_least = target.value is not None and target.value * scale >= floor
+        if not (target.operator in ("≥", ">") and unit == "%" and at_least):
             yield indicator_finding("T08", project, indicator, "target", level3=indicator.level3,
-                                    value=indicator.written, floor=f"{floor:g}")
+                                    value=indicator.written, floor=plain(floor))
 
 
 def unbalanced_brackets(text: str, pairs: list[str]) -> list[str]:
@@ -185,7 +188,7 @@ def level3_repeated(project: Project, layout: Layout) -> Iterator[Finding]:
     rows: dict[str, list[Indicator]] = defaultdict(list)
     for indicator in project.indicators:
         if indicator.level3:
-            rows[re.sub(r"\s+", "", indicator.level3)].append(indicator)
+            rows[text_key(indicator.level3)].append(indicator)  # （一） = (一), as X01 compares names
     for same in rows.values():
         for indicator in same[1:]:
             others = "、".join(project.indicator_cell(i, "level3") for i in same if i is not indicator)
@@ -204,12 +207,14 @@ def quantitative_without_unit(project: Project, layout: Layout) -> Iterator[Find
 
 @project_rule("T12")
 def cost_above_annual_budget(project: Project, layout: Layout) -> Iterator[Finding]:
-    annual = project.get(layout.budget.annual)
+    annual = amount_of(project, layout.budget.annual)
     if annual is None:
         return
     for indicator in project.indicators:
-        factor = AMOUNT_UNITS.get(indicator.unit_of_measure.strip())
-        if not layout.is_role(indicator, "cost") or not indicator.quantitative or factor is None:
+        unit, factor = base_unit(indicator.unit_of_measure)
+        if not layout.is_role(indicator, "cost") or indicator.value is None or unit not in AMOUNT_UNITS:
+            continue
+        if not indicator.unit_of_measure:  # no unit at all is T11's
             continue
         amount = indicator.value * factor
         if amount > annual:
@@ -219,10 +224,11 @@ def cost_above_annual_budget(project: Project, layout: Layout) -> Iterator[Findi
 
 def is_placeholder(written: str, placeholders: list[str]) -> bool:
     """A target that is a placeholder, holds one (`≥XX%`), or has nothing to measure (`—`)."""
-    text = written.strip()
-    if text in placeholders or not _CONTENT.search(text):
+    text = fold_width(written.strip())
+    folded = [fold_width(p) for p in placeholders]
+    if text in folded or not _CONTENT.search(text) or parse_target(text).placeholder:
         return True
-    return any(len(p) > 1 and p in text for p in placeholders)  # `/` alone may be a unit: 次/年
+    return any(len(p) > 1 and p in text for p in folded)  # `/` alone may be a unit: 次/年
 
 
 @project_rule("T13")
@@ -262,11 +268,12 @@ def cost_is_a_floor(project: Project, layout: Layout) -> Iterator[Finding]:
 
 @project_rule("T17")
 def percentage_above_ceiling(project: Project, layout: Layout) -> Iterator[Finding]:
-    ceiling = layout.thresholds.percent_ceiling
+    ceiling = decimal_of(layout.thresholds.percent_ceiling)
     for indicator in project.indicators:
-        if indicator.unit_of_measure.strip() == "%" and indicator.value is not None and indicator.value > ceiling:
+        unit, scale = base_unit(indicator.unit_of_measure)
+        if unit == "%" and indicator.value is not None and indicator.value * scale > ceiling:
             yield indicator_finding("T17", project, indicator, "target", level3=indicator.level3,
-                                    value=indicator.written, ceiling=f"{ceiling:g}")
+                                    value=indicator.written, ceiling=plain(ceiling))
 
 
 @project_rule("T18")

@@ -30,8 +30,8 @@ from perfxl.engine.batch import (  # noqa: F401 - the target batch's names, as c
 )
 from perfxl.io.files import InputFile, atomic_write, own_folder, remove_stale_temps
 from perfxl.io.parallel import Workers, guided
+from perfxl.target.checks import check_batch, check_project
 from perfxl.target.reader import read_project
-from perfxl.target.rules import check_batch, check_project
 
 if TYPE_CHECKING:  # imported when forms are written: the workers start without jinja2
     from perfxl.io.forms import FormChunk

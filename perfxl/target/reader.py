@@ -1,4 +1,5 @@
-"""Reading one standard workbook into a Project, with the S findings met on the way."""
+"""Reading one standard workbook into a Project through the shared cell reader (io/cells.py), with the S
+findings met on the way."""
 
 from __future__ import annotations
 
@@ -23,21 +24,18 @@ from perfxl.core.model import (
     Project,
     column_letter,
 )
+from perfxl.core.quantity import parse_target, target_was_rewritten
 from perfxl.core.values import (
     ParseError,
-    clean_text,
-    cut_to_excel_length,
-    excel_length,
     is_blank,
     label_key,
     parse_amount,
     parse_date,
-    parse_target,
     parse_year,
-    target_was_rewritten,
     text_key,
     to_text,
 )
+from perfxl.io.cells import CellReader, cell_name, short
 from perfxl.io.workbook import Grid, Limits, UnreadableWorkbook, load_grids
 
 LABEL_ROWS = 200
@@ -48,6 +46,7 @@ SELFEVAL_TODO = "请放入“自评”文件夹，用 perfxl selfeval run（make
 HEADER_ROWS = 20
 PARSERS = {"year": parse_year, "date": parse_date, "amount": parse_amount}
 MIN_RECOGNISED = 3  # labels and 一级 names a workbook without the 版式 mark must show of its layout
+DAYS_1904 = 1462  # from 1900-01-00 (Excel's 1900 system) to 1904-01-01
 FORMAT_HINTS = {
     "year": "请填写四位年份，例如 2020",
     "date": "请填写日期，例如 2020-01-01 或 2020年1月1日",
@@ -64,204 +63,171 @@ class ReadResult:
     failure: str = ""  # set when the file cannot be used at all: the ledger's explanation
 
 
-def cell_name(row: int, col: int) -> str:
-    """A1 address of 0-based (row, col)."""
-    return f"{column_letter(col + 1)}{row + 1}"
+def read_fields(cells: CellReader, project: Project, grid: Grid, fields: list[FieldSpec]) -> None:
+    """The value of each field in `fields`, right of its label in column A, into `project`."""
+    rows: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for r, row in enumerate(grid.rows[:LABEL_ROWS]):
+        if row and not is_blank(row[0]):
+            (hidden if r in grid.hidden_rows else rows).setdefault(label_key(row[0]), r)
+    if 1 in grid.hidden_cols:
+        cells.report_hidden_column(grid, 0, 1)
+    for spec in fields:
+        found = _visible_label_row(cells, grid, spec, rows, hidden)
+        if found is None:
+            _missing(cells, spec, "", "未找到（A 列中没有这个标签）")
+            continue
+        r = found
+        cell = cell_name(r, 1)
+        project.cells[spec.name] = cell
+        if (r, 1) in grid.formulas and is_blank(grid.value(r, 1)):
+            cells.text(grid, r, 1)  # reports S06; the value stays unknown
+            if spec.need == "required":
+                _missing(cells, spec, cell, "的值未知：单元格中的公式没有保存计算结果")
+            continue
+        _read_value(cells, project, grid, spec, r)
 
 
-class _Reader:
-    """Holds the state of one reading: the file's name, the project so far, the findings so far."""
-
-    def __init__(self, file: str, config: Config, layout: Layout):
-        self.file = file
-        self.config = config
-        self.layout = layout
-        self.project = Project(file=file, layout=layout.name)
-        self.findings: list[Finding] = []
-
-    def add(self, rule: str, sheet: str, cell: str = "", **values) -> None:
-        self.findings.append(finding(rule, self.file, sheet, cell, **values))
-
-    def cell_text(self, grid: Grid, row: int, col: int) -> str:
-        """The text of a cell as the user meant it: markup stripped (S07), formulas flagged (S06)."""
-        formula = grid.formulas.get((row, col))
-        value = grid.value(row, col)
-        if formula is not None and is_blank(value):
-            self.add("S06", grid.name, cell_name(row, col), formula=_short(formula))
-        text = to_text(value)
-        cleaned = clean_text(text)
-        if cleaned != text:
-            self.add("S07", grid.name, cell_name(row, col), value=_short(text), normalised=_short(cleaned),
-                     todo="已去除从网页复制带入的标记（如 <p>），建议在工作簿中也删去")
-        return self.fit(grid, row, col, cleaned)
-
-    def fit(self, grid: Grid, row: int, col: int, text: str) -> str:
-        """`text` cut to what one Excel cell holds, with an S07 提示 when it had to be cut."""
-        limit = self.config.limits["max_cell_chars"]
-        cut = cut_to_excel_length(text, limit)
-        if cut != text:
-            self.add("S07", grid.name, cell_name(row, col), value=f"{_short(text)}（共 {excel_length(text)} 字）",
-                     normalised=f"前 {limit} 字",
-                     todo=f"Excel 一个单元格最多容纳 {limit} 字，汇总表中只保留前 {limit} 字；请精简该内容")
-        return cut
-
-    def read_fields(self, grid: Grid, fields: list[FieldSpec]) -> None:
-        rows: dict[str, int] = {}
-        hidden: dict[str, int] = {}
-        for r, row in enumerate(grid.rows[:LABEL_ROWS]):
-            if row and not is_blank(row[0]):
-                (hidden if r in grid.hidden_rows else rows).setdefault(label_key(row[0]), r)
-        for spec in fields:
-            r = self.visible_label_row(grid, spec, rows, hidden)
-            if r is None:
-                self.missing(spec, "", "未找到（A 列中没有这个标签）")
-                continue
-            cell = cell_name(r, 1)
-            self.project.cells[spec.name] = cell
-            if (r, 1) in grid.formulas and is_blank(grid.value(r, 1)):
-                self.cell_text(grid, r, 1)  # reports S06; the value stays unknown
-                if spec.need == "required":
-                    self.missing(spec, cell, "的值未知：单元格中的公式没有保存计算结果")
-                continue
-            self.read_value(grid, spec, r, cell)
-
-    def visible_label_row(self, grid: Grid, spec: FieldSpec, rows: dict[str, int], hidden: dict[str, int]) -> int | None:
-        """The row of `spec`'s label a person sees; a hidden row only when no visible one has it (S07 both ways)."""
-        keys = spec.label_keys()
-        r = min((rows[k] for k in keys if k in rows), default=None)
-        h = min((hidden[k] for k in keys if k in hidden), default=None)
-        if h is None:
-            return r
-        where = f"隐藏的第 {h + 1} 行（{spec.label}）"
-        if r is None:
-            self.add("S07", grid.name, cell_name(h, 1), value=where, normalised="该行的内容",
-                     todo="该行在 Excel 中被隐藏，审核人看不到；请取消隐藏并核对内容")
-            return h
-        self.add("S07", grid.name, cell_name(h, 1), value=where, normalised=f"可见的第 {r + 1} 行",
-                 todo="隐藏行中的内容未读取；如已不再需要，请删除该行")
+def _visible_label_row(cells: CellReader, grid: Grid, spec: FieldSpec, rows: dict[str, int],
+                       hidden: dict[str, int]) -> int | None:
+    """The row of `spec`'s label a person sees; a hidden row only when no visible one has it (S07 both ways)."""
+    keys = spec.label_keys()
+    r = min((rows[k] for k in keys if k in rows), default=None)
+    h = min((hidden[k] for k in keys if k in hidden), default=None)
+    if h is None:
         return r
+    where = f"隐藏的第 {h + 1} 行（{spec.label}）"
+    if r is None:
+        cells.add("S07", grid.name, cell_name(h, 1), value=where, normalised="该行的内容",
+                  todo="该行在 Excel 中被隐藏，审核人看不到；请取消隐藏并核对内容")
+        return h
+    cells.add("S07", grid.name, cell_name(h, 1), value=where, normalised=f"可见的第 {r + 1} 行",
+              todo="隐藏行中的内容未读取；如已不再需要，请删除该行")
+    return r
 
-    def read_value(self, grid: Grid, spec: FieldSpec, r: int, cell: str) -> None:
-        raw = grid.value(r, 1)
-        if spec.kind in ("text", "choice"):
-            text = self.cell_text(grid, r, 1)
-            if text:
-                self.project.set(spec.name, text)
-            else:
-                self.missing(spec, cell, "为空")
-            return
-        if is_blank(raw):
-            self.missing(spec, cell, "为空")
-            return
-        try:
-            self.project.set(spec.name, PARSERS[spec.kind](raw))
-        except ParseError as error:
-            self.add("S04", grid.name, cell, label=spec.label, value=_short(to_text(raw)), problem=str(error),
-                     todo=FORMAT_HINTS[spec.kind])
 
-    def report_hidden_sheets(self, grids: dict[str, Grid]) -> None:
-        """S07 when a hidden sheet is read for a missing visible one, or lost to a visible namesake."""
-        for grid in grids.values():
-            if grid.hidden:
-                self.add("S07", grid.name, value=f"隐藏的工作表「{grid.name}」", normalised="该工作表的内容",
-                         todo="没有可见的同名工作表，已读取隐藏的工作表；请在 Excel 中取消隐藏并核对内容")
-            for name in grid.passed_over:
-                self.add("S07", grid.name, value=f"隐藏的工作表「{name}」", normalised=f"可见的工作表「{grid.name}」",
-                         todo="隐藏工作表中的内容未读取；如已不再需要，请删除该工作表")
+def _read_value(cells: CellReader, project: Project, grid: Grid, spec: FieldSpec, r: int) -> None:
+    cell = cell_name(r, 1)
+    raw = grid.value(r, 1)
+    if spec.kind in ("text", "choice"):
+        text = cells.text(grid, r, 1)
+        if text:
+            project.set(spec.name, text)
+        else:
+            _missing(cells, spec, cell, "为空")
+        return
+    if is_blank(raw):
+        _missing(cells, spec, cell, "为空")
+        return
+    if spec.kind == "amount":
+        amount = cells.amount(grid, r, 1, spec.label, FORMAT_HINTS["amount"])
+        if amount is not None:
+            project.set(spec.name, amount)
+        return
+    if spec.kind == "date" and isinstance(raw, int | float) and not isinstance(raw, bool) and grid.date1904:
+        raw = raw + DAYS_1904  # a serial of the 1904 system, as the 1900 system counts it
+    try:
+        project.set(spec.name, PARSERS[spec.kind](raw))
+    except ParseError as error:
+        cells.add("S04", grid.name, cell, label=spec.label, value=short(to_text(raw)), problem=str(error),
+                  todo=FORMAT_HINTS[spec.kind])
 
-    def missing(self, spec: FieldSpec, cell: str, problem: str) -> None:
-        if spec.need == "required":
-            self.add("S03", spec.sheet, cell, label=spec.label, problem=problem)
-        elif spec.need == "recommended":
-            self.add("S05", spec.sheet, cell, label=spec.label)
 
-    def read_budget_lines(self, grid: Grid) -> None:
-        start = next((r for r, row in enumerate(grid.rows[:LABEL_ROWS])
-                      if row and label_key(row[0]) == label_key(BUDGET_LINES_HEADER[0])), None)
-        if start is None:
-            return
-        self.project.budget_line_columns = {"item": "A", "amount": "B", "note": "C"}
-        subtotal_from = 0
-        for r in range(start + 1, len(grid.rows)):
-            if is_blank(grid.value(r, 0)):
-                break
-            amount = None
-            raw = grid.value(r, 1)
-            if (r, 1) in grid.formulas and is_blank(raw):
-                self.cell_text(grid, r, 1)  # reports S06; the amount stays unknown
-            elif not is_blank(raw):
-                try:
-                    amount = parse_amount(raw)
-                except ParseError as error:
-                    self.add("S04", grid.name, cell_name(r, 1), label="金额（元）", value=_short(to_text(raw)),
-                             problem=str(error), todo=FORMAT_HINTS["amount"])
-            line = BudgetLine(r + 1, self.cell_text(grid, r, 0), amount, self.cell_text(grid, r, 2))
-            kind = label_key(line.item)
-            if kind in TOTAL_ITEMS:  # the table's own total: checked against the lines it covers, not added
-                first = subtotal_from if kind == SUBTOTAL else 0
-                self.project.budget_totals.append(BudgetTotal(line, first, len(self.project.budget_lines)))
-                subtotal_from = len(self.project.budget_lines) if kind == SUBTOTAL else subtotal_from
-            else:
-                self.project.budget_lines.append(line)
+def _missing(cells: CellReader, spec: FieldSpec, cell: str, problem: str) -> None:
+    if spec.need == "required":
+        cells.add("S03", spec.sheet, cell, label=spec.label, problem=problem)
+    elif spec.need == "recommended":
+        cells.add("S05", spec.sheet, cell, label=spec.label)
 
-    def read_indicators(self, grid: Grid) -> None:
-        header = find_header(grid, self.layout.columns)
-        if header is None:
-            headers = "、".join(c.header for c in self.layout.columns if not c.optional)
-            self.add("S03", grid.name, "", label=f"表头（{headers}）", problem=f"在前 {HEADER_ROWS} 行中未找到")
-            return
-        head_row, columns = header
-        self.project.indicator_columns = {name: column_letter(c + 1) for name, c in columns.items()}
-        main = [columns[name] for name in INDICATOR_NAMES]
-        level1 = level2 = ""
-        for r in range(head_row + 1, len(grid.rows)):
-            if all(is_blank(grid.value(r, c)) for c in main) or _is_note(grid, r, columns["level1"]):
-                continue
-            own1 = self.level_text(grid, r, columns["level1"])
-            own2 = self.level_text(grid, r, columns["level2"])
-            level2 = own2 or (level2 if not own1 or own1 == level1 else "")
-            level1 = own1 or level1
-            self.project.indicators.append(self.indicator(grid, r, columns, level1, level2))
 
-    def level_text(self, grid: Grid, r: int, c: int) -> str:
-        text = self.cell_text(grid, r, c)
-        synonym = self.layout.profile.synonyms.get(text)
-        if synonym:
-            self.add("S07", grid.name, cell_name(r, c), value=text, normalised=synonym,
-                     todo=f"已按「{synonym}」处理，建议在工作簿中也改为「{synonym}」")
-            return synonym
-        return text
+def read_budget_lines(cells: CellReader, project: Project, grid: Grid) -> None:
+    """The 预算明细 rows under their header, and the table's own 合计/小计/总计 rows; hidden rows skipped (S07)."""
+    start = next((r for r, row in enumerate(grid.rows[:LABEL_ROWS])
+                  if row and label_key(row[0]) == label_key(BUDGET_LINES_HEADER[0])), None)
+    if start is None:
+        return
+    project.budget_line_columns = {"item": "A", "amount": "B", "note": "C"}
+    subtotal_from = 0
+    for r in range(start + 1, len(grid.rows)):
+        if is_blank(grid.value(r, 0)):
+            break
+        if cells.skip_hidden_row(grid, r, to_text(grid.value(r, 0))):
+            continue
+        amount = cells.amount(grid, r, 1, "金额（元）", FORMAT_HINTS["amount"])
+        line = BudgetLine(r + 1, cells.text(grid, r, 0), amount, cells.text(grid, r, 2))
+        kind = label_key(line.item)
+        if kind in TOTAL_ITEMS:  # the table's own total: checked against the lines it covers, not added
+            first = subtotal_from if kind == SUBTOTAL else 0
+            project.budget_totals.append(BudgetTotal(line, first, len(project.budget_lines)))
+            subtotal_from = len(project.budget_lines) if kind == SUBTOTAL else subtotal_from
+        else:
+            project.budget_lines.append(line)
 
-    def indicator(self, grid: Grid, r: int, columns: dict[str, int], level1: str, level2: str) -> Indicator:
-        written = self.target_text(grid, r, columns["target"])
-        target = parse_target(written)
-        if target.problem:
-            self.add("S04", grid.name, cell_name(r, columns["target"]), label=self.layout.column("target").header,
-                     value=_short(written), problem=target.problem,
-                     todo="小数请写作 1.5%；千位分隔符每三位一个，例如 1,500条")
-        elif (r, columns["target"]) not in grid.formulas and target_was_rewritten(written, target):
-            self.add("S07", grid.name, cell_name(r, columns["target"]), value=written, normalised=target.text,
-                     todo=f"建议在工作簿中直接写作「{target.text}」")
-        others = {name: self.cell_text(grid, r, c) for name, c in columns.items() if name not in INDICATOR_NAMES}
-        note = others.pop("note", "")
-        return Indicator(r + 1, level1, level2, self.cell_text(grid, r, columns["level3"]), written, target.text,
-                         target.operator, target.value, target.unit_of_measure, note, others)
 
-    def target_text(self, grid: Grid, r: int, c: int) -> str:
-        """The 指标值 as typed: a formula Excel made of `=95%`, or a percentage stored as a number (S07)."""
-        formula = grid.formulas.get((r, c))
-        if formula is not None:
-            written = self.fit(grid, r, c, formula if formula.startswith("=") else f"={formula}")
-            self.add("S07", grid.name, cell_name(r, c), value=f"公式 {_short(written)}", normalised=_short(written),
-                     todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
-            return written
-        number = grid.value(r, c)
-        if _is_number(number) and (r, c) in (grid.percents or ()):
-            written = f"{number * 100:.10g}%"
-            self.add("S07", grid.name, cell_name(r, c), value=f"数字 {number:g}（百分比格式）", normalised=written,
-                     todo="该单元格是数字格式，Excel 把输入的百分数存成了小数；建议把该列设为“文本”格式后重新输入")
-            return written
-        return self.cell_text(grid, r, c)
+def read_indicators(cells: CellReader, project: Project, grid: Grid, layout: Layout) -> None:
+    """The indicator table under its header: 一级/二级 carried down merged cells; hidden rows skipped (S07)."""
+    header = find_header(grid, layout.columns)
+    if header is None:
+        headers = "、".join(c.header for c in layout.columns if not c.optional)
+        cells.add("S03", grid.name, "", label=f"表头（{headers}）", problem=f"在前 {HEADER_ROWS} 行中未找到")
+        return
+    head_row, columns = header
+    for c in sorted(grid.hidden_cols):
+        if c < len(grid.rows[head_row]) and not is_blank(grid.value(head_row, c)):
+            cells.report_hidden_column(grid, head_row, c)
+    project.indicator_columns = {name: column_letter(c + 1) for name, c in columns.items()}
+    main = [columns[name] for name in INDICATOR_NAMES]
+    level1 = level2 = ""
+    for r in range(head_row + 1, len(grid.rows)):
+        if all(is_blank(grid.value(r, c)) for c in main) or _is_note(grid, r, columns["level1"]):
+            continue
+        if cells.skip_hidden_row(grid, r, to_text(grid.value(r, columns["level3"]))):
+            continue
+        own1 = _level_text(cells, grid, r, columns["level1"], layout)
+        own2 = _level_text(cells, grid, r, columns["level2"], layout)
+        level2 = own2 or (level2 if not own1 or own1 == level1 else "")
+        level1 = own1 or level1
+        project.indicators.append(_indicator(cells, grid, r, columns, level1, level2, layout))
+
+
+def _level_text(cells: CellReader, grid: Grid, r: int, c: int, layout: Layout) -> str:
+    text = cells.text(grid, r, c)
+    synonym = layout.profile.synonyms.get(text)
+    if synonym:
+        cells.add("S07", grid.name, cell_name(r, c), value=text, normalised=synonym,
+                  todo=f"已按「{synonym}」处理，建议在工作簿中也改为「{synonym}」")
+        return synonym
+    return text
+
+
+def _indicator(cells: CellReader, grid: Grid, r: int, columns: dict[str, int], level1: str, level2: str,
+               layout: Layout) -> Indicator:
+    column = columns["target"]
+    written = _target_text(cells, grid, r, column)
+    target = parse_target(written)
+    if target.problem:
+        header = layout.column("target")
+        cells.add("S04", grid.name, cell_name(r, column), label=header.header if header else "指标目标值",
+                  value=short(written), problem=target.problem,
+                  todo="小数请写作 1.5%；千位分隔符每三位一个，例如 1,500条；范围请写成一个目标，例如 ≥90%")
+    elif (r, column) not in grid.formulas and target_was_rewritten(written, target):
+        cells.add("S07", grid.name, cell_name(r, column), value=written, normalised=target.text,
+                  todo=f"建议在工作簿中直接写作「{target.text}」")
+    others = {name: cells.text(grid, r, c) for name, c in columns.items() if name not in INDICATOR_NAMES}
+    note = others.pop("note", "")
+    return Indicator(r + 1, level1, level2, cells.text(grid, r, columns["level3"]), written, target.text,
+                     target.operator, target.value, target.unit_of_measure, note, others)
+
+
+def _target_text(cells: CellReader, grid: Grid, r: int, c: int) -> str:
+    """The 指标值 as typed: a formula Excel made of `=95%` (S07), or a number as its format shows it (S07)."""
+    formula = grid.formulas.get((r, c))
+    if formula is not None:
+        written = cells.fit(grid, r, c, formula if formula.startswith("=") else f"={formula}")
+        cells.add("S07", grid.name, cell_name(r, c), value=f"公式 {short(written)}", normalised=short(written),
+                  todo="Excel 把输入的目标值当成了公式；请把该列设为“文本”格式后重新输入")
+        return written
+    return cells.quantity_text(grid, r, c)
 
 
 def label_rows(grid: Grid) -> dict[str, int]:
@@ -280,42 +246,25 @@ def _is_note(grid: Grid, r: int, col: int) -> bool:
             and all(is_blank(grid.value(r, col + i)) for i in range(1, 4)))
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _numeric_targets(grid: Grid | None, layouts: list[Layout]) -> bool:
-    """Whether a 指标值 cell holds a number: only then do number formats (e.g. `0%`) matter."""
-    if grid is None or grid.percents is not None:
-        return False
-    for layout in layouts:
-        header = find_header(grid, layout.columns)
-        if header is not None:
-            head_row, columns = header
-            return any(_is_number(grid.value(r, columns["target"])) for r in range(head_row + 1, len(grid.rows)))
-    return False
-
-
 def find_header(grid: Grid, columns: list[Column]) -> tuple[int, dict[str, int]] | None:
     """(row, column name -> index) of the indicator table's header: the required columns side by side,
-    in order, in the first HEADER_ROWS rows; the optional columns anywhere right of them."""
+    in order, in the first HEADER_ROWS rows; the optional columns anywhere right of them. Hidden columns
+    are passed over: a hidden 指标值 column before the visible one is not the table's."""
     required = [c for c in columns if not c.optional]
     for r, row in enumerate(grid.rows[:HEADER_ROWS]):
-        keys = [label_key(v) for v in row]
-        for c in range(len(keys) - len(required) + 1):
-            if all(keys[c + i] in column.label_keys() for i, column in enumerate(required)):
-                found = {column.name: c + i for i, column in enumerate(required)}
+        shown = [c for c in range(len(row)) if c not in grid.hidden_cols]
+        keys = [label_key(row[c]) for c in shown]
+        for i in range(len(keys) - len(required) + 1):
+            if all(keys[i + j] in column.label_keys() for j, column in enumerate(required)):
+                found = {column.name: shown[i + j] for j, column in enumerate(required)}
                 for column in columns:
                     if column.optional:
-                        at = next((i for i in range(c + len(required), len(keys)) if keys[i] in column.label_keys()), None)
+                        at = next((k for k in range(i + len(required), len(keys)) if keys[k] in column.label_keys()),
+                                  None)
                         if at is not None:
-                            found[column.name] = at
+                            found[column.name] = shown[at]
                 return r, found
     return None
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def recognise(grids: dict[str, Grid], config: Config) -> tuple[Layout | None, str]:
@@ -323,7 +272,8 @@ def recognise(grids: dict[str, Grid], config: Config) -> tuple[Layout | None, st
     it shows most clearly. (None, what was tried) when neither says."""
     info = grids.get(INFO_SHEET)
     rows = label_rows(info) if info is not None else {}
-    marked = to_text(info.value(rows[label_key(LAYOUT_LABEL)], 1)) if label_key(LAYOUT_LABEL) in rows else ""
+    at = rows.get(label_key(LAYOUT_LABEL))
+    marked = to_text(info.value(at, 1)) if info is not None and at is not None else ""
     if marked in config.layouts:
         return config.layout(marked), ""
     seen = set(rows)
@@ -343,8 +293,6 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     try:
         limits = Limits.of(config.limits)
         grids = load_grids(path, (*REQUIRED_SHEETS, SELFEVAL_SHEET), limits)
-        if _numeric_targets(grids.get(INDICATOR_SHEET), list(config.layouts.values())):
-            grids = load_grids(path, REQUIRED_SHEETS, limits, formats=True)
     except UnreadableWorkbook as error:
         failure = finding("S01", file, "", reason=error.reason, todo=error.todo)
         return ReadResult(None, [failure], failure=f"{error.reason}：{error.todo}")
@@ -355,21 +303,21 @@ def read_project(path: Path, file: str, config: Config) -> ReadResult:
     layout, tried = recognise(grids, config)
     if layout is None:
         return _unrecognised(file, missing, tried)
-    reader = _Reader(file, config, layout)
+    cells = CellReader(file, config.limits["max_cell_chars"])
+    project = Project(file=file, layout=layout.name)
     for name in missing:
-        reader.add("S02", name, **_missing_sheet(name))
-    reader.report_hidden_sheets(grids)
+        cells.add("S02", name, **_missing_sheet(name))
+    cells.report_hidden_sheets(grids)
     for sheet in (INFO_SHEET, BUDGET_SHEET):
         if sheet in grids:
-            reader.read_fields(grids[sheet], layout.fields_on(sheet))
+            read_fields(cells, project, grids[sheet], layout.fields_on(sheet))
     if BUDGET_SHEET in grids:
-        reader.read_budget_lines(grids[BUDGET_SHEET])
+        read_budget_lines(cells, project, grids[BUDGET_SHEET])
     if INDICATOR_SHEET in grids:
-        reader.read_indicators(grids[INDICATOR_SHEET])
-    project = reader.project
-    findings = [replace(f, project_name=project.name) for f in reader.findings]
-    failure = f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）" if missing else ""
-    return ReadResult(project, findings, failure)
+        read_indicators(cells, project, grids[INDICATOR_SHEET], layout)
+    findings = [replace(f, project_name=project.name) for f in cells.findings]
+    explanation = f"缺少工作表：{'、'.join(missing)}（不是标准申报表，请使用模板）" if missing else ""
+    return ReadResult(project, findings, explanation)
 
 
 def _unrecognised(file: str, missing: list[str], tried: str) -> ReadResult:

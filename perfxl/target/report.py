@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import math
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -117,7 +118,7 @@ class Writer:
             sheet.write_datetime(row, col, dt.datetime.combine(value, dt.time()), style)
         elif kind == "link":
             sheet.write_url(row, col, relative_link(str(value)), style)
-        elif kind in ("int", "amount", "rate", "number") and isinstance(value, int | float):
+        elif kind in ("int", "amount", "rate", "number") and isinstance(value, int | float | Decimal):
             sheet.write_number(row, col, value, style)
         else:
             # The reader already cut long cell texts with an S07; this guard keeps any other text legal.

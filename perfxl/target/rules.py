@@ -1,66 +1,46 @@
 """The checks of the rule catalogue: one small function per rule, registered with its id.
 
 Project checks see one project; batch checks see them all. Each yields findings; the S rules are
-raised while reading (reader.py) and have no check here. This module holds the registry and the
-I and B checks; the T checks live in indicator_rules.py, the X checks in batch_rules.py.
+raised while reading (reader.py) and have no check here. This module holds the target form's two
+registries and the I and B checks; the T checks live in indicator_rules.py, the X checks in
+batch_rules.py, and checks.py imports all three to run them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 
-from perfxl.core.catalogue import CATALOGUE, finding, speaking
+from perfxl.core.catalogue import finding
 from perfxl.core.config import Config
 from perfxl.core.layout import Layout
 from perfxl.core.model import BUDGET_SHEET, Finding, Project
-from perfxl.core.values import yuan
+from perfxl.core.registry import Registry
+from perfxl.core.values import decimal_of, yuan
 
 ProjectCheck = Callable[[Project, Layout], Iterator[Finding]]
 BatchCheck = Callable[[list[Project], Config, dict], Iterator[Finding]]
-PROJECT_CHECKS: dict[str, ProjectCheck] = {}
-BATCH_CHECKS: dict[str, BatchCheck] = {}
-
-
-def _registrar(registry: dict) -> Callable[[str], Callable]:
-    def rule(rule_id: str) -> Callable:
-        """Register the decorated function as the check of rule `rule_id`."""
-        assert rule_id in CATALOGUE, rule_id
-
-        def register(check):
-            registry[rule_id] = check
-            return check
-
-        return register
-
-    return rule
-
-
-project_rule = _registrar(PROJECT_CHECKS)  # @project_rule("T02") on a ProjectCheck
-batch_rule = _registrar(BATCH_CHECKS)  # @batch_rule("X01") on a BatchCheck
-
-
-def check_project(project: Project, config: Config) -> list[Finding]:
-    """The project rules of its layout not disabled in the configuration, in catalogue order."""
-    layout = config.layout(project.layout)
-    disabled = set(config.rules["disabled"])
-    with speaking(layout.terms):  # the messages name the table's parts in the layout's words
-        return [f for rule, check in PROJECT_CHECKS.items() if layout.applies(rule) and rule not in disabled
-                for f in check(project, layout)]
-
-
-def check_batch(projects: list[Project], config: Config, previous: dict | None = None) -> list[Finding]:
-    """All batch rules; `previous` maps (unit, project name) to last year's 项目当年预算."""
-    disabled = set(config.rules["disabled"])
-    return [f for rule, check in BATCH_CHECKS.items() if rule not in disabled
-            for f in check(projects, config, previous or {})]
+PROJECT_CHECKS: Registry[ProjectCheck] = Registry()
+BATCH_CHECKS: Registry[BatchCheck] = Registry()
+project_rule = PROJECT_CHECKS.rule  # @project_rule("T02") on a ProjectCheck
+batch_rule = BATCH_CHECKS.rule  # @batch_rule("X01") on a BatchCheck
 
 
 # Helpers shared by the checks -------------------------------------------------------------------
 
 
-def percent(ratio: float) -> str:
-    """A ratio as a percentage with one decimal, without a trailing `.0`: `58.7%`, `50%`."""
-    return f"{ratio:.1%}".replace(".0%", "%")
+def percent(ratio: Decimal | float) -> str:
+    """A ratio as a percentage with one decimal (half up), without a trailing `.0`: `58.7%`, `50%`."""
+    shown = (decimal_of(ratio) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{shown:f}%".replace(".0%", "%")
+
+
+def amount_of(project: Project, name: str) -> Decimal | None:
+    """The amount field `name` of `project` as a Decimal; None when missing or unreadable."""
+    value = project.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return decimal_of(value)
 
 
 def field_finding(rule: str, project: Project, layout: Layout, name: str, /, **values) -> Finding:
@@ -112,9 +92,10 @@ def gov_procurement_not_yes_no(project: Project, layout: Layout) -> Iterator[Fin
 
 @project_rule("I05")
 def year_outside_plan(project: Project, layout: Layout) -> Iterator[Finding]:
-    if None in (project.year, project.start_date, project.end_date) or project.start_date > project.end_date:
+    year, start, end = project.year, project.start_date, project.end_date
+    if year is None or start is None or end is None or start > end:
         return  # an unreadable date is S03/S04's, a reversed plan I01's
-    if not project.start_date.year <= project.year <= project.end_date.year:
+    if not start.year <= year <= end.year:
         yield field_finding("I05", project, layout, "year", year=project.year, span=project.plan_span)
 
 
@@ -124,7 +105,7 @@ def year_outside_plan(project: Project, layout: Layout) -> Iterator[Finding]:
 @project_rule("B01")
 def negative_amount(project: Project, layout: Layout) -> Iterator[Finding]:
     for spec in layout.fields:
-        amount = project.get(spec.name) if spec.kind == "amount" else None
+        amount = amount_of(project, spec.name) if spec.kind == "amount" else None
         if amount is not None and amount < 0:
             yield field_finding("B01", project, layout, spec.name, label=spec.label, value=yuan(amount))
     column = project.budget_line_columns.get("amount", "")
@@ -136,7 +117,7 @@ def negative_amount(project: Project, layout: Layout) -> Iterator[Finding]:
 
 def amount_above(rule: str, project: Project, layout: Layout, name: str, limit_name: str) -> Iterator[Finding]:
     """A finding at field `name` when its amount exceeds field `limit_name`."""
-    amount, limit = project.get(name), project.get(limit_name)
+    amount, limit = amount_of(project, name), amount_of(project, limit_name)
     if amount is not None and limit is not None and amount > limit:
         yield field_finding(rule, project, layout, name, amount=yuan(amount), limit=yuan(limit),
                             label=layout.label(name), limit_label=layout.label(limit_name))
@@ -149,10 +130,11 @@ def annual_above_total(project: Project, layout: Layout) -> Iterator[Finding]:
 
 def annual_differs_within_one_year(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
     """A finding when the plan lies in one calendar year yet this year's amount differs from the total."""
-    annual, total = project.get(layout.budget.annual), project.get(layout.budget.total)
-    if None in (annual, total, project.start_date, project.end_date):
+    annual, total = amount_of(project, layout.budget.annual), amount_of(project, layout.budget.total)
+    start, end = project.start_date, project.end_date
+    if annual is None or total is None or start is None or end is None:
         return
-    if project.start_date.year == project.end_date.year and annual != total:
+    if start.year == end.year and annual != total:
         yield field_finding(rule, project, layout, layout.budget.annual, annual=yuan(annual), total=yuan(total))
 
 
@@ -184,7 +166,7 @@ def recurring_without_prior_figures(project: Project, layout: Layout) -> Iterato
 
 @project_rule("B07")
 def annual_budget_changes_too_much(project: Project, layout: Layout) -> Iterator[Finding]:
-    change, limit = project.budget_change, layout.thresholds.budget_change_ratio
+    change, limit = project.budget_change, decimal_of(layout.thresholds.budget_change_ratio)
     if change is not None and abs(change) > limit:
         yield field_finding("B07", project, layout, "annual_budget", direction="增加" if change > 0 else "减少",
                             change=percent(abs(change)), annual=yuan(project.annual_budget),
@@ -193,26 +175,27 @@ def annual_budget_changes_too_much(project: Project, layout: Layout) -> Iterator
 
 @project_rule("B08")
 def low_prior_execution_rate(project: Project, layout: Layout) -> Iterator[Finding]:
-    rate, floor = project.prior_execution_rate, layout.thresholds.execution_rate_floor
+    rate, floor = project.prior_execution_rate, decimal_of(layout.thresholds.execution_rate_floor)
     if rate is not None and rate < floor:
         yield field_finding("B08", project, layout, "prior_spent", rate=percent(rate), floor=percent(floor))
 
 
 @project_rule("B09")
 def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Finding]:
-    tolerance = layout.thresholds.amount_tolerance
+    tolerance = decimal_of(layout.thresholds.amount_tolerance)
     column = project.budget_line_columns.get("amount", "")
-    for total in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
-        covered = sum(line.amount or 0 for line in project.budget_lines[total.first : total.last])
-        if total.line.amount is not None and abs(covered - total.line.amount) > tolerance:
-            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{total.line.row}", project.name,
-                          what="各行之和", sum=yuan(covered), against=f"「{total.line.item}」行", annual=yuan(total.line.amount),
-                          diff=yuan(abs(covered - total.line.amount)))
+    for stated in project.budget_totals:  # the table's own 合计/小计 rows, against the lines they cover
+        lines = project.budget_lines[stated.first : stated.last]
+        covered = sum((line.amount or Decimal(0) for line in lines), Decimal(0))
+        if stated.line.amount is not None and abs(covered - stated.line.amount) > tolerance:
+            yield finding("B09", project.file, BUDGET_SHEET, f"{column}{stated.line.row}", project.name,
+                          what="各行之和", sum=yuan(covered), against=f"「{stated.line.item}」行",
+                          annual=yuan(stated.line.amount), diff=yuan(abs(covered - stated.line.amount)))
     amounts = [line.amount for line in project.budget_lines if line.amount is not None]
-    annual = project.get(layout.budget.annual)
+    annual = amount_of(project, layout.budget.annual)
     if not amounts or annual is None:
         return
-    total = sum(amounts)
+    total = sum(amounts, Decimal(0))
     if abs(total - annual) > tolerance:
         yield field_finding("B09", project, layout, layout.budget.annual, what="合计", sum=yuan(total),
                             against=layout.label(layout.budget.annual), annual=yuan(annual), diff=yuan(abs(total - annual)))
@@ -221,13 +204,13 @@ def budget_lines_do_not_add_up(project: Project, layout: Layout) -> Iterator[Fin
 def parts_do_not_add_up(rule: str, project: Project, layout: Layout) -> Iterator[Finding]:
     """A finding at the total of the layout's sum checked by `rule` when its parts (empty: 0) differ."""
     for spec in (s for s in layout.budget.sums if s.rule == rule):
-        total = project.get(spec.total)
-        parts = [project.get(name) or 0.0 for name in spec.parts]
-        if total is not None and abs(sum(parts) - total) > layout.thresholds.amount_tolerance:
+        total = amount_of(project, spec.total)
+        parts = [amount_of(project, name) or Decimal(0) for name in spec.parts]
+        if total is not None and abs(sum(parts, Decimal(0)) - total) > decimal_of(layout.thresholds.amount_tolerance):
             shown = " + ".join(f"{layout.label(n).removeprefix('其中：')} {yuan(v)}" for n, v in zip(
                 spec.parts, parts, strict=True))
             yield field_finding(rule, project, layout, spec.total, label=layout.label(spec.total), total=yuan(total),
-                                parts=shown, sum=yuan(sum(parts)))
+                                parts=shown, sum=yuan(sum(parts, Decimal(0))))
 
 
 @project_rule("B10")
@@ -248,7 +231,3 @@ def annual_funds_above_project_funds(project: Project, layout: Layout) -> Iterat
 @project_rule("B13")
 def annual_funds_differ_within_one_year(project: Project, layout: Layout) -> Iterator[Finding]:
     yield from annual_differs_within_one_year("B13", project, layout)
-
-
-# The indicator (T) and batch (X) checks register themselves when imported.
-from perfxl.target import batch_rules, indicator_rules  # noqa: E402, F401, I001
