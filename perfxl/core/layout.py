@@ -158,7 +158,7 @@ class Migrations(Strict):
 class SelfEvalPoints(Strict):
     """The year-end self-evaluation's points per 一级 of this layout (perfxl selfeval)."""
 
-    level1_points: dict[str, float] = {}
+    level1_points: dict[str, Annotated[float, msgspec.Meta(ge=0, le=100)]] = {}
     taken_from: dict[str, str] = {}  # 一级 -> the 一级 whose points it takes, when the project has it
 
 
@@ -166,7 +166,7 @@ class Layout(Strict):
     name: str
     title: str
     description: str
-    years: tuple[int, int]
+    years: tuple[Annotated[int, msgspec.Meta(ge=1900, le=2200)], Annotated[int, msgspec.Meta(ge=1900, le=2200)]]
     form_template: str
     workbook_template: str
     rules: list[str]
@@ -177,7 +177,7 @@ class Layout(Strict):
     roles: dict[str, Role]
     profile: Profile
     thresholds: Thresholds
-    amount_decimals: int = 0
+    amount_decimals: Annotated[int, msgspec.Meta(ge=0, le=6)] = 0
     roll: Roll = Roll()
     migrate: Migrations = Migrations()
     selfeval: SelfEvalPoints = SelfEvalPoints()

@@ -7,7 +7,8 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,15 +25,53 @@ ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 PLACEHOLDER = ".gitkeep"  # keeps the empty input/ folder in git; not an input file
 
 
+OLE_SCAN_BYTES = 2**20  # where an OLE file's directory names its streams: its first sectors, or those it points to
+MAX_RATIO = 200  # a part expanding more than this (and past 1 MB) is a zip bomb: XML deflates about 10 : 1
+RATIO_FROM_BYTES = 2**20
+
+
 def office_container(path: Path) -> str:
-    """What the first bytes of an Office file say: "empty", "encrypted", "legacy" (.xls/.doc) or ""."""
+    """What the first bytes of an Office file say: "empty", "encrypted", "legacy" (.xls/.doc) or "".
+
+    Never reads a whole file: an encrypted document is told from the stream names in the OLE directory,
+    looked for in the first MB and in the first directory sector the header points to."""
     with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head:
-        return "empty"
-    if head == OLE_MAGIC:
-        return "encrypted" if ENCRYPTED_MARK in path.read_bytes() else "legacy"
-    return ""
+        head = handle.read(OLE_SCAN_BYTES)
+        if not head:
+            return "empty"
+        if head[:8] != OLE_MAGIC:
+            return ""
+        if ENCRYPTED_MARK in head:
+            return "encrypted"
+        if len(head) >= 0x34:
+            sector = 1 << int.from_bytes(head[0x1E:0x20], "little")
+            handle.seek((int.from_bytes(head[0x30:0x34], "little") + 1) * sector)
+            if ENCRYPTED_MARK in handle.read(4 * max(sector, 512)):
+                return "encrypted"
+    return "legacy"
+
+
+class OversizedFile(PerfxlError):
+    """A file, or what it expands to, is larger than perfxl reads; the message says which limit."""
+
+
+def read_zip(path: Path, max_bytes: int, wanted: Callable[[str], bool] = lambda name: True) -> dict[str, bytes]:
+    """The members of the zip at `path` that `wanted` names (all by default), in its order; refused
+    (OversizedFile) before reading when the file or its members' total expands past `max_bytes`, or a
+    member expands more than MAX_RATIO times. Members are read bounded by the sizes their headers give
+    (zipfile checks them and their CRC). Raises zipfile.BadZipFile for a damaged file."""
+    limit = f"{max_bytes // 2**20} MB"
+    if path.stat().st_size > max_bytes:
+        raise OversizedFile(f"文件超过 {limit}，疑似异常文件，已拒绝读取")
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if sum(info.file_size for info in infos) > max_bytes:
+            raise OversizedFile(f"文件解压后超过 {limit}，疑似异常文件，已拒绝读取")
+        for info in infos:
+            if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise OversizedFile(f"文件中的 {info.filename} 压缩比异常（解压后 {info.file_size // 2**20} MB），"
+                                    "疑似异常文件，已拒绝读取")
+        return {info.filename: archive.read(info) for info in infos if wanted(info.filename)}
 
 
 @dataclass(frozen=True)

@@ -34,14 +34,26 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout
 from perfxl.core.model import FORMS_DIR, Indicator, Project
 from perfxl.core.values import yuan
-from perfxl.io.files import TEMP_PREFIX, atomic_write, form_file_names, listed, record, remove_unlisted
+from perfxl.io.files import (
+    TEMP_PREFIX,
+    OversizedFile,
+    atomic_write,
+    form_file_names,
+    listed,
+    read_zip,
+    record,
+    remove_unlisted,
+)
 from perfxl.io.form_template import BODIES, template_parts
-from perfxl.io.sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
+from perfxl.io.sandbox import TemplateProblem, UnsafeTemplate, environment, refuse_unsafe, render
 
 if TYPE_CHECKING:
     from docxtpl import DocxTemplate
 
 FORM_SUFFIX = ".docx"
+# A Word template is a few tens of KB, with a logo a few hundred; 20 MB unpacked leaves room for pictures.
+MAX_TEMPLATE_BYTES = 20 * 2**20
+STORED_BYTES = 64 * 2**10  # fixed parts up to this size are copied as they are: faster than deflating
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
 RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
@@ -171,11 +183,13 @@ class FormTemplate:
             parts = {name: xml.encode("utf-8") for name, xml in template_parts(layout).items()}
             return cls.compile(parts, f"内置模板（{layout.name}）", layout)
         try:
-            with zipfile.ZipFile(path) as package:
-                parts = {info.filename: package.read(info) for info in package.infolist()}
-        except (OSError, zipfile.BadZipFile) as error:
+            parts = read_zip(path, MAX_TEMPLATE_BYTES)
+        except OversizedFile as error:
+            raise FormError(f"目标表模板 {path}：{error}。正常的模板只有几十 KB，"
+                            "请检查该文件，或运行 perfxl form-template 重新生成") from error
+        except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError) as error:
             raise FormError(f"无法读取目标表模板 {path}：{error}。"
-                                    "请检查该文件，或运行 perfxl form-template 重新生成") from error
+                            "请检查该文件，或运行 perfxl form-template 重新生成") from error
         return cls.compile(parts, str(path), layout)
 
     @classmethod
@@ -209,11 +223,19 @@ class FormTemplate:
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
         context = self.context(project)
-        try:
-            return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
-                           else self.copied[name]) for name in self.order}
-        except SecurityError as error:
-            raise _unsafe(self.source, str(error)) from error
+        parts = {}
+        for name in self.order:
+            if name not in self.rendered:
+                parts[name] = self.copied[name]
+                continue
+            try:
+                parts[name] = render(self.rendered[name], context).encode("utf-8")
+            except UnsafeTemplate as error:
+                raise _unsafe(self.source, error.expression) from error
+            except TemplateProblem as error:
+                raise FormError(f"模板 {self.source} 的 {name} 无法填写：{error}。"
+                                "请改正模板，或运行 perfxl form-template 重新生成") from error
+        return parts
 
     def context(self, project: Project) -> dict:
         """What the placeholders may name; another kind of form (the 自评表) sets its own."""
@@ -224,8 +246,10 @@ class FormTemplate:
         package = io.BytesIO()  # built in memory and written in one go: ~70 fewer system calls a form
         with zipfile.ZipFile(package, "w") as archive:
             for name, data in self.render(project).items():
-                # the filled parts are deflated; the template's small fixed parts are stored as they are
-                method = zipfile.ZIP_DEFLATED if name in self.rendered else zipfile.ZIP_STORED
+                # the filled parts are deflated, and the template's fixed parts unless small (a template
+                # part that inflates would otherwise make every form as large)
+                small = name not in self.rendered and len(data) <= STORED_BYTES
+                method = zipfile.ZIP_STORED if small else zipfile.ZIP_DEFLATED
                 # a fixed time stamp: the same content gives the same bytes, so mail is not sent again
                 archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
         with atomic_write(target) as temp:

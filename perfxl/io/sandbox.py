@@ -1,15 +1,36 @@
-"""The jinja2 environment for templates the user can edit (Word form, mail text): no code from a template.
+"""The jinja2 environment for templates the user can edit (Word form, mail text): no code from a template,
+and no rendering past a time, a size or a depth.
 
 jinja2's ImmutableSandboxedEnvironment refuses, when rendering, attributes that reach Python internals
 (`cycler.__init__.__globals__`) and methods that change data. With a lenient `undefined` such an access
 only renders as empty text, so templates are also checked when compiled: an expression naming a private
 or internal attribute is refused before anything is rendered.
+
+The sandbox does not bound work: its only limit is `range()` at 100,000 items; operators, filters and
+string methods run as Python runs them (`9**(9**9)`, `'a'*10**10`, `'{:>1000000000}'.format(x)`).
+Here every value a template can make bigger is checked before it is made (operators, the filters and
+str methods that take a width, `replace`, `join`, joined output, namespace assignments, macro arguments),
+a render that runs past RENDER_SECONDS is stopped by a watchdog thread (loops without any call),
+and whatever else goes wrong (RecursionError of a self-include, ValueError of a filter) becomes one
+TemplateProblem whose message the caller prefixes with the template's name.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import re
+import string
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
 import jinja2
 from jinja2 import nodes
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import (
     UNSAFE_ASYNC_GENERATOR_ATTRIBUTES,
     UNSAFE_COROUTINE_ATTRIBUTES,
@@ -17,12 +38,25 @@ from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
     SecurityError,
 )
+from jinja2.utils import Namespace
 
 from perfxl.core.errors import PerfxlError
+from perfxl.core.text import TextFileError, read_text
 
 UNSAFE_NAMES = {"mro", *UNSAFE_GENERATOR_ATTRIBUTES, *UNSAFE_COROUTINE_ATTRIBUTES, *UNSAFE_ASYNC_GENERATOR_ATTRIBUTES}
+# A form's document.xml is 30-300 KB and a mail body a few KB; 4 M characters leaves room for a form of
+# hundreds of indicators with long texts, and is far below what exhausts a PC's memory.
+MAX_TEXT = 4_000_000
+# A form renders in about a millisecond, a mail in less; 10 s is only reached by a runaway loop.
+RENDER_SECONDS = 10.0
+MAX_WIDTH = 1000  # a column width or padding a template may ask for (center, indent, '{:>20}', '%-8s')
+MAX_INT_BITS = 10_000  # about 3,000 digits: far beyond any amount, far below a slow int
+WIDTH_FILTERS = {"center", "indent", "wordwrap", "truncate", "slice", "batch", "format", "filesizeformat"}
+WIDTH_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
+PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+NUMBER = re.compile(r"\d+")
 
-__all__ = ["SecurityError", "UnsafeTemplate", "environment", "refuse_unsafe"]
+__all__ = ["SecurityError", "TemplateProblem", "UnsafeTemplate", "environment", "refuse_unsafe", "render"]
 
 
 class UnsafeTemplate(PerfxlError):
@@ -33,10 +67,171 @@ class UnsafeTemplate(PerfxlError):
         self.expression = expression
 
 
+class TemplateProblem(PerfxlError):
+    """A template cannot be rendered: the message says what is wrong (the caller names the template)."""
+
+
+class _Timeout(BaseException):
+    """Raised in the rendering thread by the watchdog; a BaseException, so that no template code catches it."""
+
+
+def _too_big(what: str) -> TemplateProblem:
+    return TemplateProblem(f"{what}超过 {MAX_TEXT:,} 个字符的上限（模板中可能有循环或重复拼接）")
+
+
+def _check_size(value: Any) -> Any:
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_TEXT:
+        raise _too_big("模板生成的文字或列表")
+    return value
+
+
+def _check_width(value: Any) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)) and not -MAX_WIDTH <= value <= MAX_WIDTH:
+        raise TemplateProblem(f"宽度或数量 {value:g} 超过上限 {MAX_WIDTH}")
+
+
+def _check_percent(text: str, args: Any) -> None:
+    """`text % args`: no width or precision over MAX_WIDTH, nor a `*` taking a bigger one from `args`."""
+    for match in PERCENT_FIELD.finditer(text):
+        for part in match.groups():
+            if part == "*":
+                for arg in args if isinstance(args, tuple) else (args,):
+                    _check_width(arg)
+            elif part is not None:
+                _check_width(int(part))
+
+
+def _check_format_string(text: str) -> None:
+    """`text.format(…)`: no nested field in a format spec, no width or precision over MAX_WIDTH."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as error:
+        raise TemplateProblem(f"格式字符串有误：{error}") from error
+    for _, _, spec, _ in fields:
+        if spec and "{" in spec:
+            raise TemplateProblem("格式说明中不能再嵌套 {…}")
+        for number in NUMBER.findall(spec or ""):
+            _check_width(int(number))
+
+
+def _int_bits(value: Any) -> int:
+    return abs(value).bit_length() if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    if operator == "**" and _int_bits(left) > 1 and isinstance(right, int):
+        if right > 0 and _int_bits(left) * right > MAX_INT_BITS:
+            raise TemplateProblem(f"乘方结果过大（{left} ** {right}）")
+    elif operator == "**" and isinstance(left, float | int) and isinstance(right, float | int) and abs(right) > MAX_INT_BITS:
+        raise TemplateProblem(f"乘方的指数过大（{right}）")
+    elif operator == "*":
+        if _int_bits(left) + _int_bits(right) > MAX_INT_BITS:
+            raise TemplateProblem("乘积过大")
+        for sequence, times in ((left, right), (right, left)):
+            if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEXT:
+                raise _too_big("重复的文字")
+    elif operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+        if len(left) + len(right) > MAX_TEXT:
+            raise _too_big("拼接的文字")
+    elif operator == "%" and isinstance(left, str):
+        _check_percent(left, right)
+
+
+def _bounded_concat(parts: Iterable[str]) -> str:
+    """`"".join(parts)`, refused before joining when the result would pass MAX_TEXT (render, macros, set blocks)."""
+    collected, total = [], 0
+    for part in parts:
+        total += len(part)
+        if total > MAX_TEXT:
+            raise _too_big("模板的输出")
+        collected.append(part)
+    return "".join(collected)
+
+
+def _bounded_filter(name: str, function: Callable) -> Callable:
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        params = list(args[2 if getattr(function, "jinja_pass_arg", None) else 1:]) + list(kwargs.values())
+        value = args[1] if getattr(function, "jinja_pass_arg", None) else args[0] if args else None
+        if name in WIDTH_FILTERS:
+            for param in params:
+                _check_width(param)
+        if name == "format" and isinstance(value, str):
+            _check_percent(value, tuple(params))
+        if name == "replace" and isinstance(value, str) and len(params) >= 2:
+            _check_replace(value, str(params[0]), str(params[1]))
+        if name == "join" and isinstance(value, (list, tuple)):
+            _check_join(value, str(params[0]) if params else "")
+        return _check_size(function(*args, **kwargs))
+    return checked
+
+
+def _check_replace(text: str, old: str, new: str) -> None:
+    count = text.count(old) if old else len(text) + 1
+    if len(text) + count * max(0, len(new) - len(old)) > MAX_TEXT:
+        raise _too_big("替换后的文字")
+
+
+def _check_join(items: Iterable[Any], separator: str) -> None:
+    items = list(items)
+    total = sum(len(item) if isinstance(item, str) else 20 for item in items) + len(separator) * len(items)
+    if total > MAX_TEXT:
+        raise _too_big("连接的文字")
+
+
+class _Namespace(Namespace):
+    """`namespace()` whose assignments are checked: `{% set ns.s = ns.s ~ ns.s %}` in a loop cannot double for ever."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        _check_size(value)
+        super().__setitem__(name, value)
+
+
+class _Watchdog:
+    """One thread per process that raises _Timeout in a thread whose render has passed its deadline."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.deadlines: dict[int, float] = {}
+        self.thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def watching(self, seconds: float) -> Iterator[None]:
+        ident = threading.get_ident()
+        with self.lock:
+            self.deadlines[ident] = time.monotonic() + seconds
+            if self.thread is None or not self.thread.is_alive():  # none yet, or lost in a fork
+                self.thread = threading.Thread(target=self._watch, name="perfxl-template-watchdog", daemon=True)
+                self.thread.start()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.deadlines.pop(ident, None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.05)
+            with self.lock:
+                now = time.monotonic()
+                for ident, deadline in list(self.deadlines.items()):
+                    if now > deadline:
+                        del self.deadlines[ident]
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_Timeout))
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """jinja2's immutable sandbox, and no call of a method of perfxl's own objects: a template reads the
     fields of the projects it is given (`p.name`), it does not run their code (`p.set(…)` would change
-    the project every later output is written from)."""
+    the project every later output is written from). Operators that can make a value big are checked."""
+
+    intercepted_binops = frozenset({"+", "*", "**", "%"})
+    concat = staticmethod(_bounded_concat)
 
     def is_safe_callable(self, obj: object) -> bool:
         owner = getattr(obj, "__self__", None)
@@ -44,10 +239,83 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return False
         return super().is_safe_callable(obj)
 
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        _check_binop(operator, left, right)
+        return _check_size(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        for value in (*args, *kwargs.values()):
+            _check_size(value)
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str) and name in WIDTH_METHODS:
+            for value in (*args, *kwargs.values()):
+                _check_width(value)
+        elif isinstance(owner, str) and name == "replace" and len(args) >= 2:
+            _check_replace(owner, str(args[0]), str(args[1]))
+        elif isinstance(owner, str) and name == "join" and args:
+            _check_join(args[0], owner)
+        return _check_size(super().call(__context, __obj, *args, **kwargs))
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_format_string(value.__self__)
+        return wrapped
+
 
 def environment(**options) -> ImmutableSandboxedEnvironment:
-    """A sandboxed environment with `options` (loader, undefined, autoescape …)."""
-    return _Sandbox(**options)
+    """A sandboxed, bounded environment with `options` (loader, undefined, autoescape …)."""
+    env = _Sandbox(**options)
+    env.filters = {name: _bounded_filter(name, function) for name, function in env.filters.items()}
+    env.globals.pop("lipsum", None)  # lipsum(n=10**9) loops n times inside one call
+    env.globals["namespace"] = _Namespace
+    return env
+
+
+def add_filter(env: jinja2.Environment, name: str, function: Callable) -> None:
+    """Register a filter of perfxl's own (yuan, paragraphs) with the same output check as the built-in ones."""
+    env.filters[name] = _bounded_filter(name, function)
+
+
+_PROBLEMS = (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError,
+             MemoryError, UnicodeError)
+
+
+def render(template: jinja2.Template, context: dict[str, Any], seconds: float | None = None) -> str:
+    """`template` rendered with `context`, within `seconds` (default RENDER_SECONDS) and MAX_TEXT characters.
+
+    Raises TemplateProblem (one line, in Chinese) for anything that goes wrong while rendering; UnsafeTemplate
+    when the template reaches for what the sandbox refuses."""
+    seconds = RENDER_SECONDS if seconds is None else seconds
+    try:
+        with _WATCHDOG.watching(seconds):
+            return template.render(context)
+    except _Timeout:
+        raise TemplateProblem(f"渲染超过 {seconds:g} 秒仍未完成（模板中可能有过大的循环）") from None
+    except SecurityError as error:
+        raise UnsafeTemplate(str(error)) from error
+    except TemplateProblem:
+        raise
+    except RecursionError:
+        raise TemplateProblem("宏或 include 嵌套过深（模板可能调用了自身）") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateProblem(f"第 {error.lineno} 行有语法错误：{error.message}") from error
+    except _PROBLEMS as error:
+        line = _template_line(error)
+        where = f"第 {line} 行：" if line else ""
+        raise TemplateProblem(f"{where}{type(error).__name__}: {error}"[:300]) from error
+
+
+def _template_line(error: BaseException) -> int | None:
+    """The template's line where `error` arose (jinja2 rewrites tracebacks to point at template lines)."""
+    trace = error.__traceback__
+    line = None
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename.startswith("<template>") or "__jinja_template__" in trace.tb_frame.f_globals:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
 
 
 def _attribute(node: nodes.Node) -> str | None:
@@ -64,3 +332,26 @@ def refuse_unsafe(env: jinja2.Environment, source: str) -> None:
         name = _attribute(node)
         if name is not None and (name.startswith("_") or name in UNSAFE_NAMES):
             raise UnsafeTemplate(name)
+
+
+class _Loader(jinja2.BaseLoader):
+    """Templates from one folder, read as users' text files are (a BOM removed, GBK refused, bounded size)."""
+
+    def __init__(self, folder: Path):
+        self.searchpath = [str(folder)]
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = Path(self.searchpath[0]).joinpath(*split_template_path(template))
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            text = read_text(path, "模板")
+        except TextFileError as error:
+            raise TemplateProblem(str(error)) from error
+        mtime = path.stat().st_mtime_ns
+        return text, str(path), lambda: path.is_file() and path.stat().st_mtime_ns == mtime
+
+
+def template_loader(folder: Path) -> jinja2.BaseLoader:
+    """The loader of the templates in `folder` (a mail template and what it includes)."""
+    return _Loader(folder)

@@ -38,7 +38,14 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.model import ERROR, FAILED, FORMS_DIR, PREPARED_DIR, REPORT_NAME, SELFEVAL_FORMS_DIR, Project
 from perfxl.core.values import strip_invisible, to_text, visible, yuan
 from perfxl.io.files import atomic_write, own_folder, remove_unlisted, safe_file_name
-from perfxl.io.sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
+from perfxl.io.sandbox import (
+    TemplateProblem,
+    UnsafeTemplate,
+    environment,
+    refuse_unsafe,
+    render,
+    template_loader,
+)
 from perfxl.selfeval.batch import SUMMARY_NAME
 from perfxl.selfeval.book import FIELD_LABELS, TITLE, SelfEvaluation
 from perfxl.target.pipeline import Batch
@@ -169,14 +176,14 @@ def left_out(batch: Batch, config: Config, kind: MailKind = TARGETS) -> list[Lef
 
 
 def _environment(template: Path) -> jinja2.Environment:
-    env = environment(loader=jinja2.FileSystemLoader(template.parent), undefined=jinja2.StrictUndefined,
+    env = environment(loader=template_loader(template.parent), undefined=jinja2.StrictUndefined,
                       keep_trailing_newline=True)
     env.filters["yuan"] = yuan
     try:
         refuse_unsafe(env, env.loader.get_source(env, template.name)[0])
     except UnsafeTemplate as error:
         raise _unsafe(template, error.expression) from error
-    except jinja2.TemplateError:
+    except (jinja2.TemplateError, TemplateProblem):
         pass  # reported with its line when rendered
     return env
 
@@ -189,11 +196,12 @@ def _unsafe(template: Path, expression: str) -> MailSettingsError:
 def _render(env: jinja2.Environment, name: str, **values) -> tuple[str, str]:
     """Subject (the template's first line, without a leading `主题：`) and body."""
     try:
-        text = env.get_template(name).render(**values)
-    except SecurityError as error:
-        raise _unsafe(Path(env.loader.searchpath[0]) / name, str(error)) from error
-    except jinja2.TemplateError as error:
-        raise MailError(f"邮件模板 {name} 有误：{error}") from error
+        text = render(env.get_template(name), values)
+    except UnsafeTemplate as error:
+        raise _unsafe(Path(env.loader.searchpath[0]) / name, error.expression) from error
+    except (jinja2.TemplateError, TemplateProblem) as error:  # exit 2, as a configuration error: the unit edits it
+        line = f"第 {error.lineno} 行：" if isinstance(error, jinja2.TemplateSyntaxError) else ""
+        raise MailSettingsError(f"邮件模板 {Path(env.loader.searchpath[0]) / name} 有误：{line}{error}") from error
     subject, _, body = text.lstrip("\n").partition("\n")
     return subject.removeprefix("主题：").strip(), body.strip("\n") + "\n"
 
