@@ -154,6 +154,8 @@ def read_source(path: Path, config: Config) -> tuple[list[tuple[str, Project]] |
         return _projects(path, config), ""
     except NotMigratable as error:
         return None, str(error)
+    except OSError as error:  # a Word form is read through a workbook in the temporary folder
+        return None, f"读取时无法写入临时文件夹（{tempfile.gettempdir()}）：{os_problem(error)}"
     except Exception as error:  # noqa: BLE001 - one file's surprise must not end the migration
         return None, (f"读取时发生意外错误（{type(error).__name__}）：请用 Excel 或 Word 打开该文件另存后重试；"
                       "如仍失败，请把该文件发给技术支持")
@@ -179,14 +181,18 @@ def migrate_file(path: Path, folder: Path, config: Config, year: int | None = No
     for file, project in projects:
         if project.layout != SOURCE_LAYOUT:
             continue
-        done = migrate_project(project, file, config, given)
-        if year is not None:
-            roll_forward(done.form, year)
         try:
+            done = migrate_project(project, file, config, given)
+            if year is not None:
+                roll_forward(done.form, year)
             write_form(done.form, folder, config)
         except OSError as error:
             result.failure = f"无法写入 {folder}：{os_problem(error)}"
             break
+        except Exception as error:  # noqa: BLE001 - one file's surprise must not end the migration
+            result.failure = (f"{file}：迁移时发生意外错误（{type(error).__name__}）：请用 Excel 或 Word 打开该文件另存后重试；"
+                              "如仍失败，请把该文件发给技术支持")
+            continue
         result.projects.append(done)
     return result
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
+import itertools
 import os
 import re
 import stat
@@ -55,15 +57,15 @@ class OversizedFile(PerfxlError):
     """A file, or what it expands to, is larger than perfxl reads; the message says which limit."""
 
 
-def read_zip(path: Path, max_bytes: int, wanted: Callable[[str], bool] = lambda name: True) -> dict[str, bytes]:
-    """The members of the zip at `path` that `wanted` names (all by default), in its order; refused
+def read_zip(path: Path | bytes, max_bytes: int, wanted: Callable[[str], bool] = lambda name: True) -> dict[str, bytes]:
+    """The members of the zip at `path` (or in the bytes `path`) that `wanted` names (all by default), in its order; refused
     (OversizedFile) before reading when the file or its members' total expands past `max_bytes`, or a
     member expands more than MAX_RATIO times. Members are read bounded by the sizes their headers give
     (zipfile checks them and their CRC). Raises zipfile.BadZipFile for a damaged file."""
     limit = f"{max_bytes // 2**20} MB"
-    if path.stat().st_size > max_bytes:
+    if (len(path) if isinstance(path, bytes) else path.stat().st_size) > max_bytes:
         raise OversizedFile(f"文件超过 {limit}，疑似异常文件，已拒绝读取")
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path) as archive:
         infos = archive.infolist()
         if sum(info.file_size for info in infos) > max_bytes:
             raise OversizedFile(f"文件解压后超过 {limit}，疑似异常文件，已拒绝读取")
@@ -185,6 +187,39 @@ def atomic_write(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+def write_unique(candidates: Iterable[Path], write: Callable[[Path], None]) -> Path:
+    """Write a new file with `write(temp)` and give it the first of `candidates` (in one folder) that does
+    not exist; returns the path taken. Never replaces a file, also not one another command creates in the
+    meantime: each name is taken by a hard link, which fails when the name exists, or, where the disk
+    has no hard links (FAT, some network shares), by creating it exclusively before the rename.
+    FileExistsError when every candidate is taken."""
+    candidates = iter(candidates)
+    first = next(candidates)
+    temp = first.with_name(f"{TEMP_PREFIX}{os.getpid()}-{first.name}")
+    try:
+        write(temp)
+        for target in itertools.chain([first], candidates):
+            try:
+                _take(temp, target)
+                return target
+            except FileExistsError:
+                continue
+        raise FileExistsError(errno.EEXIST, "every name is taken", str(first))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _take(temp: Path, target: Path) -> None:
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this disk: claim the name, then rename over the claim
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.replace(temp, target)
 
 
 MANIFEST_NAME = ".perfxl_manifest.txt"  # the files perfxl wrote into a folder, one name a line

@@ -20,7 +20,14 @@ from perfxl.core.model import (
 from perfxl.engine import runner
 from perfxl.engine.batch import Batch, FileResult, listed_result, locked, unexpected_result
 from perfxl.engine.runner import FormKind
-from perfxl.io.files import InputFile, atomic_write, form_file_names, own_folder, remove_stale_temps
+from perfxl.io.files import (
+    InputFile,
+    atomic_write,
+    form_file_names,
+    own_folder,
+    remove_stale_temps,
+    write_unique,
+)
 from perfxl.io.forms import remove_stale_forms
 from perfxl.io.parallel import Workers
 from perfxl.selfeval.book import write_workbook
@@ -56,8 +63,12 @@ def prepare(input_dir: Path, out_dir: Path, config: Config) -> Prepared:
             if target.exists():
                 outcome.kept.append(target)
                 continue
-            with atomic_write(target) as temp:
-                write_workbook(temp, project, project_points(project, config), config.selfeval)
+            try:  # created exclusively: a workbook another command writes meanwhile is kept as well
+                write_unique([target], lambda temp, p=project: write_workbook(temp, p, project_points(p, config),
+                                                                              config.selfeval))
+            except FileExistsError:
+                outcome.kept.append(target)
+                continue
             outcome.written.append(target)
     return outcome
 
