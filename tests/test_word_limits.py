@@ -254,3 +254,19 @@ def test_a_surprise_while_writing_one_document_costs_that_document_only(tmp_path
     assert isinstance(result.exception, SystemExit | None), result.output
     assert "意外错误（ValueError）" in result.output
     assert len(_workbooks(tmp_path / "o")) == 1, result.output
+
+
+@pytest.mark.parametrize("command", [_import, _migrate])
+def test_a_device_or_a_fifo_given_as_a_document_is_refused_without_waiting(tmp_path, good, command):
+    import os
+
+    sources = [good, "/dev/zero"]
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "管道.docx")
+        sources.append(tmp_path / "管道.docx")
+    started = time.perf_counter()
+    result = command(*sources, "--out", tmp_path / "o")
+    assert time.perf_counter() - started < 20
+    assert "/dev/zero：失败" in result.output, result.output
+    assert ("管道.docx：失败：不是普通文件" in result.output) == (len(sources) == 3)
+    assert len(_workbooks(tmp_path / "o")) == 1

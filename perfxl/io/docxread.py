@@ -159,6 +159,8 @@ class _Flattener:
 def _check_container(path: Path) -> None:
     """Refuse what is not a .docx container, from its first bytes (never reading a whole file for it)."""
     kind = office_container(path)
+    if kind == "special":
+        raise UnreadableDocument("不是普通文件（命名管道、设备等），无法读取：请给出 Word 文档（.docx）本身")
     if kind == "empty":
         raise UnreadableDocument("文件是空的（0 字节）：请重新保存或重新发送该文件")
     if kind == "encrypted":

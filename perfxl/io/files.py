@@ -33,11 +33,16 @@ RATIO_FROM_BYTES = 2**20
 
 
 def office_container(path: Path) -> str:
-    """What the first bytes of an Office file say: "empty", "encrypted", "legacy" (.xls/.doc) or "".
+    """What an Office file is: "special" (not a regular file: a FIFO, a device), or what its first bytes
+    say: "empty", "encrypted", "legacy" (.xls/.doc) or "".
 
     Never reads a whole file: an encrypted document is told from the stream names in the OLE directory,
-    looked for in the first MB and in the first directory sector the header points to."""
-    with path.open("rb") as handle:
+    looked for in the first MB and in the first directory sector the header points to. Never waits: a
+    FIFO is opened without blocking and told apart before anything is read."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return "special"
         head = handle.read(OLE_SCAN_BYTES)
         if not head:
             return "empty"

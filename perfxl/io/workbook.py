@@ -269,6 +269,8 @@ def check_container(path: Path, limits: Limits) -> _Scan:
     would allocate it.
     """
     kind = office_container(path)
+    if kind == "special":
+        raise UnreadableWorkbook("不是普通文件（命名管道、设备等）", "请给出工作簿（.xlsx）本身")
     if kind == "empty":
         raise UnreadableWorkbook("文件是空的（0 字节）", "文件可能没有保存完整，请重新保存或重新发送该文件")
     if kind == "encrypted":
