@@ -40,6 +40,12 @@ HOSTILE = {
     "replace": "{{ unit|replace('', 'b' * 100000)|replace('', 'c' * 100) }}",
     "join": "{{ ['x' * 1000000] * 3 | join }}{{ (['x' * 3000000] * 2)|join }}",
     "lorem ipsum": "{{ lipsum(10**9) }}",
+    "joined operands": "{% set s = 'a' * 4000000 %}{{ s ~ s }}",
+    "made anew each turn": "{% set s = 'a' * 4000000 %}{% set ns = namespace(l=[]) %}{% for i in range(2000) %}"
+                           "{% set ns.l = ns.l + [s ~ i] %}{% endfor %}",
+    "indent": "{{ ('\\n' * 1000000)|indent(1000) }}",
+    "expandtabs": "{{ ('\\t' * 1000000).expandtabs(1000) }}",
+    "repeated bytes": "{{ 'ab'.encode() * 10**10 }}",
     "division by zero": "{{ (unit|length) // 0 }}",
 }
 
@@ -84,9 +90,10 @@ def test_ordinary_templates_still_render(tmp_path):
     env = sandbox.environment(undefined=jinja2.StrictUndefined)
     text = ("{{ unit }}|{{ '%.2f'|format(3.14159) }}|{{ '{:>6}'.format('ab') }}|{{ 2**10 }}|{{ unit|center(8) }}|"
             "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}|"
-            "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m('y') }}|{{ ['a', 'b']|join('、') }}|{{ 'a-b'|replace('-', '+') }}")
+            "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m('y') }}|{{ ['a', 'b']|join('、') }}|{{ 'a-b'|replace('-', '+') }}|"
+            "{{ unit ~ 1 ~ 'x' }}|{{ 'a\\nb'|indent(2) }}")
     assert sandbox.render(env.from_string(text), {"unit": "单位"}) == \
-        "单位|3.14|    ab|1024|   单位   |3|<y>|a、b|a+b"
+        "单位|3.14|    ab|1024|   单位   |3|<y>|a、b|a+b|单位1x|a\n  b"
 
 
 # --- through the CLI: mail ---------------------------------------------------------------------------

@@ -17,19 +17,18 @@ TemplateProblem whose message the caller prefixes with the template's name.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
+import itertools
 import re
 import string
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import (
     UNSAFE_ASYNC_GENERATOR_ATTRIBUTES,
@@ -42,6 +41,7 @@ from jinja2.utils import Namespace
 
 from perfxl.core.errors import PerfxlError
 from perfxl.core.text import TextFileError, read_text
+from perfxl.io.watchdog import Timeout, watching
 
 UNSAFE_NAMES = {"mro", *UNSAFE_GENERATOR_ATTRIBUTES, *UNSAFE_COROUTINE_ATTRIBUTES, *UNSAFE_ASYNC_GENERATOR_ATTRIBUTES}
 # A form's document.xml is 30-300 KB and a mail body a few KB; 4 M characters leaves room for a form of
@@ -49,6 +49,7 @@ UNSAFE_NAMES = {"mro", *UNSAFE_GENERATOR_ATTRIBUTES, *UNSAFE_COROUTINE_ATTRIBUTE
 MAX_TEXT = 4_000_000
 # A form renders in about a millisecond, a mail in less; 10 s is only reached by a runaway loop.
 RENDER_SECONDS = 10.0
+MAX_WORK = 64_000_000  # characters one render may make in all: 200 times a large form, 256 MB at worst
 MAX_WIDTH = 1000  # a column width or padding a template may ask for (center, indent, '{:>20}', '%-8s')
 MAX_INT_BITS = 10_000  # about 3,000 digits: far beyond any amount, far below a slow int
 WIDTH_FILTERS = {"center", "indent", "wordwrap", "truncate", "slice", "batch", "format", "filesizeformat"}
@@ -71,8 +72,8 @@ class TemplateProblem(PerfxlError):
     """A template cannot be rendered: the message says what is wrong (the caller names the template)."""
 
 
-class _Timeout(BaseException):
-    """Raised in the rendering thread by the watchdog; a BaseException, so that no template code catches it."""
+SEQUENCES = (str, bytes, list, tuple)
+_WORK = threading.local()  # per rendering thread: how many characters the render may still produce
 
 
 def _too_big(what: str) -> TemplateProblem:
@@ -80,9 +81,36 @@ def _too_big(what: str) -> TemplateProblem:
 
 
 def _check_size(value: Any) -> Any:
-    if isinstance(value, (str, list, tuple)) and len(value) > MAX_TEXT:
+    if isinstance(value, SEQUENCES) and len(value) > MAX_TEXT:
         raise _too_big("模板生成的文字或列表")
     return value
+
+
+def _spend(count: int) -> None:
+    """Count `count` characters made by the template against its render's MAX_WORK: 4 M characters once
+    is fine, 4 M characters made anew in each of a thousand loop turns is not."""
+    left = getattr(_WORK, "left", None)
+    if left is not None:
+        _WORK.left = left - count
+        if _WORK.left < 0:
+            raise TemplateProblem(f"模板在一次填写中生成的文字超过 {MAX_WORK:,} 个字符的上限（模板中可能有循环或重复拼接）")
+
+
+def _produced(value: Any) -> Any:
+    """`value`, a result the template made, checked for size and counted against the render's work."""
+    if isinstance(value, SEQUENCES):
+        _check_size(value)
+        _spend(len(value))
+    return value
+
+
+def _checked_parts(parts: tuple) -> tuple:
+    """The operands of `~`, refused before they are joined when the result would pass MAX_TEXT."""
+    total = sum(len(part) if isinstance(part, str) else 0 for part in parts)
+    if total > MAX_TEXT:
+        raise _too_big("拼接的文字")
+    _spend(total)
+    return parts
 
 
 def _check_width(value: Any) -> None:
@@ -130,9 +158,9 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
         if _int_bits(left) + _int_bits(right) > MAX_INT_BITS:
             raise TemplateProblem("乘积过大")
         for sequence, times in ((left, right), (right, left)):
-            if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEXT:
+            if isinstance(sequence, SEQUENCES) and isinstance(times, int) and len(sequence) * times > MAX_TEXT:
                 raise _too_big("重复的文字")
-    elif operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+    elif operator == "+" and isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
         if len(left) + len(right) > MAX_TEXT:
             raise _too_big("拼接的文字")
     elif operator == "%" and isinstance(left, str):
@@ -141,12 +169,15 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
 
 def _bounded_concat(parts: Iterable[str]) -> str:
     """`"".join(parts)`, refused before joining when the result would pass MAX_TEXT (render, macros, set blocks)."""
-    collected, total = [], 0
-    for part in parts:
-        total += len(part)
+    collected: list[str] = []
+    total = 0
+    parts = iter(parts)
+    while batch := list(itertools.islice(parts, 1024)):  # summed a batch at a time: a form has thousands
+        total += sum(map(len, batch))
         if total > MAX_TEXT:
             raise _too_big("模板的输出")
-        collected.append(part)
+        collected += batch
+    _spend(total)
     return "".join(collected)
 
 
@@ -160,12 +191,22 @@ def _bounded_filter(name: str, function: Callable) -> Callable:
                 _check_width(param)
         if name == "format" and isinstance(value, str):
             _check_percent(value, tuple(params))
+        if name == "indent" and isinstance(value, str) and params:
+            _check_grows(value, "\n", params[0])
         if name == "replace" and isinstance(value, str) and len(params) >= 2:
             _check_replace(value, str(params[0]), str(params[1]))
         if name == "join" and isinstance(value, (list, tuple)):
             _check_join(value, str(params[0]) if params else "")
-        return _check_size(function(*args, **kwargs))
+        return _produced(function(*args, **kwargs))
     return checked
+
+
+def _check_grows(text: str, mark: str, width: Any) -> None:
+    """`indent`, `expandtabs`: each `mark` in `text` may become `width` characters."""
+    if isinstance(width, str):
+        width = len(width)
+    if isinstance(width, int) and len(text) + text.count(mark) * width > MAX_TEXT:
+        raise _too_big("缩进后的文字")
 
 
 def _check_replace(text: str, old: str, new: str) -> None:
@@ -189,40 +230,20 @@ class _Namespace(Namespace):
         super().__setitem__(name, value)
 
 
-class _Watchdog:
-    """One thread per process that raises _Timeout in a thread whose render has passed its deadline."""
+class _Generator(CodeGenerator):
+    """jinja2's code generator, with the operands of `~` checked before they are joined."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.deadlines: dict[int, float] = {}
-        self.thread: threading.Thread | None = None
-
-    @contextlib.contextmanager
-    def watching(self, seconds: float) -> Iterator[None]:
-        ident = threading.get_ident()
-        with self.lock:
-            self.deadlines[ident] = time.monotonic() + seconds
-            if self.thread is None or not self.thread.is_alive():  # none yet, or lost in a fork
-                self.thread = threading.Thread(target=self._watch, name="perfxl-template-watchdog", daemon=True)
-                self.thread.start()
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.deadlines.pop(ident, None)
-
-    def _watch(self) -> None:
-        while True:
-            time.sleep(0.05)
-            with self.lock:
-                now = time.monotonic()
-                for ident, deadline in list(self.deadlines.items()):
-                    if now > deadline:
-                        del self.deadlines[ident]
-                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_Timeout))
-
-
-_WATCHDOG = _Watchdog()
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        else:
+            join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        self.write(f"{join}(environment.checked_parts((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -232,6 +253,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"+", "*", "**", "%"})
     concat = staticmethod(_bounded_concat)
+    checked_parts = staticmethod(_checked_parts)
+    code_generator_class = _Generator
 
     def is_safe_callable(self, obj: object) -> bool:
         owner = getattr(obj, "__self__", None)
@@ -241,7 +264,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         _check_binop(operator, left, right)
-        return _check_size(super().call_binop(context, operator, left, right))
+        return _produced(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         for value in (*args, *kwargs.values()):
@@ -251,11 +274,13 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if isinstance(owner, str) and name in WIDTH_METHODS:
             for value in (*args, *kwargs.values()):
                 _check_width(value)
+            if name == "expandtabs":
+                _check_grows(owner, "\t", args[0] if args else kwargs.get("tabsize", 8))
         elif isinstance(owner, str) and name == "replace" and len(args) >= 2:
             _check_replace(owner, str(args[0]), str(args[1]))
         elif isinstance(owner, str) and name == "join" and args:
             _check_join(args[0], owner)
-        return _check_size(super().call(__context, __obj, *args, **kwargs))
+        return _produced(super().call(__context, __obj, *args, **kwargs))
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
@@ -288,10 +313,11 @@ def render(template: jinja2.Template, context: dict[str, Any], seconds: float | 
     Raises TemplateProblem (one line, in Chinese) for anything that goes wrong while rendering; UnsafeTemplate
     when the template reaches for what the sandbox refuses."""
     seconds = RENDER_SECONDS if seconds is None else seconds
+    _WORK.left = MAX_WORK
     try:
-        with _WATCHDOG.watching(seconds):
+        with watching(seconds):
             return template.render(context)
-    except _Timeout:
+    except Timeout:
         raise TemplateProblem(f"渲染超过 {seconds:g} 秒仍未完成（模板中可能有过大的循环）") from None
     except SecurityError as error:
         raise UnsafeTemplate(str(error)) from error
