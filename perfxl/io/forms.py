@@ -45,7 +45,7 @@ from perfxl.io.files import (
     remove_unlisted,
 )
 from perfxl.io.form_template import BODIES, template_parts
-from perfxl.io.sandbox import TemplateProblem, UnsafeTemplate, environment, refuse_unsafe, render
+from perfxl.io.sandbox import TemplateProblem, UnsafeTemplate, compile_template, environment, render
 
 if TYPE_CHECKING:
     from docxtpl import DocxTemplate
@@ -209,12 +209,10 @@ class FormTemplate:
         for name, data in parts.items():
             if RENDERED_PART.fullmatch(name) and (b"{{" in data or b"{%" in data):
                 try:
-                    text = _jinja_source(patcher, data, breaks)
-                    refuse_unsafe(env, text)
-                    rendered[name] = env.from_string(text)
+                    rendered[name] = compile_template(env, _jinja_source(patcher, data, breaks))
                 except UnsafeTemplate as error:
                     raise _unsafe(source, error.expression) from error
-                except (jinja2.TemplateError, etree.XMLSyntaxError) as error:
+                except (jinja2.TemplateError, etree.XMLSyntaxError, TemplateProblem) as error:
                     raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
             else:
                 copied[name] = data

@@ -57,7 +57,8 @@ WIDTH_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
 PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 NUMBER = re.compile(r"\d+")
 
-__all__ = ["SecurityError", "TemplateProblem", "UnsafeTemplate", "environment", "refuse_unsafe", "render"]
+__all__ = ["SecurityError", "TemplateProblem", "UnsafeTemplate", "compile_template", "environment", "get_template",
+           "refuse_unsafe", "render", "template_loader"]
 
 
 class UnsafeTemplate(PerfxlError):
@@ -333,6 +334,34 @@ def render(template: jinja2.Template, context: dict[str, Any], seconds: float | 
         raise TemplateProblem(f"{where}{type(error).__name__}: {error}"[:300]) from error
 
 
+MAX_PLACEHOLDERS = 5000  # {{ … }} and {% … %} in one template: the built-in form has about 60, a mail 20
+
+
+def compile_template(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """`source` compiled in `env` after the checks of refuse_unsafe; TemplateProblem when it holds more
+    than MAX_PLACEHOLDERS placeholders or nests too deep to compile (jinja2 and Python recurse)."""
+    _check_placeholders(source)
+    try:
+        refuse_unsafe(env, source)
+        return env.from_string(source)
+    except (RecursionError, MemoryError) as error:
+        raise TemplateProblem("模板中的表达式嵌套过深，无法编译：请删除多余的括号或嵌套") from error
+
+
+def get_template(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """`env.get_template(name)`, bounded as compile_template is (the checks of its source are the loader's)."""
+    try:
+        return env.get_template(name)
+    except (RecursionError, MemoryError) as error:
+        raise TemplateProblem("模板中的表达式嵌套过深，无法编译：请删除多余的括号或嵌套") from error
+
+
+def _check_placeholders(source: str) -> None:
+    count = source.count("{{") + source.count("{%")
+    if count > MAX_PLACEHOLDERS:
+        raise TemplateProblem(f"模板中有 {count:,} 个占位符，超过 {MAX_PLACEHOLDERS:,} 个的上限：请检查模板")
+
+
 def _template_line(error: BaseException) -> int | None:
     """The template's line where `error` arose (jinja2 rewrites tracebacks to point at template lines)."""
     trace = error.__traceback__
@@ -374,6 +403,7 @@ class _Loader(jinja2.BaseLoader):
             text = read_text(path, "模板")
         except TextFileError as error:
             raise TemplateProblem(str(error)) from error
+        _check_placeholders(text)
         mtime = path.stat().st_mtime_ns
         return text, str(path), lambda: path.is_file() and path.stat().st_mtime_ns == mtime
 

@@ -42,6 +42,7 @@ from perfxl.io.sandbox import (
     TemplateProblem,
     UnsafeTemplate,
     environment,
+    get_template,
     refuse_unsafe,
     render,
     template_loader,
@@ -183,7 +184,7 @@ def _environment(template: Path) -> jinja2.Environment:
         refuse_unsafe(env, env.loader.get_source(env, template.name)[0])
     except UnsafeTemplate as error:
         raise _unsafe(template, error.expression) from error
-    except (jinja2.TemplateError, TemplateProblem):
+    except (jinja2.TemplateError, TemplateProblem, RecursionError):
         pass  # reported with its line when rendered
     return env
 
@@ -196,7 +197,7 @@ def _unsafe(template: Path, expression: str) -> MailSettingsError:
 def _render(env: jinja2.Environment, name: str, **values) -> tuple[str, str]:
     """Subject (the template's first line, without a leading `主题：`) and body."""
     try:
-        text = render(env.get_template(name), values)
+        text = render(get_template(env, name), values)
     except UnsafeTemplate as error:
         raise _unsafe(Path(env.loader.searchpath[0]) / name, error.expression) from error
     except (jinja2.TemplateError, TemplateProblem) as error:  # exit 2, as a configuration error: the unit edits it
