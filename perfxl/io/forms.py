@@ -34,6 +34,7 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout
 from perfxl.core.model import FORMS_DIR, Indicator, Project
 from perfxl.core.values import yuan
+from perfxl.io import sandbox
 from perfxl.io.files import (
     TEMP_PREFIX,
     OversizedFile,
@@ -45,7 +46,13 @@ from perfxl.io.files import (
     remove_unlisted,
 )
 from perfxl.io.form_template import BODIES, template_parts
-from perfxl.io.sandbox import TemplateProblem, UnsafeTemplate, compile_template, environment, render
+from perfxl.io.sandbox import (
+    TemplateProblem,
+    UnsafeTemplate,
+    compile_template,
+    environment,
+    render,
+)
 
 if TYPE_CHECKING:
     from docxtpl import DocxTemplate
@@ -227,7 +234,7 @@ class FormTemplate:
                 parts[name] = self.copied[name]
                 continue
             try:
-                parts[name] = render(self.rendered[name], context).encode("utf-8")
+                parts[name] = render(self.rendered[name], context, *_allowance(project)).encode("utf-8")
             except UnsafeTemplate as error:
                 raise _unsafe(self.source, error.expression) from error
             except TemplateProblem as error:
@@ -252,6 +259,20 @@ class FormTemplate:
                 archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
         with atomic_write(target) as temp:
             temp.write_bytes(package.getbuffer())
+
+
+ROW_SECONDS = 0.001  # a row of the indicator table renders in about 0.02 ms
+ROW_CHARS = 10_000  # its Word XML is about 2 KB, and its texts again, escaped
+
+
+def _allowance(project: Project) -> tuple[float, int]:
+    """(seconds, characters) a form may take: the sandbox's limits, and more for each indicator row and for
+    the project's own text, so that a project of 100,000 indicators (which the reader accepts) still gets its
+    form while a runaway template does not."""
+    indicators = getattr(project, "indicators", ())  # another kind of form (the 自评表) may hold them elsewhere
+    rows = len(indicators)
+    texts = sum(len(str(value)) for ind in indicators for value in getattr(ind, "__dict__", {}).values())
+    return sandbox.RENDER_SECONDS + rows * ROW_SECONDS, sandbox.MAX_TEXT + rows * ROW_CHARS + 6 * texts
 
 
 def _unsafe(source: str, expression: str) -> FormError:

@@ -171,12 +171,12 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
 def _bounded_concat(parts: Iterable[str]) -> str:
     """`"".join(parts)`, refused before joining when the result would pass MAX_TEXT (render, macros, set blocks)."""
     collected: list[str] = []
-    total = 0
+    total, limit = 0, getattr(_WORK, "output", MAX_TEXT)
     parts = iter(parts)
     while batch := list(itertools.islice(parts, 1024)):  # summed a batch at a time: a form has thousands
         total += sum(map(len, batch))
-        if total > MAX_TEXT:
-            raise _too_big("模板的输出")
+        if total > limit:
+            raise TemplateProblem(f"模板的输出超过 {limit:,} 个字符的上限（模板中可能有循环或重复拼接）")
         collected += batch
     _spend(total)
     return "".join(collected)
@@ -308,13 +308,15 @@ _PROBLEMS = (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, Looku
              MemoryError, UnicodeError)
 
 
-def render(template: jinja2.Template, context: dict[str, Any], seconds: float | None = None) -> str:
-    """`template` rendered with `context`, within `seconds` (default RENDER_SECONDS) and MAX_TEXT characters.
+def render(template: jinja2.Template, context: dict[str, Any], seconds: float | None = None,
+           size: int = MAX_TEXT) -> str:
+    """`template` rendered with `context`, within `seconds` (default RENDER_SECONDS) and `size` characters
+    of output (a form of many indicators may be given more than MAX_TEXT).
 
     Raises TemplateProblem (one line, in Chinese) for anything that goes wrong while rendering; UnsafeTemplate
     when the template reaches for what the sandbox refuses."""
     seconds = RENDER_SECONDS if seconds is None else seconds
-    _WORK.left = MAX_WORK
+    _WORK.left, _WORK.output = max(MAX_WORK, 16 * size), size
     try:
         with watching(seconds):
             return template.render(context)
