@@ -166,11 +166,11 @@ def test_a_form_inside_an_altchunk_docx_is_read(tmp_path):
 
 
 def test_an_altchunk_in_another_format_is_said_not_to_be_read(tmp_path):
-    rel = f'<Relationship Id="rIdA" Type="{R}/aFChunk" Target="afchunk.mht"/>'
-    _docx(tmp_path / "网页.docx", '<w:altChunk r:id="rIdA"/>', {"word/afchunk.mht": b"MIME-Version: 1.0\r\n\r\n<table>"},
-          rel)
-    result = _import(tmp_path / "网页.docx", "--out", tmp_path / "o")
-    assert "afchunk.mht" in result.output and "未能读取" in result.output
+    rel = f'<Relationship Id="rIdA" Type="{R}/aFChunk" Target="afchunk.rtf"/>'
+    _docx(tmp_path / "格式.docx", '<w:p><w:r><w:t>项目名称：甲</w:t></w:r></w:p><w:altChunk r:id="rIdA"/>',
+          {"word/afchunk.rtf": b"{\\rtf1\\ansi \\par}"}, rel)
+    result = _import(tmp_path / "格式.docx", "--out", tmp_path / "o")
+    assert "afchunk.rtf" in result.output and "未能读取" in result.output
 
 
 def test_an_ordinary_form_still_imports_with_its_fields(tmp_path, good):
@@ -270,3 +270,31 @@ def test_a_device_or_a_fifo_given_as_a_document_is_refused_without_waiting(tmp_p
     assert "/dev/zero：失败" in result.output, result.output
     assert ("管道.docx：失败：不是普通文件" in result.output) == (len(sources) == 3)
     assert len(_workbooks(tmp_path / "o")) == 1
+
+
+HTML_FORM = """<html><head><meta charset="utf-8"></head><body>
+<p>财政项目支出绩效目标表</p>
+<table><tr><td>项目名称</td><td colspan="3">网页生成的项目</td></tr>
+<tr><td>主管部门</td><td>某局</td><td>实施单位</td><td>某中心</td></tr></table>
+<table><tr><th>一级指标</th><th>二级指标</th><th>三级指标</th><th>指标值</th></tr>
+<tr><td rowspan="2">产出目标</td><td>数量</td><td>培训人次</td><td>≥100人次</td></tr>
+<tr><td>质量</td><td>合格率</td><td>≥95%</td></tr></table></body></html>"""
+
+
+@pytest.mark.parametrize("name, data", [
+    ("afchunk.htm", HTML_FORM.encode("utf-8")),
+    ("afchunk.mht", ("MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"B\"\r\n\r\n--B\r\n"
+                     "Content-Type: text/html; charset=\"gb18030\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                     ).encode() + __import__("base64").encodebytes(HTML_FORM.encode("gb18030")) + b"\r\n--B--\r\n"),
+])
+def test_a_form_inside_an_html_or_mht_altchunk_is_read(tmp_path, name, data):
+    from openpyxl import load_workbook
+
+    rel = f'<Relationship Id="rIdA" Type="{R}/aFChunk" Target="{name}"/>'
+    _docx(tmp_path / "网页.docx", '<w:altChunk r:id="rIdA"/>', {f"word/{name}": data}, rel)
+    result = _import(tmp_path / "网页.docx", "--out", tmp_path / "o")
+    assert "绩效指标 2 条" in result.output, result.output
+    [workbook] = (tmp_path / "o").glob("*.xlsx")
+    assert workbook.name == "网页生成的项目.xlsx"
+    rows = [[c.value for c in row] for row in load_workbook(workbook)["绩效指标"].iter_rows(min_row=2, max_col=4)]
+    assert rows[:2] == [["产出目标", "数量", "培训人次", "≥100人次"], [None, "质量", "合格率", "≥95%"]]

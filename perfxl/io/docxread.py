@@ -22,6 +22,8 @@ from lxml import etree
 
 from perfxl.core.errors import PerfxlError
 from perfxl.io.files import OversizedFile, office_container, read_zip
+from perfxl.io.htmlchunk import TooManyCells, chunk_lines
+from perfxl.io.lines import Cell, Line
 
 NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 # Text of runs, wherever they sit (hyperlinks, content controls, tracked insertions), but not the
@@ -46,32 +48,6 @@ _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:ins"), 
 
 class UnreadableDocument(PerfxlError):
     """The file is not a Word document perfxl can open; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One physical cell (or a paragraph): its text and the grid columns it covers."""
-
-    text: str
-    col: int = 0
-    span: int = 1
-    merged_up: bool = False  # a vertical-merge continuation: shows the cell above
-
-
-@dataclass(frozen=True)
-class Line:
-    """A paragraph (`table` is -1) or a table row (`table` numbers the tables of the document)."""
-
-    cells: tuple[Cell, ...]
-    table: int = -1
-
-    @property
-    def texts(self) -> list[str]:
-        return [cell.text for cell in self.cells]
-
-    def covering(self, col: int) -> Cell | None:
-        """The cell that covers grid column `col`, if any."""
-        return next((c for c in self.cells if c.col <= col < c.col + c.span), None)
 
 
 def _text(element: etree._Element) -> str:
@@ -127,13 +103,13 @@ class _Flattener:
         if child.tag == qn("w:p"):
             text = _text(child).strip()
             if text:
-                self._add(Line((Cell(text),)))
+                self.add(Line((Cell(text),)))
         elif child.tag == qn("w:tbl"):
             self.table(child)
         elif child.tag in _CONTAINERS:
             self.walk(child)
 
-    def _add(self, line: Line) -> None:
+    def add(self, line: Line) -> None:
         self.cells += len(line.cells)
         if self.cells > self.max_cells:
             raise UnreadableDocument(f"文档的段落和表格单元格超过 {self.max_cells:,} 个，已拒绝读取")
@@ -153,7 +129,7 @@ class _Flattener:
             for tc in tcs:
                 cells.append(_cell(tc, col))
                 col += cells[-1].span
-            self._add(Line(tuple(cells), number))
+            self.add(Line(tuple(cells), number))
 
 
 def _check_container(path: Path) -> None:
@@ -236,18 +212,31 @@ def _parse(parts: dict[str, bytes], limits: WordLimits, depth: int = 0) -> WordD
     rels = _relationships(parts, posixpath.join(posixpath.dirname(name), "_rels", posixpath.basename(name) + ".rels"))
     flattener = _Flattener(limits.max_cells)
     for chunk in flattener.walk_body(body):  # each altChunk, where it stands
-        kind, target = rels.get(chunk.get(qn("r:id")), ("", ""))
-        part = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
-        data = parts.get(part, b"")
-        if depth == 0 and data[:4] == b"PK\x03\x04":
-            inner = _parse(read_zip(data, limits.max_bytes, _wanted), limits, depth + 1)
-            flattener.lines += inner.lines
-            document.notes += inner.notes
-        else:
+        _, target = rels.get(chunk.get(qn("r:id")), ("", ""))
+        data = parts.get(posixpath.normpath(posixpath.join(posixpath.dirname(name), target)), b"")
+        lines = _chunk(data, flattener.tables, limits, document) if depth == 0 else None
+        if lines is None:
             document.notes.append(f"文档中有一段以其他格式嵌入的内容（{posixpath.basename(target) or '无名'}），perfxl 未能读取："
                                   "请在 Word 中打开该文档另存为 .docx 后重试，或核对该段内容")
+            continue
+        for line in lines:
+            flattener.add(line)
+        flattener.tables = max([flattener.tables - 1, *(line.table for line in lines)]) + 1
     document.lines = flattener.lines
     return document
+
+
+def _chunk(data: bytes, first_table: int, limits: WordLimits, document: WordDocument) -> list[Line] | None:
+    """The lines of an altChunk (a .docx package, HTML, MHT or text), its tables numbered from
+    `first_table`; None when it is in a format perfxl does not read."""
+    if data[:4] != b"PK\x03\x04":
+        try:
+            return chunk_lines(data, first_table, limits.max_cells)
+        except TooManyCells as error:
+            raise _too_many(limits) from error
+    inner = _parse(read_zip(data, limits.max_bytes, _wanted), limits, depth=1)
+    document.notes += inner.notes
+    return [Line(line.cells, line.table + first_table if line.table >= 0 else -1) for line in inner.lines]
 
 
 def _too_many(limits: WordLimits) -> UnreadableDocument:
