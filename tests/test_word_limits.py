@@ -283,9 +283,9 @@ HTML_FORM = """<html><head><meta charset="utf-8"></head><body>
 
 @pytest.mark.parametrize("name, data", [
     ("afchunk.htm", HTML_FORM.encode("utf-8")),
-    ("afchunk.mht", ("MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"B\"\r\n\r\n--B\r\n"
-                     "Content-Type: text/html; charset=\"gb18030\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-                     ).encode() + __import__("base64").encodebytes(HTML_FORM.encode("gb18030")) + b"\r\n--B--\r\n"),
+    ("afchunk.mht", (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"B\"\r\n\r\n--B\r\n"
+                     b"Content-Type: text/html; charset=\"gb18030\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                     ) + __import__("base64").encodebytes(HTML_FORM.encode("gb18030")) + b"\r\n--B--\r\n"),
 ])
 def test_a_form_inside_an_html_or_mht_altchunk_is_read(tmp_path, name, data):
     from openpyxl import load_workbook
