@@ -145,14 +145,17 @@ def test_a_mail_template_saved_as_gbk_is_refused_saying_to_save_as_utf8(make_wor
 # --- through the CLI: the Word form ------------------------------------------------------------------
 
 
-def _form_template(tmp_path, expression: str, bom: bool = False) -> None:
+def _form_template(tmp_path, expression: str, bom: bool = False, encoding: str = "utf-8") -> None:
     parts = template_parts(shipped_layout("上海2020"))
     xml = parts["word/document.xml"].replace("{{ project_name }}", expression, 1)
+    if encoding != "utf-8":
+        xml = xml.replace('encoding="UTF-8"', f'encoding="{encoding}"', 1)
+        assert f'encoding="{encoding}"' in xml
     parts["word/document.xml"] = ("\ufeff" if bom else "") + xml
     (tmp_path / "templates").mkdir(exist_ok=True)
     with zipfile.ZipFile(tmp_path / FORM, "w") as package:
         for name, text in parts.items():
-            package.writestr(name, text.encode("utf-8"))
+            package.writestr(name, text.encode(encoding if name == "word/document.xml" else "utf-8"))
 
 
 @pytest.fixture
@@ -177,9 +180,10 @@ def test_run_with_a_hostile_word_template_prints_the_findings_then_fails_in_one_
     assert not list((tmp_path / "output" / "目标表").glob("*.docx")), "no form written"
 
 
+@pytest.mark.parametrize("bom, encoding", [(True, "utf-8"), (False, "GBK")])
 def test_a_word_template_with_a_bom_in_its_xml_or_an_ordinary_expression_still_fills(
-        batch_with_a_finding, tmp_path, monkeypatch):
-    _form_template(tmp_path, "{{ project_name }}（{{ '%s'|format(unit) }}）", bom=True)
+        batch_with_a_finding, tmp_path, monkeypatch, bom, encoding):
+    _form_template(tmp_path, "{{ project_name }}（{{ '%s'|format(unit) }}）", bom=bom, encoding=encoding)
     monkeypatch.chdir(tmp_path)
     result = _cli("run", "input", "output")
     assert result.exit_code == 1, result.output  # the error of 有错.xlsx
