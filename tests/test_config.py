@@ -120,6 +120,8 @@ def _nested(opening: str, closing: str, depth: int, inner: str = "1") -> str:
     ("[selfeval]\nindicator_points = 1e9\n", "应为不大于 100 的数"),
     ('[selfeval]\nattainment = { "达成" = 2.0 }\n', "应为不大于 1 的数"),
     ("[mail]\nmax_message_mb = 0\n", "应为大于 0 的数"),
+    ("[thresholds]\nexecution_rate_floor = 90\n", "应为不大于 1 的数"),  # a share, not a percentage
+    ("[thresholds]\nsatisfaction_floor = 1e300\n", "应为不大于 100 的数"),
     ("[limits]\nmax_cell_chars = 100000\n", "应为不大于 32767 的整数"),
     ("[limits]\nmax_forms_per_document = 0\n", "limits.max_forms_per_document"),
     ('[layout."上海2020"]\namount_decimals = 99\n', "amount_decimals"),

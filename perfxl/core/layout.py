@@ -23,7 +23,10 @@ from perfxl.core.values import label_key
 
 LAYOUT_LABEL = "版式"  # the row of 项目信息 that marks which layout a workbook follows
 INDICATOR_NAMES = ("level1", "level2", "level3", "target")  # the columns every layout's table has
-Threshold = Annotated[float, msgspec.Meta(ge=0)]
+Threshold = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
+Rate = Annotated[float, msgspec.Meta(ge=0, le=1)]  # a share: 0.9 is 90 %
+Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
+Year = Annotated[int, msgspec.Meta(ge=1900, le=2200)]
 
 
 class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -32,8 +35,8 @@ class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class Thresholds(Strict):
     budget_change_ratio: Threshold  # B07
-    execution_rate_floor: Threshold  # B08
-    satisfaction_floor: Threshold  # T08
+    execution_rate_floor: Rate  # B08
+    satisfaction_floor: Percent  # T08
     amount_tolerance: Threshold  # B09, B10, B11, X03
     percent_ceiling: Threshold  # T17
     bracket_pairs: list[str]  # T09
@@ -158,7 +161,7 @@ class Migrations(Strict):
 class SelfEvalPoints(Strict):
     """The year-end self-evaluation's points per 一级 of this layout (perfxl selfeval)."""
 
-    level1_points: dict[str, Annotated[float, msgspec.Meta(ge=0, le=100)]] = {}
+    level1_points: dict[str, Percent] = {}
     taken_from: dict[str, str] = {}  # 一级 -> the 一级 whose points it takes, when the project has it
 
 
@@ -166,7 +169,7 @@ class Layout(Strict):
     name: str
     title: str
     description: str
-    years: tuple[Annotated[int, msgspec.Meta(ge=1900, le=2200)], Annotated[int, msgspec.Meta(ge=1900, le=2200)]]
+    years: tuple[Year, Year]
     form_template: str
     workbook_template: str
     rules: list[str]
