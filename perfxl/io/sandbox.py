@@ -17,12 +17,7 @@ TemplateProblem whose message the caller prefixes with the template's name.
 
 from __future__ import annotations
 
-import functools
-import itertools
-import re
-import string
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,27 +32,35 @@ from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
     SecurityError,
 )
-from jinja2.utils import Namespace
 
 from perfxl.core.errors import PerfxlError
 from perfxl.core.text import TextFileError, read_text
+from perfxl.io.bounds import (
+    MAX_TEXT,
+    MAX_WORK,
+    WIDTH_METHODS,
+    WORK,
+    BoundedNamespace,
+    TemplateProblem,
+    bounded_concat,
+    bounded_filter,
+    check_binop,
+    check_format_string,
+    check_grows,
+    check_join,
+    check_replace,
+    check_size,
+    check_width,
+    checked_parts,
+    produced,
+)
 from perfxl.io.watchdog import Timeout, watching
 
-UNSAFE_NAMES = {"mro", *UNSAFE_GENERATOR_ATTRIBUTES, *UNSAFE_COROUTINE_ATTRIBUTES, *UNSAFE_ASYNC_GENERATOR_ATTRIBUTES}
-# A form's document.xml is 30-300 KB and a mail body a few KB; 4 M characters leaves room for a form of
-# hundreds of indicators with long texts, and is far below what exhausts a PC's memory.
-MAX_TEXT = 4_000_000
 # A form renders in about a millisecond, a mail in less; 10 s is only reached by a runaway loop.
 RENDER_SECONDS = 10.0
-MAX_WORK = 64_000_000  # characters one render may make in all: 200 times a large form, 256 MB at worst
-MAX_WIDTH = 1000  # a column width or padding a template may ask for (center, indent, '{:>20}', '%-8s')
-MAX_INT_BITS = 10_000  # about 3,000 digits: far beyond any amount, far below a slow int
-WIDTH_FILTERS = {"center", "indent", "wordwrap", "truncate", "slice", "batch", "format", "filesizeformat"}
-WIDTH_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
-PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-NUMBER = re.compile(r"\d+")
+UNSAFE_NAMES = {"mro", *UNSAFE_GENERATOR_ATTRIBUTES, *UNSAFE_COROUTINE_ATTRIBUTES, *UNSAFE_ASYNC_GENERATOR_ATTRIBUTES}
 
-__all__ = ["SecurityError", "TemplateProblem", "UnsafeTemplate", "compile_template", "environment", "get_template",
+__all__ = ["MAX_TEXT", "SecurityError", "TemplateProblem", "UnsafeTemplate", "compile_template", "environment", "get_template",
            "refuse_unsafe", "render", "template_loader"]
 
 
@@ -67,168 +70,6 @@ class UnsafeTemplate(PerfxlError):
     def __init__(self, expression: str):
         super().__init__(expression)
         self.expression = expression
-
-
-class TemplateProblem(PerfxlError):
-    """A template cannot be rendered: the message says what is wrong (the caller names the template)."""
-
-
-SEQUENCES = (str, bytes, list, tuple)
-_WORK = threading.local()  # per rendering thread: how many characters the render may still produce
-
-
-def _too_big(what: str) -> TemplateProblem:
-    return TemplateProblem(f"{what}超过 {MAX_TEXT:,} 个字符的上限（模板中可能有循环或重复拼接）")
-
-
-def _check_size(value: Any) -> Any:
-    if isinstance(value, SEQUENCES) and len(value) > MAX_TEXT:
-        raise _too_big("模板生成的文字或列表")
-    return value
-
-
-def _spend(count: int) -> None:
-    """Count `count` characters made by the template against its render's MAX_WORK: 4 M characters once
-    is fine, 4 M characters made anew in each of a thousand loop turns is not."""
-    left = getattr(_WORK, "left", None)
-    if left is not None:
-        _WORK.left = left - count
-        if _WORK.left < 0:
-            raise TemplateProblem(f"模板在一次填写中生成的文字超过 {MAX_WORK:,} 个字符的上限（模板中可能有循环或重复拼接）")
-
-
-def _produced(value: Any) -> Any:
-    """`value`, a result the template made, checked for size and counted against the render's work."""
-    if isinstance(value, SEQUENCES):
-        _check_size(value)
-        _spend(len(value))
-    return value
-
-
-def _checked_parts(parts: tuple) -> tuple:
-    """The operands of `~`, refused before they are joined when the result would pass MAX_TEXT."""
-    total = sum(len(part) if isinstance(part, str) else 0 for part in parts)
-    if total > MAX_TEXT:
-        raise _too_big("拼接的文字")
-    _spend(total)
-    return parts
-
-
-def _check_width(value: Any) -> None:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)) and not -MAX_WIDTH <= value <= MAX_WIDTH:
-        raise TemplateProblem(f"宽度或数量 {value:g} 超过上限 {MAX_WIDTH}")
-
-
-def _check_percent(text: str, args: Any) -> None:
-    """`text % args`: no width or precision over MAX_WIDTH, nor a `*` taking a bigger one from `args`."""
-    for match in PERCENT_FIELD.finditer(text):
-        for part in match.groups():
-            if part == "*":
-                for arg in args if isinstance(args, tuple) else (args,):
-                    _check_width(arg)
-            elif part is not None:
-                _check_width(int(part))
-
-
-def _check_format_string(text: str) -> None:
-    """`text.format(…)`: no nested field in a format spec, no width or precision over MAX_WIDTH."""
-    try:
-        fields = list(string.Formatter().parse(text))
-    except ValueError as error:
-        raise TemplateProblem(f"格式字符串有误：{error}") from error
-    for _, _, spec, _ in fields:
-        if spec and "{" in spec:
-            raise TemplateProblem("格式说明中不能再嵌套 {…}")
-        for number in NUMBER.findall(spec or ""):
-            _check_width(int(number))
-
-
-def _int_bits(value: Any) -> int:
-    return abs(value).bit_length() if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _check_binop(operator: str, left: Any, right: Any) -> None:
-    if operator == "**" and _int_bits(left) > 1 and isinstance(right, int):
-        if right > 0 and _int_bits(left) * right > MAX_INT_BITS:
-            raise TemplateProblem(f"乘方结果过大（{left} ** {right}）")
-    elif operator == "**" and isinstance(left, float | int) and isinstance(right, float | int) and abs(right) > MAX_INT_BITS:
-        raise TemplateProblem(f"乘方的指数过大（{right}）")
-    elif operator == "*":
-        if _int_bits(left) + _int_bits(right) > MAX_INT_BITS:
-            raise TemplateProblem("乘积过大")
-        for sequence, times in ((left, right), (right, left)):
-            if isinstance(sequence, SEQUENCES) and isinstance(times, int) and len(sequence) * times > MAX_TEXT:
-                raise _too_big("重复的文字")
-    elif operator == "+" and isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
-        if len(left) + len(right) > MAX_TEXT:
-            raise _too_big("拼接的文字")
-    elif operator == "%" and isinstance(left, str):
-        _check_percent(left, right)
-
-
-def _bounded_concat(parts: Iterable[str]) -> str:
-    """`"".join(parts)`, refused before joining when the result would pass MAX_TEXT (render, macros, set blocks)."""
-    collected: list[str] = []
-    total, limit = 0, getattr(_WORK, "output", MAX_TEXT)
-    parts = iter(parts)
-    while batch := list(itertools.islice(parts, 1024)):  # summed a batch at a time: a form has thousands
-        total += sum(map(len, batch))
-        if total > limit:
-            raise TemplateProblem(f"模板的输出超过 {limit:,} 个字符的上限（模板中可能有循环或重复拼接）")
-        collected += batch
-    _spend(total)
-    return "".join(collected)
-
-
-def _bounded_filter(name: str, function: Callable) -> Callable:
-    @functools.wraps(function)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        params = list(args[2 if getattr(function, "jinja_pass_arg", None) else 1:]) + list(kwargs.values())
-        value = args[1] if getattr(function, "jinja_pass_arg", None) else args[0] if args else None
-        if name in WIDTH_FILTERS:
-            for param in params:
-                _check_width(param)
-        if name == "format" and isinstance(value, str):
-            _check_percent(value, tuple(params))
-        if name == "indent" and isinstance(value, str) and params:
-            _check_grows(value, "\n", params[0])
-        if name == "replace" and isinstance(value, str) and len(params) >= 2:
-            _check_replace(value, str(params[0]), str(params[1]))
-        if name == "join" and isinstance(value, (list, tuple)):
-            _check_join(value, str(params[0]) if params else "")
-        return _produced(function(*args, **kwargs))
-    return checked
-
-
-def _check_grows(text: str, mark: str, width: Any) -> None:
-    """`indent`, `expandtabs`: each `mark` in `text` may become `width` characters."""
-    if isinstance(width, str):
-        width = len(width)
-    if isinstance(width, int) and len(text) + text.count(mark) * width > MAX_TEXT:
-        raise _too_big("缩进后的文字")
-
-
-def _check_replace(text: str, old: str, new: str) -> None:
-    count = text.count(old) if old else len(text) + 1
-    if len(text) + count * max(0, len(new) - len(old)) > MAX_TEXT:
-        raise _too_big("替换后的文字")
-
-
-def _check_join(items: Iterable[Any], separator: str) -> None:
-    items = list(items)
-    total = sum(len(item) if isinstance(item, str) else 20 for item in items) + len(separator) * len(items)
-    if total > MAX_TEXT:
-        raise _too_big("连接的文字")
-
-
-class _Namespace(Namespace):
-    """`namespace()` whose assignments are checked: `{% set ns.s = ns.s ~ ns.s %}` in a loop cannot double for ever."""
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        _check_size(value)
-        super().__setitem__(name, value)
 
 
 class _Generator(CodeGenerator):
@@ -253,8 +94,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     the project every later output is written from). Operators that can make a value big are checked."""
 
     intercepted_binops = frozenset({"+", "*", "**", "%"})
-    concat = staticmethod(_bounded_concat)
-    checked_parts = staticmethod(_checked_parts)
+    concat = staticmethod(bounded_concat)
+    checked_parts = staticmethod(checked_parts)
     code_generator_class = _Generator
 
     def is_safe_callable(self, obj: object) -> bool:
@@ -264,44 +105,39 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super().is_safe_callable(obj)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
-        _check_binop(operator, left, right)
-        return _produced(super().call_binop(context, operator, left, right))
+        check_binop(operator, left, right)
+        return produced(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         for value in (*args, *kwargs.values()):
-            _check_size(value)
+            check_size(value)
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
         if isinstance(owner, str) and name in WIDTH_METHODS:
             for value in (*args, *kwargs.values()):
-                _check_width(value)
+                check_width(value)
             if name == "expandtabs":
-                _check_grows(owner, "\t", args[0] if args else kwargs.get("tabsize", 8))
+                check_grows(owner, "\t", args[0] if args else kwargs.get("tabsize", 8))
         elif isinstance(owner, str) and name == "replace" and len(args) >= 2:
-            _check_replace(owner, str(args[0]), str(args[1]))
+            check_replace(owner, str(args[0]), str(args[1]))
         elif isinstance(owner, str) and name == "join" and args:
-            _check_join(args[0], owner)
-        return _produced(super().call(__context, __obj, *args, **kwargs))
+            check_join(args[0], owner)
+        return produced(super().call(__context, __obj, *args, **kwargs))
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
         if wrapped is not None:
-            _check_format_string(value.__self__)
+            check_format_string(value.__self__)
         return wrapped
 
 
 def environment(**options) -> ImmutableSandboxedEnvironment:
     """A sandboxed, bounded environment with `options` (loader, undefined, autoescape …)."""
     env = _Sandbox(**options)
-    env.filters = {name: _bounded_filter(name, function) for name, function in env.filters.items()}
+    env.filters = {name: bounded_filter(name, function) for name, function in env.filters.items()}
     env.globals.pop("lipsum", None)  # lipsum(n=10**9) loops n times inside one call
-    env.globals["namespace"] = _Namespace
+    env.globals["namespace"] = BoundedNamespace
     return env
-
-
-def add_filter(env: jinja2.Environment, name: str, function: Callable) -> None:
-    """Register a filter of perfxl's own (yuan, paragraphs) with the same output check as the built-in ones."""
-    env.filters[name] = _bounded_filter(name, function)
 
 
 _PROBLEMS = (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError,
@@ -316,7 +152,7 @@ def render(template: jinja2.Template, context: dict[str, Any], seconds: float | 
     Raises TemplateProblem (one line, in Chinese) for anything that goes wrong while rendering; UnsafeTemplate
     when the template reaches for what the sandbox refuses."""
     seconds = RENDER_SECONDS if seconds is None else seconds
-    _WORK.left, _WORK.output = max(MAX_WORK, 16 * size), size
+    WORK.left, WORK.output = max(MAX_WORK, 16 * size), size
     try:
         with watching(seconds):
             return template.render(context)
