@@ -223,3 +223,28 @@ def test_forms_are_compressed_even_when_a_template_part_is_not(batch_with_a_find
     assert form.stat().st_size < 100_000
     with zipfile.ZipFile(form) as package:
         assert package.read("word/media/image1.png") == bytes(2**20)
+
+
+def _render_in_child(queue) -> None:
+    env = sandbox.environment()
+    queue.put(sandbox.render(env.from_string("{{ 1 + 1 }}"), {}))
+
+
+def test_a_worker_forked_while_the_watchdog_holds_its_lock_still_renders():
+    import multiprocessing
+
+    from perfxl.io import watchdog
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this system")
+    sandbox.render(sandbox.environment().from_string("x"), {})  # the watchdog thread runs
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    with watchdog._WATCHDOG.lock:  # as if its thread held it at the moment of the fork
+        child = context.Process(target=_render_in_child, args=(queue,))
+        child.start()
+    try:
+        assert queue.get(timeout=20) == "2"
+    finally:
+        child.kill()  # ends a child that hangs (the failure this test is about); harmless once it is done
+        child.join(20)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,10 @@ class _Watchdog:
     """One thread per process that raises Timeout in a thread whose render has passed its deadline."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh state: also in a forked worker, whose copy of the lock may be held by a thread it lacks."""
         self.lock = threading.Lock()
         self.deadlines: dict[int, float] = {}
         self.thread: threading.Thread | None = None
@@ -52,6 +57,8 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):  # not on Windows, which starts its workers afresh
+    os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 def watching(seconds: float) -> contextlib.AbstractContextManager[None]:
