@@ -248,3 +248,23 @@ def test_a_worker_forked_while_the_watchdog_holds_its_lock_still_renders():
     finally:
         child.kill()  # ends a child that hangs (the failure this test is about); harmless once it is done
         child.join(20)
+
+
+def test_a_template_that_hangs_costs_the_limit_once_per_process(config, tmp_path, quick):
+    """A worker writing a chunk of forms: after the first form its template could not fill, each next one
+    fails at once instead of after its own 10 s."""
+    from perfxl.core.paths import BUILT_IN_DIR
+    from perfxl.io.forms import FormError, FormTemplate
+    from perfxl.target.reader import read_project
+
+    _form_template(tmp_path, HOSTILE["nested loops"])
+    template = FormTemplate.load(tmp_path / FORM, config.layout("上海2020"))
+    workbook = sorted((BUILT_IN_DIR.parent.parent / "examples").glob("01_*.xlsx"))[0]
+    project = read_project(workbook, workbook.name, config).project
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with pytest.raises(FormError, match="渲染超过 1 秒"):
+            template.render(project)
+        took.append(time.perf_counter() - started)
+    assert took[0] > 0.9 and took[2] < 0.2, took

@@ -179,6 +179,7 @@ class FormTemplate:
     order: list[str]
     source: str = "内置模板"
     layout: Layout | None = None
+    failure: FormError | None = None  # the first form it could not fill: the others fail at once, not each in 10 s
 
     @classmethod
     def load(cls, path: Path | None, layout: Layout) -> FormTemplate:
@@ -227,6 +228,8 @@ class FormTemplate:
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
+        if self.failure is not None:
+            raise self.failure
         context = self.context(project)
         parts = {}
         for name in self.order:
@@ -238,8 +241,9 @@ class FormTemplate:
             except UnsafeTemplate as error:
                 raise _unsafe(self.source, error.expression) from error
             except TemplateProblem as error:
-                raise FormError(f"模板 {self.source} 的 {name} 无法填写：{error}。"
-                                "请改正模板，或运行 perfxl form-template 重新生成") from error
+                self.failure = FormError(f"模板 {self.source} 的 {name} 无法填写：{error}。"
+                                         "请改正模板，或运行 perfxl form-template 重新生成")
+                raise self.failure from error
         return parts
 
     def context(self, project: Project) -> dict:

@@ -157,7 +157,7 @@ def render(template: jinja2.Template, context: dict[str, Any], seconds: float | 
         with watching(seconds):
             return template.render(context)
     except Timeout:
-        raise TemplateProblem(f"渲染超过 {seconds:g} 秒仍未完成（模板中可能有过大的循环）") from None
+        raise TemplateProblem(f"渲染超过 {seconds:.0f} 秒仍未完成（模板中可能有过大的循环）") from None
     except SecurityError as error:
         raise UnsafeTemplate(str(error)) from error
     except TemplateProblem:
