@@ -268,3 +268,14 @@ def test_a_template_that_hangs_costs_the_limit_once_per_process(config, tmp_path
             template.render(project)
         took.append(time.perf_counter() - started)
     assert took[0] > 0.9 and took[2] < 0.2, took
+
+
+def test_forms_are_compressed_when_a_template_has_many_small_parts(batch_with_a_finding, tmp_path, monkeypatch):
+    _form_template(tmp_path, "{{ project_name }}")
+    with zipfile.ZipFile(tmp_path / FORM, "a", compression=zipfile.ZIP_DEFLATED) as package:
+        for number in range(100):  # 100 parts of 60 KB each: every one small, 6 MB in all
+            package.writestr(f"word/media/image{number}.png", bytes(60_000))
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", "input", "output").exit_code == 1
+    form = next((tmp_path / "output" / "目标表").glob("*.docx"))
+    assert form.stat().st_size < 200_000

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 FORM_SUFFIX = ".docx"
 # A Word template is a few tens of KB, with a logo a few hundred; 20 MB unpacked leaves room for pictures.
 MAX_TEMPLATE_BYTES = 20 * 2**20
-STORED_BYTES = 64 * 2**10  # fixed parts up to this size are copied as they are: faster than deflating
+STORED_BYTES = 64 * 2**10  # fixed parts up to this size in all are copied as they are: faster than deflating
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
 RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
@@ -180,6 +180,7 @@ class FormTemplate:
     source: str = "内置模板"
     layout: Layout | None = None
     failure: FormError | None = None  # the first form it could not fill: the others fail at once, not each in 10 s
+    stored: frozenset[str] = frozenset()  # the small fixed parts copied into each form as they are
 
     @classmethod
     def load(cls, path: Path | None, layout: Layout) -> FormTemplate:
@@ -224,7 +225,7 @@ class FormTemplate:
                     raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
             else:
                 copied[name] = data
-        return cls(rendered, copied, list(parts), source, layout)
+        return cls(rendered, copied, list(parts), source, layout, stored=_stored(copied))
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
@@ -255,10 +256,7 @@ class FormTemplate:
         package = io.BytesIO()  # built in memory and written in one go: ~70 fewer system calls a form
         with zipfile.ZipFile(package, "w") as archive:
             for name, data in self.render(project).items():
-                # the filled parts are deflated, and the template's fixed parts unless small (a template
-                # part that inflates would otherwise make every form as large)
-                small = name not in self.rendered and len(data) <= STORED_BYTES
-                method = zipfile.ZIP_STORED if small else zipfile.ZIP_DEFLATED
+                method = zipfile.ZIP_STORED if name in self.stored else zipfile.ZIP_DEFLATED
                 # a fixed time stamp: the same content gives the same bytes, so mail is not sent again
                 archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
         with atomic_write(target) as temp:
@@ -277,6 +275,19 @@ def _allowance(project: Project) -> tuple[float, int]:
     rows = len(indicators)
     texts = sum(len(str(value)) for ind in indicators for value in getattr(ind, "__dict__", {}).values())
     return sandbox.RENDER_SECONDS + rows * ROW_SECONDS, sandbox.MAX_TEXT + rows * ROW_CHARS + 6 * texts
+
+
+def _stored(copied: dict[str, bytes]) -> frozenset[str]:
+    """The fixed parts stored rather than deflated in each form, smallest first, STORED_BYTES in all: the
+    built-in template's (7 KB) are faster copied as they are, and a template whose parts inflate (150 MB
+    from 154 KB) still gives compressed forms."""
+    stored, total = set(), 0
+    for name, data in sorted(copied.items(), key=lambda item: len(item[1])):
+        total += len(data)
+        if total > STORED_BYTES:
+            break
+        stored.add(name)
+    return frozenset(stored)
 
 
 def _unsafe(source: str, expression: str) -> FormError:
