@@ -298,3 +298,11 @@ def test_a_form_inside_an_html_or_mht_altchunk_is_read(tmp_path, name, data):
     assert workbook.name == "网页生成的项目.xlsx"
     rows = [[c.value for c in row] for row in load_workbook(workbook)["绩效指标"].iter_rows(min_row=2, max_col=4)]
     assert rows[:2] == [["产出目标", "数量", "培训人次", "≥100人次"], [None, "质量", "合格率", "≥95%"]]
+
+
+def test_a_workbook_renamed_docx_is_said_not_to_be_a_word_document(tmp_path, make_workbook):
+    workbook = make_workbook("项目.xlsx")
+    renamed = tmp_path / "改名.docx"
+    renamed.write_bytes(workbook.read_bytes())
+    result = _import(renamed, "--out", tmp_path / "o")
+    assert "改名.docx：失败：不是 Word 文档" in result.output, result.output

@@ -187,10 +187,17 @@ def _relationships(parts: dict[str, bytes], rels: str) -> dict[str, tuple[str, s
     return {r.get("Id"): (r.get("Type", ""), r.get("Target", "")) for r in root}
 
 
+def _part_name(source: str, target: str) -> str:
+    """The part a relationship of `source` names: `target` relative to its folder, or from the root."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
 def _main_part(parts: dict[str, bytes]) -> str:
     for kind, target in _relationships(parts, "_rels/.rels").values():
         if kind.endswith("/officeDocument"):
-            return posixpath.normpath(target.lstrip("/"))
+            return _part_name("", target)
     return "word/document.xml"
 
 
@@ -205,7 +212,10 @@ def _parse(parts: dict[str, bytes], limits: WordLimits, depth: int = 0) -> WordD
     elements = sum(1 for _ in _ELEMENT.finditer(xml))
     if elements > limits.max_cells:
         raise _too_many(limits)
-    body = etree.fromstring(xml, _PARSER).find(qn("w:body"))
+    root = etree.fromstring(xml, _PARSER)
+    if root.tag != qn("w:document"):  # a workbook or a presentation renamed .docx
+        raise UnreadableDocument("不是 Word 文档（.docx）：请用 Word 打开并另存为 .docx")
+    body = root.find(qn("w:body"))
     document = WordDocument()
     if body is None:
         return document
@@ -213,7 +223,7 @@ def _parse(parts: dict[str, bytes], limits: WordLimits, depth: int = 0) -> WordD
     flattener = _Flattener(limits.max_cells)
     for chunk in flattener.walk_body(body):  # each altChunk, where it stands
         _, target = rels.get(chunk.get(qn("r:id")), ("", ""))
-        data = parts.get(posixpath.normpath(posixpath.join(posixpath.dirname(name), target)), b"")
+        data = parts.get(_part_name(name, target), b"")
         lines = _chunk(data, flattener.tables, limits, document) if depth == 0 else None
         if lines is None:
             document.notes.append(f"文档中有一段以其他格式嵌入的内容（{posixpath.basename(target) or '无名'}），perfxl 未能读取："
