@@ -306,3 +306,25 @@ def test_a_workbook_renamed_docx_is_said_not_to_be_a_word_document(tmp_path, mak
     renamed.write_bytes(workbook.read_bytes())
     result = _import(renamed, "--out", tmp_path / "o")
     assert "改名.docx：失败：不是 Word 文档" in result.output, result.output
+
+
+@pytest.mark.parametrize("header", [b"\xff\xff", b"\x09\x00"])
+def test_an_ole_header_with_odd_sector_sizes_is_still_just_a_legacy_file(tmp_path, header):
+    from perfxl.io.files import OLE_MAGIC, office_container
+
+    data = bytearray(OLE_MAGIC + bytes(600))
+    data[0x1E:0x20] = header
+    data[0x30:0x34] = b"\xff\xff\xff\xff"
+    (tmp_path / "x.doc").write_bytes(bytes(data))
+    assert office_container(tmp_path / "x.doc") == "legacy"
+
+
+def test_an_encrypted_document_is_told_from_its_ole_directory_beyond_the_first_megabyte(tmp_path):
+    from perfxl.io.files import ENCRYPTED_MARK, OLE_MAGIC, office_container
+
+    data = bytearray(OLE_MAGIC + bytes(3 * 2**20))
+    data[0x1E:0x20] = b"\x09\x00"
+    data[0x30:0x34] = (5000).to_bytes(4, "little")  # the directory in sector 5000, 2.5 MB in
+    data[5001 * 512 : 5001 * 512 + len(ENCRYPTED_MARK)] = ENCRYPTED_MARK
+    (tmp_path / "x.docx").write_bytes(bytes(data))
+    assert office_container(tmp_path / "x.docx") == "encrypted"

@@ -50,10 +50,10 @@ def office_container(path: Path) -> str:
             return ""
         if ENCRYPTED_MARK in head:
             return "encrypted"
-        if len(head) >= 0x34:
-            sector = 1 << int.from_bytes(head[0x1E:0x20], "little")
-            handle.seek((int.from_bytes(head[0x30:0x34], "little") + 1) * sector)
-            if ENCRYPTED_MARK in handle.read(4 * max(sector, 512)):
+        shift = int.from_bytes(head[0x1E:0x20], "little")
+        if len(head) >= 0x34 and shift in (9, 12):  # 512- or 4096-byte sectors, as the format allows
+            handle.seek((int.from_bytes(head[0x30:0x34], "little") + 1) << shift)
+            if ENCRYPTED_MARK in handle.read(4 << shift):
                 return "encrypted"
     return "legacy"
 
