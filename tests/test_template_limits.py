@@ -27,6 +27,8 @@ HOSTILE = {
     "repeated text": "{{ 'a'*10**10 }}",
     "center": "{{ unit|center(10**10) }}",
     "center float": "{{ unit|center(1e10) }}",
+    "slice": "{{ [1]|slice(10**9)|list }}",
+    "batch padding": "{{ [1]|batch(10**9, 'x')|list }}",
     "percent width from args": "{{ '%*d'|format(1e9,1) }}",
     "percent width": "{{ '%999999999d' % 1 }}",
     "format width": "{{ '{:>1000000000}'.format(unit) }}",
@@ -91,9 +93,10 @@ def test_ordinary_templates_still_render(tmp_path):
     text = ("{{ unit }}|{{ '%.2f'|format(3.14159) }}|{{ '{:>6}'.format('ab') }}|{{ 2**10 }}|{{ unit|center(8) }}|"
             "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}|"
             "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m('y') }}|{{ ['a', 'b']|join('、') }}|{{ 'a-b'|replace('-', '+') }}|"
-            "{{ unit ~ 1 ~ 'x' }}|{{ 'a\\nb'|indent(2) }}")
+            "{{ unit ~ 1 ~ 'x' }}|{{ 'a\\nb'|indent(2) }}|{{ '%s元'|format(1234567) }}|{{ '{}'.format(7654321) }}|"
+            "{{ '%d' % 3498000 }}|{{ 'abcdef'|truncate(5000) }}|{{ [1, 2, 3]|batch(2)|list|length }}")
     assert sandbox.render(env.from_string(text), {"unit": "单位"}) == \
-        "单位|3.14|    ab|1024|   单位   |3|<y>|a、b|a+b|单位1x|a\n  b"
+        "单位|3.14|    ab|1024|   单位   |3|<y>|a、b|a+b|单位1x|a\n  b|1234567元|7654321|3498000|abcdef|2"
 
 
 # --- through the CLI: mail ---------------------------------------------------------------------------
