@@ -103,3 +103,106 @@ def test_wrong_types_inside_tables_exit_2_naming_the_key_before_any_workbook(mak
     assert result.exit_code == 2, result.output
     assert words in result.output and "读取时发生意外错误" not in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+# --- issue 22: nothing a unit can put in perfxl.toml or a layout file produces a traceback -----------
+
+def _nested(opening: str, closing: str, depth: int, inner: str = "1") -> str:
+    return "x = " + opening * depth + inner + closing * depth + "\n"
+
+
+@pytest.mark.parametrize("toml, shown", [
+    ("[mail]\nmax_message_mb = nan\n", "mail.max_message_mb」的值 nan 不是有限的数"),
+    ("[mail]\ntimeout_seconds = inf\n", "mail.timeout_seconds」的值 inf 不是有限的数"),
+    ("[selfeval]\nindicator_points = -inf\n", "selfeval.indicator_points」的值 -inf"),
+    ('[layout."上海2020".selfeval.level1_points]\n"产出目标" = nan\n', "level1_points.产出目标」的值 nan"),
+    ("[thresholds]\nbudget_change_ratio = -nan\n", "thresholds.budget_change_ratio"),
+    ("[selfeval]\nindicator_points = 1e9\n", "应为不大于 100 的数"),
+    ('[selfeval]\nattainment = { "达成" = 2.0 }\n', "应为不大于 1 的数"),
+    ("[mail]\nmax_message_mb = 0\n", "应为大于 0 的数"),
+    ("[thresholds]\nexecution_rate_floor = 90\n", "应为不大于 1 的数"),  # a share, not a percentage
+    ("[thresholds]\nsatisfaction_floor = 1e300\n", "应为不大于 100 的数"),
+    ("[limits]\nmax_cell_chars = 100000\n", "应为不大于 32767 的整数"),
+    ("[limits]\nmax_forms_per_document = 0\n", "limits.max_forms_per_document"),
+    ('[layout."上海2020"]\namount_decimals = 99\n', "amount_decimals"),
+    (_nested("{a=", "}", 3000), "嵌套过深"),
+    (_nested("[", "]", 5000, ""), "嵌套过深"),
+    (_nested("{a=", "}", 40), "嵌套超过 16 层"),
+    ("[mail\nport = 1\n", "第 1 行第 6 列格式有误"),
+    ("x = \"\n", "第 1 行"),
+    ('[layout."上海2020"]\nform_template = "../../重要数据.docx"\n', "form_template」的值「../../重要数据.docx」无效"),
+    ('[layout."上海2020"]\nworkbook_template = "/tmp/x.xlsx"\n', "workbook_template」的值「/tmp/x.xlsx」无效"),
+    ('[layout."上海2020"]\nform_template = "C:目标表.docx"\n', "无效"),
+    ('[layout."上海2020"]\nform_template = "目标表.txt"\n', "以 .docx 结尾"),
+    ('[layouts]\nfiles = ["/dev/zero"]\n', "不是普通文件"),
+    ('[layouts]\nfiles = ["没有这个文件.toml"]\n', "文件或文件夹不存在"),
+])
+def test_a_bad_value_or_file_in_perfxl_toml_is_one_line_naming_the_key(tmp_path, monkeypatch, toml, shown):
+    (tmp_path / "input").mkdir()
+    result = check_with(tmp_path, monkeypatch, toml)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), "no traceback"
+    assert shown in result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("配置错误：")
+
+
+def test_a_fifo_as_a_layout_file_is_refused_without_waiting(tmp_path, monkeypatch):
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    os.mkfifo(tmp_path / "管道.toml")
+    (tmp_path / "input").mkdir()
+    result = check_with(tmp_path, monkeypatch, '[layouts]\nfiles = ["管道.toml"]\n')
+    assert result.exit_code == 2 and "不是普通文件" in result.output
+
+
+def test_a_template_name_inside_templates_is_still_accepted(tmp_path, monkeypatch):
+    (tmp_path / "input").mkdir()
+    result = check_with(tmp_path, monkeypatch, '[layout."上海2020"]\nform_template = "我的目标表.docx"\n')
+    assert result.exit_code == 0, result.output
+
+
+def test_make_template_never_writes_outside_the_project(tmp_path, monkeypatch):
+    project = tmp_path / "项目"
+    project.mkdir()
+    (project / "perfxl.toml").write_text('[layout."上海2020"]\nworkbook_template = "../../重要数据.xlsx"\n',
+                                         encoding="utf-8")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["template"])
+    assert result.exit_code == 2 and "workbook_template" in result.output
+    assert not list(tmp_path.parent.glob("重要数据.xlsx")) and not list(tmp_path.glob("重要数据.xlsx"))
+
+
+NOTEPAD = '[mail]\ncontact = "财务科 张三"\n'
+
+
+@pytest.mark.parametrize("encoding, ok", [("utf-8", True), ("utf-8-sig", True), ("gbk", False), ("utf-16", False)])
+def test_perfxl_toml_saved_by_notepad(tmp_path, monkeypatch, encoding, ok):
+    (tmp_path / "perfxl.toml").write_bytes(NOTEPAD.encode(encoding))
+    (tmp_path / "input").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "input"])
+    if ok:
+        assert result.exit_code == 0, result.output
+        assert load_config(tmp_path / "perfxl.toml").mail["contact"] == "财务科 张三"
+    else:
+        assert result.exit_code == 2 and "UTF-8" in result.output and "另存为" in result.output
+        assert ("GBK" in result.output) == (encoding == "gbk")
+
+
+@pytest.mark.parametrize("encoding, ok", [("utf-8-sig", True), ("gbk", False)])
+def test_a_layout_file_saved_by_notepad(tmp_path, monkeypatch, encoding, ok):
+    from perfxl.core.paths import BUILT_IN_DIR
+
+    shipped = (BUILT_IN_DIR.parent / "layouts" / "shanghai2026.toml").read_text(encoding="utf-8")
+    own = shipped.replace('name = "上海2026"', 'name = "本单位2026"', 1)
+    assert own != shipped
+    (tmp_path / "本单位.toml").write_bytes(own.encode(encoding))
+    (tmp_path / "input").mkdir()
+    result = check_with(tmp_path, monkeypatch, '[layouts]\nfiles = ["本单位.toml"]\n')
+    if ok:
+        assert result.exit_code == 0, result.output
+        assert "本单位2026" in load_config(tmp_path / "perfxl.toml").layouts
+    else:
+        assert result.exit_code == 2 and "GBK" in result.output and "本单位.toml" in result.output

@@ -5,7 +5,9 @@ highlighted and commented. Nothing is overwritten."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from perfxl.core.config import Config
 from perfxl.core.layout import Layout
 from perfxl.core.model import INDICATOR_SHEET
 from perfxl.core.values import label_key
-from perfxl.io.files import MAX_NAME_BYTES, atomic_write, safe_file_name
+from perfxl.io.files import MAX_NAME_BYTES, safe_file_name, write_unique
 from perfxl.io.xlsx import save_book
 from perfxl.target.template import fill_template
 
@@ -106,12 +108,10 @@ def roll_forward(form: FormImport, year: int) -> None:
 NUMBER_ROOM = 16  # bytes kept for `（12）.xlsx`
 
 
-def free_path(folder: Path, stem: str) -> Path:
-    """`folder/stem.xlsx`, or `stem（2）.xlsx`, `stem（3）.xlsx`… when taken: an import never overwrites."""
-    path, number = folder / f"{stem}.xlsx", 2
-    while path.exists():
-        path, number = folder / f"{stem}（{number}）.xlsx", number + 1
-    return path
+def free_paths(folder: Path, stem: str) -> Iterator[Path]:
+    """`folder/stem.xlsx`, then `stem（2）.xlsx`, `stem（3）.xlsx`…: the names an import may take, in turn."""
+    yield folder / f"{stem}.xlsx"
+    yield from (folder / f"{stem}（{number}）.xlsx" for number in itertools.count(2))
 
 
 def _workbook_rows(indicators: list[list[str]]) -> list[list[str]]:
@@ -159,9 +159,7 @@ def write_form(form: FormImport, folder: Path, config: Config) -> Path:
     book = fill_template(config, fields, _workbook_rows(form.indicators), form.budget_lines, layout=form.layout.name)
     mark_cells(book, form.layout, form.marks)
     stem = safe_file_name(form.project_name or Path(form.source).stem, "", MAX_NAME_BYTES - NUMBER_ROOM)
-    target = free_path(folder, stem)
-    with atomic_write(target) as temp:
-        save_book(book, temp)
+    target = write_unique(free_paths(folder, stem), lambda temp: save_book(book, temp))  # never overwrites
     if target.stem != stem:
         form.notes.append(f"{stem}.xlsx 已存在，未覆盖，另存为 {target.name}")
     form.output = target

@@ -182,6 +182,8 @@ def read_source(path: Path, config: Config) -> tuple[list[Source] | None, str]:
         return _projects(path, config), ""
     except NotMigratable as error:
         return None, str(error)
+    except OSError as error:  # a Word form is read through a workbook in the temporary folder
+        return None, f"读取时无法写入临时文件夹（{tempfile.gettempdir()}）：{os_problem(error)}"
     except Exception as error:  # noqa: BLE001 - one file's surprise must not end the migration
         return None, (f"读取时发生意外错误（{type(error).__name__}）：请用 Excel 或 Word 打开该文件另存后重试；"
                       "如仍失败，请把该文件发给技术支持")
@@ -215,15 +217,19 @@ def migrate_file(path: Path, folder: Path | Folder, config: Config, year: int | 
     for file, project, unread in projects:
         if _not_migratable(project, config):
             continue
-        done = migrate_project(project, file, config, given)
-        done.form.notes += [f"原 Word 表中未能读取：{text}" for text in unread]
-        if year is not None:
-            roll_forward(done.form, year)
         try:
+            done = migrate_project(project, file, config, given)
+            done.form.notes += [f"原 Word 表中未能读取：{text}" for text in unread]
+            if year is not None:
+                roll_forward(done.form, year)
             place.place(done.form, replace)
         except OSError as error:
             result.failure = f"无法写入 {place.folder}：{os_problem(error)}"
             break
+        except Exception as error:  # noqa: BLE001 - one file's surprise must not end the migration
+            result.failure = (f"{file}：迁移时发生意外错误（{type(error).__name__}）：请用 Excel 或 Word 打开该文件另存后重试；"
+                              "如仍失败，请把该文件发给技术支持")
+            continue
         result.projects.append(done)
     return result
 

@@ -7,6 +7,7 @@ fit together (rule ids, a layout's own references). A problem is a ConfigError n
 from __future__ import annotations
 
 import functools
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout, Strict, Thresholds, check_layout, check_migrations
 from perfxl.core.model import SEVERITIES
 from perfxl.core.paths import TEMPLATES_DIR
+from perfxl.core.text import TextFileError, read_text
 
 DEFAULT_NAME = "perfxl.toml"
 # Tables whose keys are the user's own (goal names, words, grades): an override replaces them whole.
@@ -29,6 +31,8 @@ OPEN_TABLES = {"hierarchy", "standard_indicators", "synonyms", "grades", "attain
 # Keys that take one text or a list of texts.
 TEXT_OR_LIST = {"to", "cc"}
 Positive = Annotated[int, msgspec.Meta(ge=1)]
+Points = Annotated[float, msgspec.Meta(ge=0, le=100)]
+Ratio = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
 class ConfigError(PerfxlError):
@@ -36,9 +40,12 @@ class ConfigError(PerfxlError):
 
 
 class Limits(Strict):
-    max_unzipped_mb: Positive
-    max_sheet_cells: Positive
-    max_cell_chars: Positive
+    max_unzipped_mb: Annotated[int, msgspec.Meta(ge=1, le=16384)]
+    max_sheet_cells: Annotated[int, msgspec.Meta(ge=1, le=2**20 * 2**14)]  # Excel's rows × columns
+    max_cell_chars: Annotated[int, msgspec.Meta(ge=1, le=32767)]  # Excel's limit for one cell
+    max_word_mb: Annotated[int, msgspec.Meta(ge=1, le=1024)]
+    max_word_cells: Annotated[int, msgspec.Meta(ge=100, le=10_000_000)]
+    max_forms_per_document: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 
 
 class RuleSettings(Strict):
@@ -57,24 +64,24 @@ class Mail(msgspec.Struct, forbid_unknown_fields=True):
     to: list[str]
     cc: list[str]
     host: str
-    port: int
+    port: int  # its range is checked by perfxl mail, with the other server settings
     security: str
     user: str
     contact: str
-    max_message_mb: float
+    max_message_mb: Annotated[float, msgspec.Meta(gt=0, le=1024)]
     attach_report: bool
-    timeout_seconds: float
+    timeout_seconds: Annotated[float, msgspec.Meta(le=86400)]  # > 0 checked by perfxl mail
     group_by: str = "主管部门"  # 主管部门 | 实施单位: one message per which, for layouts with a 主管部门
     sender: str = ""  # the signature; empty: the 主管部门 (or unit) the message is for
 
 
 class SelfEvalSettings(Strict):
-    budget_points: Annotated[float, msgspec.Meta(ge=0)]
-    indicator_points: Annotated[float, msgspec.Meta(gt=0)]
-    execution_rate_floor: Annotated[float, msgspec.Meta(ge=0)]
-    overshoot_ratio: Annotated[float, msgspec.Meta(gt=0)]
-    grades: dict[str, Annotated[float, msgspec.Meta(ge=0)]]
-    attainment: dict[str, Annotated[float, msgspec.Meta(ge=0, le=1)]]
+    budget_points: Points
+    indicator_points: Annotated[float, msgspec.Meta(gt=0, le=100)]
+    execution_rate_floor: Ratio
+    overshoot_ratio: Annotated[float, msgspec.Meta(gt=0, le=1000)]
+    grades: dict[str, Points]
+    attainment: dict[str, Ratio]
 
 
 class Settings(Strict):
@@ -113,13 +120,40 @@ class Config:
         return self.folder / TEMPLATES_DIR
 
 
+MAX_DEPTH = 16  # the deepest table in defaults.toml and the layout files is 5 levels down
+
+
 def _toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML file at `path`, read as a user's text file (regular, bounded, BOM or not, UTF-8), its
+    numbers finite and its tables not nested past MAX_DEPTH; any problem one ConfigError with its line."""
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"无法读取{what} {path}：{error.strerror}") from error
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{what} {path} 格式有误：{error}") from error
+        text = read_text(Path(path), what)
+    except TextFileError as error:
+        raise ConfigError(str(error)) from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        place = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line = f"第 {place.group(1)} 行第 {place.group(2)} 列" if place else "中"
+        reason = re.sub(r" ?\(at (line \d+, column \d+|end of document)\)", "", str(error))
+        raise ConfigError(f"{what} {path} {line}格式有误（{reason}）：请按 TOML 格式改正，"
+                          "例如 键 = 值、文字加英文引号、表名写在 [ ] 中") from error
+    except RecursionError as error:
+        raise ConfigError(f"{what} {path} 中的表或列表嵌套过深：请删除多余的 {{ }} 或 [ ]") from error
+    _check_values(data, f"{what} {path}")
+    return data
+
+
+def _check_values(data: Any, name: str, key: str = "", depth: int = 0) -> None:
+    """Every number finite (TOML allows nan and inf) and no table or list nested past MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{name} 中的配置项「{key}」嵌套超过 {MAX_DEPTH} 层：请删除多余的 {{ }} 或 [ ]")
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ConfigError(f"{name} 中配置项「{key}」的值 {data} 不是有限的数：请写一个普通的数，例如 30 或 0.5")
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for inner, value in items:
+        _check_values(value, name, f"{key}.{inner}" if key and isinstance(inner, str) else
+                      f"{key}[{inner}]" if key else str(inner), depth + 1)
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -139,6 +173,9 @@ _TYPES = {"float": "数", "int": "整数", "str": "文字", "array": "列表", "
           "bool": "true 或 false"}
 
 
+_BOUNDS = {">=": "不小于", "<=": "不大于", ">": "大于", "<": "小于"}
+
+
 def _problem(error: msgspec.ValidationError, where: str) -> ConfigError:
     """A msgspec message (`Expected `float`, got `str` - at `$.thresholds.x``) as a Chinese one."""
     text = str(error)
@@ -153,8 +190,9 @@ def _problem(error: msgspec.ValidationError, where: str) -> ConfigError:
     reason = re.sub(r"Expected `(\w+)`, got `(\w+)`",
                     lambda m: f"应为{_TYPES.get(m.group(1), m.group(1))}，实际是{_TYPES.get(m.group(2), m.group(2))}",
                     reason)
-    reason = re.sub(r"Expected `(\w+)` >= (\S+)", lambda m: f"应为不小于 {m.group(2)} 的{_TYPES.get(m.group(1))}",
-                    reason)
+    reason = re.sub(r"Expected `(\w+)` (>=|<=|>|<) (\S+)",
+                    lambda m: f"应为{_BOUNDS[m.group(2)]} {m.group(3).removesuffix('.0')} 的{_TYPES.get(m.group(1), m.group(1))}", reason)
+    reason = reason.replace("Integer value out of range", "整数超出范围")
     return ConfigError(f"配置项「{key}」的值有误：{reason}")
 
 
@@ -183,10 +221,27 @@ def _layout(raw: dict, defaults: dict, user: dict, source: str) -> Layout:
     except ConfigError as error:  # say which file: a unit may have layout files of its own
         also = "，以及 perfxl.toml 中对它的设置" if profile or override else ""
         raise ConfigError(f"版式「{name}」（{source}{also}）：{error}") from error
+    _check_template_names(layout, f"layout.{name}" if override else "", source)
     problems = check_layout(layout, set(CATALOGUE))
     if problems:
         raise ConfigError(f"版式「{name}」（{source}）有误：" + "；".join(problems))
     return layout
+
+
+TEMPLATE_SUFFIXES = {"form_template": ".docx", "workbook_template": ".xlsx"}
+
+
+def _check_template_names(layout: Layout, where: str, source: str) -> None:
+    """A template is a plain file name, looked up in templates/ (or built in): never a path, so that
+    `make template` cannot write outside the project."""
+    for key, suffix in TEMPLATE_SUFFIXES.items():
+        name = getattr(layout, key)
+        plain = (name not in ("", ".", "..") and not re.search(r'[\\/:*?"<>|\x00-\x1f]', name)
+                 and name == name.strip() and name.lower().endswith(suffix))
+        if not plain:
+            full = ".".join(p for p in (where, key) if p)
+            raise ConfigError(f"版式「{layout.name}」（{source}）的配置项「{full}」的值「{name}」无效：应为 templates 文件夹中的"
+                              f"一个文件名（以 {suffix} 结尾，不含路径或盘符）")
 
 
 def _layout_files(settings: dict, folder: Path) -> list[tuple[dict, str]]:

@@ -24,7 +24,10 @@ from perfxl.core.values import label_key
 LAYOUT_LABEL = "版式"  # the row of 项目信息 that marks which layout a workbook follows
 INDICATOR_NAMES = ("level1", "level2", "level3", "target")  # the columns every layout's table has
 TERM_NAMES = ("一级", "二级", "三级", "指标值")  # what the rule messages call the four columns, in the layout's words
-Threshold = Annotated[float, msgspec.Meta(ge=0)]
+Threshold = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
+Rate = Annotated[float, msgspec.Meta(ge=0, le=1)]  # a share: 0.9 is 90 %
+Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
+Year = Annotated[int, msgspec.Meta(ge=1900, le=2200)]
 
 
 class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -33,8 +36,8 @@ class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class Thresholds(Strict):
     budget_change_ratio: Threshold  # B07
-    execution_rate_floor: Threshold  # B08
-    satisfaction_floor: Threshold  # T08
+    execution_rate_floor: Rate  # B08
+    satisfaction_floor: Percent  # T08
     amount_tolerance: Threshold  # B09, B10, B11, X03
     percent_ceiling: Threshold  # T17
     bracket_pairs: list[str]  # T09
@@ -159,7 +162,7 @@ class Migrations(Strict):
 class SelfEvalPoints(Strict):
     """The year-end self-evaluation's points per 一级 of this layout (perfxl selfeval)."""
 
-    level1_points: dict[str, float] = {}
+    level1_points: dict[str, Percent] = {}
     taken_from: dict[str, str] = {}  # 一级 -> the 一级 whose points it takes, when the project has it
 
 
@@ -167,7 +170,7 @@ class Layout(Strict):
     name: str
     title: str
     description: str
-    years: tuple[int, int]
+    years: tuple[Year, Year]
     form_template: str
     workbook_template: str
     rules: list[str]
@@ -178,7 +181,7 @@ class Layout(Strict):
     roles: dict[str, Role]
     profile: Profile
     thresholds: Thresholds
-    amount_decimals: int = 0
+    amount_decimals: Annotated[int, msgspec.Meta(ge=0, le=6)] = 0
     form_body: str = ""  # the built-in Word body perfxl writes the template with (default: the layout's name)
     goal_span: bool = True  # the form heads the overall goal with the plan period, `(2024 年-2026 年)`
     roll: Roll = Roll()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
+import itertools
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,15 +27,58 @@ ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 PLACEHOLDER = ".gitkeep"  # keeps the empty input/ folder in git; not an input file
 
 
+OLE_SCAN_BYTES = 2**20  # where an OLE file's directory names its streams: its first sectors, or those it points to
+MAX_RATIO = 200  # a part expanding more than this (and past 1 MB) is a zip bomb: XML deflates about 10 : 1
+RATIO_FROM_BYTES = 2**20
+
+
 def office_container(path: Path) -> str:
-    """What the first bytes of an Office file say: "empty", "encrypted", "legacy" (.xls/.doc) or ""."""
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if not head:
-        return "empty"
-    if head == OLE_MAGIC:
-        return "encrypted" if ENCRYPTED_MARK in path.read_bytes() else "legacy"
-    return ""
+    """What an Office file is: "special" (not a regular file: a FIFO, a device), or what its first bytes
+    say: "empty", "encrypted", "legacy" (.xls/.doc) or "".
+
+    Never reads a whole file: an encrypted document is told from the stream names in the OLE directory,
+    looked for in the first MB and in the first directory sector the header points to. Never waits: a
+    FIFO is opened without blocking and told apart before anything is read."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return "special"
+        head = handle.read(OLE_SCAN_BYTES)
+        if not head:
+            return "empty"
+        if head[:8] != OLE_MAGIC:
+            return ""
+        if ENCRYPTED_MARK in head:
+            return "encrypted"
+        shift = int.from_bytes(head[0x1E:0x20], "little")
+        if len(head) >= 0x34 and shift in (9, 12):  # 512- or 4096-byte sectors, as the format allows
+            handle.seek((int.from_bytes(head[0x30:0x34], "little") + 1) << shift)
+            if ENCRYPTED_MARK in handle.read(4 << shift):
+                return "encrypted"
+    return "legacy"
+
+
+class OversizedFile(PerfxlError):
+    """A file, or what it expands to, is larger than perfxl reads; the message says which limit."""
+
+
+def read_zip(path: Path | bytes, max_bytes: int, wanted: Callable[[str], bool] = lambda name: True) -> dict[str, bytes]:
+    """The members of the zip at `path` (or in the bytes `path`) that `wanted` names (all by default), in its order; refused
+    (OversizedFile) before reading when the file or its members' total expands past `max_bytes`, or a
+    member expands more than MAX_RATIO times. Members are read bounded by the sizes their headers give
+    (zipfile checks them and their CRC). Raises zipfile.BadZipFile for a damaged file."""
+    limit = f"{max_bytes // 2**20} MB"
+    if (len(path) if isinstance(path, bytes) else path.stat().st_size) > max_bytes:
+        raise OversizedFile(f"文件超过 {limit}，疑似异常文件，已拒绝读取")
+    with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path) as archive:
+        infos = archive.infolist()
+        if sum(info.file_size for info in infos) > max_bytes:
+            raise OversizedFile(f"文件解压后超过 {limit}，疑似异常文件，已拒绝读取")
+        for info in infos:
+            if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise OversizedFile(f"文件中的 {info.filename} 压缩比异常（解压后 {info.file_size // 2**20} MB），"
+                                    "疑似异常文件，已拒绝读取")
+        return {info.filename: archive.read(info) for info in infos if wanted(info.filename)}
 
 
 @dataclass(frozen=True)
@@ -146,6 +192,39 @@ def atomic_write(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+def write_unique(candidates: Iterable[Path], write: Callable[[Path], None]) -> Path:
+    """Write a new file with `write(temp)` and give it the first of `candidates` (in one folder) that does
+    not exist; returns the path taken. Never replaces a file, also not one another command creates in the
+    meantime: each name is taken by a hard link, which fails when the name exists, or, where the disk
+    has no hard links (FAT, some network shares), by creating it exclusively before the rename.
+    FileExistsError when every candidate is taken."""
+    candidates = iter(candidates)
+    first = next(candidates)
+    temp = first.with_name(f"{TEMP_PREFIX}{os.getpid()}-{first.name}")
+    try:
+        write(temp)
+        for target in itertools.chain([first], candidates):
+            try:
+                _take(temp, target)
+                return target
+            except FileExistsError:
+                continue
+        raise FileExistsError(errno.EEXIST, "every name is taken", str(first))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _take(temp: Path, target: Path) -> None:
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this disk: claim the name, then rename over the claim
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.replace(temp, target)
 
 
 MANIFEST_NAME = ".perfxl_manifest.txt"  # the files perfxl wrote into a folder, one name a line

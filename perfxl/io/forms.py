@@ -34,14 +34,33 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout
 from perfxl.core.model import FORMS_DIR, Indicator, Project
 from perfxl.core.values import yuan
-from perfxl.io.files import TEMP_PREFIX, atomic_write, form_file_names, listed, record, remove_unlisted
+from perfxl.io import sandbox
+from perfxl.io.files import (
+    TEMP_PREFIX,
+    OversizedFile,
+    atomic_write,
+    form_file_names,
+    listed,
+    read_zip,
+    record,
+    remove_unlisted,
+)
 from perfxl.io.form_template import BODIES, template_parts
-from perfxl.io.sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
+from perfxl.io.sandbox import (
+    TemplateProblem,
+    UnsafeTemplate,
+    compile_template,
+    environment,
+    render,
+)
 
 if TYPE_CHECKING:
     from docxtpl import DocxTemplate
 
 FORM_SUFFIX = ".docx"
+# A Word template is a few tens of KB, with a logo a few hundred; 20 MB unpacked leaves room for pictures.
+MAX_TEMPLATE_BYTES = 20 * 2**20
+STORED_BYTES = 64 * 2**10  # fixed parts up to this size in all are copied as they are: faster than deflating
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
 RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
@@ -160,6 +179,8 @@ class FormTemplate:
     order: list[str]
     source: str = "内置模板"
     layout: Layout | None = None
+    failure: FormError | None = None  # the first form it could not fill: the others fail at once, not each in 10 s
+    stored: frozenset[str] = frozenset()  # the small fixed parts copied into each form as they are
 
     @classmethod
     def load(cls, path: Path | None, layout: Layout) -> FormTemplate:
@@ -171,11 +192,13 @@ class FormTemplate:
             parts = {name: xml.encode("utf-8") for name, xml in template_parts(layout).items()}
             return cls.compile(parts, f"内置模板（{layout.name}）", layout)
         try:
-            with zipfile.ZipFile(path) as package:
-                parts = {info.filename: package.read(info) for info in package.infolist()}
-        except (OSError, zipfile.BadZipFile) as error:
+            parts = read_zip(path, MAX_TEMPLATE_BYTES)
+        except OversizedFile as error:
+            raise FormError(f"目标表模板 {path}：{error}。正常的模板只有几十 KB，"
+                            "请检查该文件，或运行 perfxl form-template 重新生成") from error
+        except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError) as error:
             raise FormError(f"无法读取目标表模板 {path}：{error}。"
-                                    "请检查该文件，或运行 perfxl form-template 重新生成") from error
+                            "请检查该文件，或运行 perfxl form-template 重新生成") from error
         return cls.compile(parts, str(path), layout)
 
     @classmethod
@@ -195,25 +218,34 @@ class FormTemplate:
         for name, data in parts.items():
             if RENDERED_PART.fullmatch(name) and (b"{{" in data or b"{%" in data):
                 try:
-                    text = _jinja_source(patcher, data, breaks)
-                    refuse_unsafe(env, text)
-                    rendered[name] = env.from_string(text)
+                    rendered[name] = compile_template(env, _jinja_source(patcher, data, breaks))
                 except UnsafeTemplate as error:
                     raise _unsafe(source, error.expression) from error
-                except (jinja2.TemplateError, etree.XMLSyntaxError) as error:
+                except (jinja2.TemplateError, etree.XMLSyntaxError, TemplateProblem) as error:
                     raise FormError(f"目标表模板 {source} 的 {name} 中占位符有误：{error}") from error
             else:
                 copied[name] = data
-        return cls(rendered, copied, list(parts), source, layout)
+        return cls(rendered, copied, list(parts), source, layout, stored=_stored(copied))
 
     def render(self, project: Project) -> dict[str, bytes]:
         """The parts of the form of `project`, in the template's order."""
+        if self.failure is not None:
+            raise self.failure
         context = self.context(project)
-        try:
-            return {name: (self.rendered[name].render(context).encode("utf-8") if name in self.rendered
-                           else self.copied[name]) for name in self.order}
-        except SecurityError as error:
-            raise _unsafe(self.source, str(error)) from error
+        parts = {}
+        for name in self.order:
+            if name not in self.rendered:
+                parts[name] = self.copied[name]
+                continue
+            try:
+                parts[name] = render(self.rendered[name], context, *_allowance(project)).encode("utf-8")
+            except UnsafeTemplate as error:
+                raise _unsafe(self.source, error.expression) from error
+            except TemplateProblem as error:
+                self.failure = FormError(f"模板 {self.source} 的 {name} 无法填写：{error}。"
+                                         "请改正模板，或运行 perfxl form-template 重新生成")
+                raise self.failure from error
+        return parts
 
     def context(self, project: Project) -> dict:
         """What the placeholders may name; another kind of form (the 自评表) sets its own."""
@@ -224,12 +256,38 @@ class FormTemplate:
         package = io.BytesIO()  # built in memory and written in one go: ~70 fewer system calls a form
         with zipfile.ZipFile(package, "w") as archive:
             for name, data in self.render(project).items():
-                # the filled parts are deflated; the template's small fixed parts are stored as they are
-                method = zipfile.ZIP_DEFLATED if name in self.rendered else zipfile.ZIP_STORED
+                method = zipfile.ZIP_STORED if name in self.stored else zipfile.ZIP_DEFLATED
                 # a fixed time stamp: the same content gives the same bytes, so mail is not sent again
                 archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, compress_type=method, compresslevel=1)
         with atomic_write(target) as temp:
             temp.write_bytes(package.getbuffer())
+
+
+ROW_SECONDS = 0.001  # a row of the indicator table renders in about 0.02 ms
+ROW_CHARS = 10_000  # its Word XML is about 2 KB, and its texts again, escaped
+
+
+def _allowance(project: Project) -> tuple[float, int]:
+    """(seconds, characters) a form may take: the sandbox's limits, and more for each indicator row and for
+    the project's own text, so that a project of 100,000 indicators (which the reader accepts) still gets its
+    form while a runaway template does not."""
+    indicators = getattr(project, "indicators", ())  # another kind of form (the 自评表) may hold them elsewhere
+    rows = len(indicators)
+    texts = sum(len(str(value)) for ind in indicators for value in getattr(ind, "__dict__", {}).values())
+    return sandbox.RENDER_SECONDS + rows * ROW_SECONDS, sandbox.MAX_TEXT + rows * ROW_CHARS + 6 * texts
+
+
+def _stored(copied: dict[str, bytes]) -> frozenset[str]:
+    """The fixed parts stored rather than deflated in each form, smallest first, STORED_BYTES in all: the
+    built-in template's (7 KB) are faster copied as they are, and a template whose parts inflate (150 MB
+    from 154 KB) still gives compressed forms."""
+    stored, total = set(), 0
+    for name, data in sorted(copied.items(), key=lambda item: len(item[1])):
+        total += len(data)
+        if total > STORED_BYTES:
+            break
+        stored.add(name)
+    return frozenset(stored)
 
 
 def _unsafe(source: str, expression: str) -> FormError:

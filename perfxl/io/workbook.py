@@ -51,6 +51,8 @@ SHEET_LIST_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 STYLES_PART = "xl/styles.xml"
 # Only for parts already refused if they hold a DTD; no network, no entity expansion, in any case.
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+STRING_COUNT = re.compile(rb'\b(?:uniqueCount|count)\s*=\s*["\'](\d+)')
+SMALLEST_STRING = len(b"<si/>")
 OVERLAP = 256  # bytes kept from the previous chunk, so that no mark is missed across a chunk boundary
 
 
@@ -225,10 +227,6 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, scan: _Scan, limits: Limits) 
     return b"".join(kept)
 
 
-STRING_COUNT = re.compile(rb'\b(?:uniqueCount|count)\s*=\s*["\'](\d+)')
-SMALLEST_STRING = len(b"<si/>")
-
-
 def _check_string_count(head: bytes, size: int) -> None:
     """Refuse a shared-string table that announces more strings than its bytes can hold: calamine reserves
     room for the announced count first (2,147,483,647 strings in a 7 KB file asked for 51 GB and aborted)."""
@@ -279,6 +277,8 @@ def check_container(path: Path, limits: Limits) -> _Scan:
     would allocate it.
     """
     kind = office_container(path)
+    if kind == "special":
+        raise UnreadableWorkbook("不是普通文件（命名管道、设备等）", "请给出工作簿（.xlsx）本身")
     if kind == "empty":
         raise UnreadableWorkbook("文件是空的（0 字节）", "文件可能没有保存完整，请重新保存或重新发送该文件")
     if kind == "encrypted":

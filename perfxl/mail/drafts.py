@@ -26,8 +26,10 @@ from typing import NamedTuple
 import jinja2
 
 from perfxl.core.values import strip_invisible, yuan
+from perfxl.io.bounds import TemplateProblem
 from perfxl.io.files import atomic_write, remove_unlisted, safe_file_name
-from perfxl.io.sandbox import SecurityError, UnsafeTemplate, environment, refuse_unsafe
+from perfxl.io.sandbox import UnsafeTemplate, environment, get_template, refuse_unsafe, template_loader
+from perfxl.io.sandbox import render as render_bounded
 from perfxl.mail.items import Item, LeftOut, MailError, MailSettingsError, one_line
 
 MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -68,7 +70,7 @@ def _keep_breaks(value: object) -> object:
 
 
 def template_environment(template: Path) -> jinja2.Environment:
-    loader = jinja2.FileSystemLoader(template.parent)
+    loader = template_loader(template.parent)
     env = environment(loader=loader, undefined=jinja2.StrictUndefined,
                       keep_trailing_newline=True, finalize=_keep_breaks)
     env.filters["yuan"] = yuan
@@ -76,7 +78,7 @@ def template_environment(template: Path) -> jinja2.Environment:
         refuse_unsafe(env, loader.get_source(env, template.name)[0])
     except UnsafeTemplate as error:
         raise _unsafe(template, error.expression) from error
-    except jinja2.TemplateError:
+    except (jinja2.TemplateError, TemplateProblem, RecursionError):
         pass  # reported with its line when rendered
     return env
 
@@ -88,13 +90,14 @@ def _unsafe(template: Path, expression: str) -> MailSettingsError:
 
 def render(env: jinja2.Environment, name: str, **values) -> tuple[str, str]:
     """Subject (the template's first line, without a leading `主题：`, folded to one line) and body."""
+    path = Path(getattr(env.loader, "searchpath", ["."])[0]) / name
     try:
-        text = env.get_template(name).render(**values)
-    except SecurityError as error:
-        folder = env.loader.searchpath[0] if isinstance(env.loader, jinja2.FileSystemLoader) else "."
-        raise _unsafe(Path(folder) / name, str(error)) from error
-    except jinja2.TemplateError as error:
-        raise MailError(f"邮件模板 {name} 有误：{error}") from error
+        text = render_bounded(get_template(env, name), values)
+    except UnsafeTemplate as error:
+        raise _unsafe(path, error.expression) from error
+    except (jinja2.TemplateError, TemplateProblem) as error:  # exit 2, as a configuration error: the unit edits it
+        line = f"第 {error.lineno} 行：" if isinstance(error, jinja2.TemplateSyntaxError) else ""
+        raise MailSettingsError(f"邮件模板 {name} 有误：{line}{error}（{path}）") from error
     except (ArithmeticError, TypeError, ValueError) as error:  # a filter given what it cannot format
         raise MailError(f"邮件模板 {name} 无法填入{values.get('unit', '')}的内容（{error}）："
                         "请检查模板中的格式（如 format、yuan）和该单位的工作簿") from error

@@ -8,6 +8,7 @@ mixed: `year` chooses, and without it prepare stops naming the years found.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,7 @@ from perfxl.core.config import Config
 from perfxl.core.errors import PerfxlError
 from perfxl.core.model import ERROR, FAILED, Project
 from perfxl.engine.batch import Batch, locked
-from perfxl.io.files import atomic_write, form_file_names, holds_input
+from perfxl.io.files import form_file_names, holds_input, write_unique
 from perfxl.selfeval.book import write_workbook
 from perfxl.selfeval.scoring import allocate_points
 from perfxl.target.pipeline import validate
@@ -47,6 +48,10 @@ class Prepared:
     unread: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # batch file -> what the user calls it
     ignored_word: int = 0  # Word forms beside the workbooks read, not read
+
+
+def _write(temp: Path, project: Project, config: Config) -> None:
+    write_workbook(temp, project, project_points(project, config), config.selfeval)
 
 
 def project_points(project: Project, config: Config) -> list[Decimal]:
@@ -140,7 +145,10 @@ def prepare(input_dir: Path, out_dir: Path, config: Config, year: int | None = N
             if target.exists():
                 outcome.kept.append(target)
                 continue
-            with atomic_write(target) as temp:
-                write_workbook(temp, project, project_points(project, config), config.selfeval)
+            try:  # created exclusively: a workbook another command writes meanwhile is kept as well
+                write_unique([target], functools.partial(_write, project=project, config=config))
+            except FileExistsError:
+                outcome.kept.append(target)
+                continue
             outcome.written.append(target)
     return outcome

@@ -108,8 +108,9 @@ def _plan_forms(batch: Batch, output_dir: Path, config: Config, templates: Path,
         return []
     layouts = {name: config.layout(name) for name in dict.fromkeys(p.layout for p in passed)}
     sources = {name: (resolve_template(layout, templates), layout) for name, layout in layouts.items()}
-    for path, layout in sources.values():
-        compiled(path, layout)  # an unusable template fails here, before any form is written
+    firsts = {p.layout: p for p in reversed(passed)}
+    for name, (path, layout) in sources.items():  # an unusable template fails here, before any form is written
+        compiled(path, layout).render(firsts[name])
     targets = plan_forms(passed, output_dir)
     own_folder(output_dir, FORMS_DIR).mkdir(parents=True, exist_ok=True)
     remove_stale_temps(output_dir / FORMS_DIR)
