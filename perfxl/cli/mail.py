@@ -63,6 +63,7 @@ def mail_command(input_dir: Path | None, output_dir: Path, what: str, do_send: b
     _refuse_examples(input_dir, root)
 
     template = resolve_template(kind.template, root)
+    assert template is not None  # the built-in copies of the mail templates ship with perfxl
     if is_built_in(template):
         say_built_in(root, kind.template)
     try:

@@ -80,11 +80,12 @@ def roll_forward(form: FormImport, year: int) -> None:
         return
     form.values["year"] = year
     for spec in form.layout.fields:
-        if spec.kind == "date" and isinstance(form.values.get(spec.name), dt.date):
+        day = form.values.get(spec.name)
+        if spec.kind == "date" and isinstance(day, dt.date):
             try:
-                form.values[spec.name] = shift_year(form.values[spec.name], year - source)
+                form.values[spec.name] = shift_year(day, year - source)
             except ValueError:  # 9999-12-31 has no next year
-                form.notes.append(f"{spec.label}：{form.values[spec.name].isoformat()} 无法顺延到 "
+                form.notes.append(f"{spec.label}：{day.isoformat()} 无法顺延到 "
                                   f"{year} 年度，已按原样写入，请修改")
     roll, label = form.layout.roll, form.layout.label
     form.values.update({name: form.values.get(was) for name, was in roll.copy.items()})

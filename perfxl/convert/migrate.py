@@ -144,7 +144,10 @@ def migrate_project(project: Project, file: str, config: Config, given: dict[str
     """`project` as a form of the layout it migrates to, by that layout's migration table; `given` fills
     fields the source does not know (e.g. 主管部门 from --department)."""
     source = config.layout(project.layout)
-    target, migration = migration_for(config, project.layout)
+    found = migration_for(config, project.layout)
+    if found is None:
+        raise NotMigratable(f"{project.layout} 版式的工作簿无需迁移：请直接放入 input 校验")
+    target, migration = found
     done = Migrated(FormImport(file, target))
     _fields(project, source, target, migration, done)
     _budget_lines(project, target, done)
@@ -172,8 +175,9 @@ def _projects(path: Path, config: Config) -> list[Source]:
     except UnreadableDocument as error:
         raise NotMigratable(str(error)) from error
     with tempfile.TemporaryDirectory(prefix="perfxl-migrate-") as temp:
-        return [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project,
-                 form.missing) for form in forms]
+        projects = [(form.source, read_project(write_form(form, Path(temp), config), form.source, config).project,
+                     form.missing) for form in forms]
+    return [(source, project, missing) for source, project, missing in projects if project is not None]
 
 
 def read_source(path: Path, config: Config) -> tuple[list[Source] | None, str]:

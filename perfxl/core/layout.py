@@ -31,10 +31,11 @@ Year = Annotated[int, msgspec.Meta(ge=1900, le=2200)]
 
 
 class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Base of the configuration structs: unknown keys are errors."""
+    """Base of the configuration structs: unknown keys are errors. Each subclass says `frozen=True` again,
+    for type checkers (msgspec inherits it, mypy does not)."""
 
 
-class Thresholds(Strict):
+class Thresholds(Strict, frozen=True):
     budget_change_ratio: Threshold  # B07
     execution_rate_floor: Rate  # B08
     satisfaction_floor: Percent  # T08
@@ -46,7 +47,7 @@ class Thresholds(Strict):
     placeholders: list[str]  # T13
 
 
-class FieldSpec(Strict):
+class FieldSpec(Strict, frozen=True):
     """One labelled field: where it lives and how it is read."""
 
     name: str
@@ -74,7 +75,7 @@ def _label_keys(labels: tuple[str, ...]) -> frozenset[str]:
     return frozenset(keys)
 
 
-class Column(Strict):
+class Column(Strict, frozen=True):
     """A column of the indicator table."""
 
     name: str  # level1, level2, level3, target, note, or a layout's own (e.g. explanation)
@@ -92,19 +93,19 @@ def _header_keys(headers: tuple[str, ...]) -> frozenset[str]:
     return frozenset(map(label_key, headers))
 
 
-class Sum(Strict):
+class Sum(Strict, frozen=True):
     rule: str
     total: str
     parts: list[str]
 
 
-class Budget(Strict):
+class Budget(Strict, frozen=True):
     total: str  # the project over all its years
     annual: str  # this year's amount: 预算明细 and cost amounts are compared with it
     sums: list[Sum] = []
 
 
-class Role(Strict):
+class Role(Strict, frozen=True):
     """A kind of indicator the rules look for, by its 一级 or its 二级 name."""
 
     level1: str = ""
@@ -112,13 +113,13 @@ class Role(Strict):
     requires: list[str] = []  # 二级 the role's 一级 should all carry (T06)
 
 
-class StandardIndicator(Strict):
+class StandardIndicator(Strict, frozen=True):
     level1: str
     level2: str
     target: str
 
 
-class Profile(Strict):
+class Profile(Strict, frozen=True):
     hierarchy: dict[str, list[str]]
     synonyms: dict[str, str] = {}
     standard_indicators: dict[str, StandardIndicator] = {}
@@ -129,7 +130,7 @@ class Profile(Strict):
     gov_procurement_choices: list[str] = []
 
 
-class Roll(Strict):
+class Roll(Strict, frozen=True):
     """What `--year` does to this year's figures when a form is rolled into a new year."""
 
     copy: dict[str, str] = {}  # field -> the field whose value it takes (上年预算额 <- 当年预算)
@@ -137,12 +138,12 @@ class Roll(Strict):
     note: str = ""  # the comment on each cleared cell: what to write
 
 
-class Review(Strict):
+class Review(Strict, frozen=True):
     value: str  # the default written
     note: str  # the comment: what to check
 
 
-class Migration(Strict):
+class Migration(Strict, frozen=True):
     """How a workbook of another layout becomes one of this layout (perfxl migrate)."""
 
     fields: dict[str, str]  # this layout's field -> the source layout's field it is copied from
@@ -155,18 +156,18 @@ class Migration(Strict):
     required: dict[str, str] = {}  # "一级/二级" every project needs -> what to write when it has none
 
 
-class Migrations(Strict):
+class Migrations(Strict, frozen=True):
     from_: dict[str, Migration] = msgspec.field(default_factory=dict, name="from")
 
 
-class SelfEvalPoints(Strict):
+class SelfEvalPoints(Strict, frozen=True):
     """The year-end self-evaluation's points per 一级 of this layout (perfxl selfeval)."""
 
     level1_points: dict[str, Percent] = {}
     taken_from: dict[str, str] = {}  # 一级 -> the 一级 whose points it takes, when the project has it
 
 
-class Layout(Strict):
+class Layout(Strict, frozen=True):
     name: str
     title: str
     description: str
@@ -281,8 +282,8 @@ def check_layout(layout: Layout, rule_ids: set[str]) -> list[str]:
     for spec in layout.fields:
         if spec.kind == "choice" and not isinstance(getattr(layout.profile, spec.choices, None), list):
             problems.append(f"fields.{spec.name}.choices：profile 中没有列表「{spec.choices}」")
-    for role, spec in layout.roles.items():
-        if not (spec.level1 or spec.level2):
+    for role, named in layout.roles.items():
+        if not (named.level1 or named.level2):
             problems.append(f"roles.{role}：须写明 level1 或 level2")
     problems += [f"roll：字段「{name}」不在 fields 中"
                  for name in [*layout.roll.clear, *layout.roll.copy, *layout.roll.copy.values()] if name not in fields]

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 from lxml import etree
@@ -83,7 +84,7 @@ class Grid:
     """One sheet: `rows[r][c]` is the value of the cell at row r+1, column c+1 (cached value for formulas)."""
 
     name: str
-    rows: list[list[object]]
+    rows: list[list[Any]]  # cell values: str, int, float, bool, date, datetime, time, timedelta or None
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     # The number format of each number whose format changes its meaning (a percentage, a literal unit
     # such as "万元"); None when the engine did not read formats (the workbook has no such format).
@@ -168,7 +169,7 @@ def _member_chunks(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> Iterat
     start = info.header_offset + LOCAL_HEADER.size + name_length + extra_length
     packed = data[start : start + info.compress_size]
     if info.compress_type == zipfile.ZIP_STORED:
-        chunks = (packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK))
+        chunks: Iterator[bytes] = (packed[i : i + CHUNK] for i in range(0, len(packed), CHUNK))
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         chunks = _inflate(packed)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -136,8 +137,8 @@ def _row_of(sheet: Worksheet, label: str) -> int:
 def fill_template(
     config: Config,
     fields: dict[str, object],
-    indicators: list[list[object]],
-    budget_lines: list[list[object]] = (),
+    indicators: Sequence[Sequence[object]],
+    budget_lines: Sequence[Sequence[object]] = (),
     layout: str = "上海2020",
 ) -> Workbook:
     """A standard workbook of `layout` holding `fields` (label -> value), indicator rows and 预算明细 rows.
