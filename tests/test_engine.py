@@ -66,7 +66,7 @@ COMMANDS = ["run", "selfeval run", "selfeval prepare", "migrate"]
 @pytest.mark.parametrize("scanned", [True, False], ids=["refused by the scan", "killed its worker"])
 def test_a_string_count_bomb_costs_only_its_file(command, scanned, tmp_path, filled, monkeypatch):
     if not scanned:  # the scan is the first guard; the worker process is the second
-        monkeypatch.setattr("perfxl.io.workbook._check_string_count", lambda head, size: None)
+        monkeypatch.setattr("perfxl.io.container._check_string_count", lambda head, size: None)
     args = _commands(tmp_path, filled)[command]
     folder = Path(args[2] if command.startswith("selfeval") else args[1])
     string_count_bomb(folder / "炸弹.xlsx")

@@ -320,7 +320,7 @@ def test_a_permission_refused_while_reading_is_not_called_damage(make_workbook, 
     def refuse(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("perfxl.io.workbook.office_container", refuse)
+    monkeypatch.setattr("perfxl.io.container.office_container", refuse)
     rows = _ledger(validate(tmp_path / "input", config))
     assert rows["好的.xlsx"] == (FAILED, "无法读取该文件（没有读取权限）：请检查文件权限")
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from perfxl.cli.main import cli
 from perfxl.core.config import shipped_layout
-from perfxl.io import sandbox
 from perfxl.io.form_template import template_parts
+from perfxl.io.render import sandbox
 
 MAIL = "templates/邮件.txt.j2"
 FORM = "templates/目标表.docx"
@@ -236,7 +236,7 @@ def _render_in_child(queue) -> None:
 def test_a_worker_forked_while_the_watchdog_holds_its_lock_still_renders():
     import multiprocessing
 
-    from perfxl.io import watchdog
+    from perfxl.io.render import watchdog
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this system")

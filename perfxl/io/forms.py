@@ -34,7 +34,6 @@ from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout
 from perfxl.core.model import FORMS_DIR, Indicator, Project
 from perfxl.core.values import yuan
-from perfxl.io import sandbox
 from perfxl.io.files import (
     TEMP_PREFIX,
     OversizedFile,
@@ -46,7 +45,8 @@ from perfxl.io.files import (
     remove_unlisted,
 )
 from perfxl.io.form_template import BODIES, template_parts
-from perfxl.io.sandbox import (
+from perfxl.io.render import sandbox
+from perfxl.io.render.sandbox import (
     TemplateProblem,
     UnsafeTemplate,
     compile_template,

@@ -26,10 +26,10 @@ from typing import NamedTuple
 import jinja2
 
 from perfxl.core.values import strip_invisible, yuan
-from perfxl.io.bounds import TemplateProblem
 from perfxl.io.files import atomic_write, remove_unlisted, safe_file_name
-from perfxl.io.sandbox import UnsafeTemplate, environment, get_template, refuse_unsafe, template_loader
-from perfxl.io.sandbox import render as render_bounded
+from perfxl.io.render.bounds import TemplateProblem
+from perfxl.io.render.sandbox import UnsafeTemplate, environment, get_template, refuse_unsafe, template_loader
+from perfxl.io.render.sandbox import render as render_bounded
 from perfxl.mail.items import Item, LeftOut, MailError, MailSettingsError, one_line
 
 MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),

@@ -35,7 +35,7 @@ from jinja2.sandbox import (
 
 from perfxl.core.errors import PerfxlError
 from perfxl.core.text import TextFileError, read_text
-from perfxl.io.bounds import (
+from perfxl.io.render.bounds import (
     MAX_TEXT,
     MAX_WORK,
     WIDTH_METHODS,
@@ -54,7 +54,7 @@ from perfxl.io.bounds import (
     checked_parts,
     produced,
 )
-from perfxl.io.watchdog import Timeout, watching
+from perfxl.io.render.watchdog import Timeout, watching
 
 # A form renders in about a millisecond, a mail in less; 10 s is only reached by a runaway loop.
 RENDER_SECONDS = 10.0
