@@ -70,6 +70,7 @@ def test_bad_config_exits_2_naming_the_key(make_workbook, tmp_path, monkeypatch,
     result = CliRunner().invoke(cli, [command, "input", "out"][: 3 if command == "run" else 2])
     assert result.exit_code == 2
     assert words in result.output and "Traceback" not in result.output
+    assert "perfxl.toml" in result.output  # the user's file is named, not only the key
     assert not (tmp_path / "out").exists()
 
 

@@ -271,7 +271,13 @@ def load_config(path: Path | None = None) -> Config:
         path = Path(DEFAULT_NAME)
     if path is None:
         return _build({}, Path.cwd())
-    return _build(_toml(path, "配置文件"), Path(path).resolve().parent)
+    user = _toml(path, "配置文件")
+    try:
+        return _build(user, Path(path).resolve().parent)
+    except ConfigError as error:  # a value of the user's file: say which file holds it
+        if str(path) in str(error):
+            raise
+        raise ConfigError(f"配置文件 {path} 中{error}") from error
 
 
 @functools.cache
@@ -294,7 +300,7 @@ def _build(user: dict[str, Any], folder: Path) -> Config:
         raise ConfigError("；".join(problems))
     unknown = (set(plain["layout"]) - set(layouts)) | ({plain["layouts"]["default"]} - set(layouts))
     if unknown:
-        raise ConfigError(f"配置中的版式「{'、'.join(sorted(unknown))}」不存在；可用的版式：{'、'.join(layouts)}")
+        raise ConfigError(f"所写的版式「{'、'.join(sorted(unknown))}」不存在；可用的版式：{'、'.join(layouts)}")
     return Config(limits=plain["limits"], rules=plain["rules"], mail=plain["mail"],
                   layouts=layouts, default_layout=plain["layouts"]["default"], folder=folder,
                   selfeval=plain["selfeval"])
