@@ -173,6 +173,17 @@ def test_an_altchunk_in_another_format_is_said_not_to_be_read(tmp_path):
     assert "afchunk.rtf" in result.output and "未能读取" in result.output
 
 
+def test_an_altchunk_inside_a_table_cell_is_said_not_to_be_read(tmp_path):
+    seed_document(tmp_path / "inner.docx", SEED[0])
+    rel = f'<Relationship Id="rIdA" Type="{R}/aFChunk" Target="incell.docx"/>'
+    cell = '<w:tbl><w:tr><w:tc><w:p/><w:altChunk r:id="rIdA"/></w:tc></w:tr></w:tbl>'
+    _docx(tmp_path / "格中.docx", '<w:p><w:r><w:t>项目名称：甲</w:t></w:r></w:p>' + cell,
+          {"word/incell.docx": (tmp_path / "inner.docx").read_bytes()}, rel)
+    result = _import(tmp_path / "格中.docx", "--out", tmp_path / "o")
+    assert "Traceback" not in result.output
+    assert "incell.docx" in result.output and "未能读取" in result.output
+
+
 def test_an_ordinary_form_still_imports_with_its_fields(tmp_path, good):
     result = _import(good, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output

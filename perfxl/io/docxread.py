@@ -43,6 +43,9 @@ _ELEMENT = re.compile(rb"<w:(?:p|tc)[\s/>]")  # paragraphs and cells, counted be
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True)
 _GRID_SPAN = etree.XPath("string(./w:tcPr/w:gridSpan/@w:val)", namespaces=NS)
 _VMERGE = etree.XPath("./w:tcPr/w:vMerge", namespaces=NS)
+# An altChunk inside a table, a content control or another container: Word shows it, perfxl reads only
+# the ones that stand in the body itself, so these become notes.
+_INNER_CHUNKS = etree.XPath("./*[not(self::w:altChunk)]//w:altChunk", namespaces=NS)
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:ins"), qn("w:smartTag")}
 
 
@@ -232,6 +235,10 @@ def _parse(parts: dict[str, bytes], limits: WordLimits, depth: int = 0) -> WordD
         for line in lines:
             flattener.add(line)
         flattener.tables = max([flattener.tables - 1, *(line.table for line in lines)]) + 1
+    for chunk in _INNER_CHUNKS(body):
+        _, target = rels.get(chunk.get(qn("r:id")), ("", ""))
+        document.notes.append(f"文档的表格或内容控件中嵌入了一段内容（{posixpath.basename(target) or '无名'}），perfxl 未能读取："
+                              "请在 Word 中打开该文档另存为 .docx 后重试，或核对该段内容")
     document.lines = flattener.lines
     return document
 
