@@ -282,3 +282,21 @@ def test_forms_are_compressed_when_a_template_has_many_small_parts(batch_with_a_
     assert _cli("run", "input", "output").exit_code == 1
     form = next((tmp_path / "output" / "目标表").glob("*.docx"))
     assert form.stat().st_size < 200_000
+
+
+def test_a_selfeval_form_of_many_rows_gets_the_allowance_a_target_form_gets(tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    from perfxl.core.config import load_config
+    from perfxl.selfeval.book import Row, SelfEvaluation
+    from perfxl.selfeval.form import Scored, compiled_template
+    from perfxl.selfeval.scoring import score
+
+    monkeypatch.setattr(sandbox, "MAX_TEXT", 50_000)  # far less than 600 rows of 200 characters make
+    rows = [Row(10 + i, "产出指标", "数量指标", f"指标{i}" + "说明" * 100, "≥1个", "1个", points=Decimal(1))
+            for i in range(600)]
+    evaluation = SelfEvaluation("甲.xlsx", {"project_name": "甲", "year": "2026"}, rows)
+    settings = load_config().selfeval
+    compiled_template().write(Scored(evaluation, score(evaluation, settings), settings), tmp_path / "甲.docx")
+    with zipfile.ZipFile(tmp_path / "甲.docx") as form:
+        assert form.read("word/document.xml").decode("utf-8").count("指标599") == 1

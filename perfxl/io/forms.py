@@ -238,7 +238,7 @@ class FormTemplate:
                 parts[name] = self.copied[name]
                 continue
             try:
-                parts[name] = render(self.rendered[name], context, *_allowance(project)).encode("utf-8")
+                parts[name] = render(self.rendered[name], context, *_allowance(context)).encode("utf-8")
             except UnsafeTemplate as error:
                 raise _unsafe(self.source, error.expression) from error
             except TemplateProblem as error:
@@ -267,14 +267,14 @@ ROW_SECONDS = 0.001  # a row of the indicator table renders in about 0.02 ms
 ROW_CHARS = 10_000  # its Word XML is about 2 KB, and its texts again, escaped
 
 
-def _allowance(project: Project) -> tuple[float, int]:
+def _allowance(context: dict) -> tuple[float, int]:
     """(seconds, characters) a form may take: the sandbox's limits, and more for each indicator row and for
-    the project's own text, so that a project of 100,000 indicators (which the reader accepts) still gets its
-    form while a runaway template does not."""
-    indicators = getattr(project, "indicators", ())  # another kind of form (the 自评表) may hold them elsewhere
-    rows = len(indicators)
-    texts = sum(len(str(value)) for ind in indicators for value in getattr(ind, "__dict__", {}).values())
-    return sandbox.RENDER_SECONDS + rows * ROW_SECONDS, sandbox.MAX_TEXT + rows * ROW_CHARS + 6 * texts
+    the form's own text, so that a project of 100,000 indicators (which the reader accepts) still gets its
+    form while a runaway template does not. Read from the context, so every form kind gets it."""
+    rows = context.get("indicators", ())
+    texts = sum(len(str(value)) for value in context.values() if isinstance(value, str))
+    texts += sum(len(str(value)) for row in rows for value in row.values())
+    return sandbox.RENDER_SECONDS + len(rows) * ROW_SECONDS, sandbox.MAX_TEXT + len(rows) * ROW_CHARS + 6 * texts
 
 
 def _stored(copied: dict[str, bytes]) -> frozenset[str]:
