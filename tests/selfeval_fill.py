@@ -9,7 +9,7 @@ import openpyxl
 
 from perfxl.core.quantity import parse_target
 
-FIELD_ROWS = {"final_budget": "全年预算数（元）", "spent": "全年执行数（元）", "budget_deviation": "执行率偏低原因",
+FIELD_ROWS = {"final_budget": "全年预算数（元）", "spent": "全年执行数（元）", "low_rate_reason": "执行率偏低原因",
               "goal_outcome": "年度总体目标（实际完成情况）", "initial_budget": "年初预算数（元）"}
 
 

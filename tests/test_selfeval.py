@@ -57,7 +57,7 @@ def evaluated(tmp_path_factory):
         path = tmp / "自评" / f"2020_{name}.xlsx"
         rate, plan = SCENARIOS[seed["file"]]
         budget = BUDGETS[seed["file"]]
-        fields = {"budget_deviation": REASON} if rate < 0.9 else {}
+        fields = {"low_rate_reason": REASON} if rate < 0.9 else {}
         rows = fill(path, (budget, cents(budget * rate)), plan, fields)
         expected[name] = (rate, rows)
     # the published 2026 project: all met (its 合理/提高/降低 are qualitative: 达成), funds fully spent

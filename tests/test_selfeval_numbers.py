@@ -53,7 +53,7 @@ def _findings(summary) -> list[tuple]:
 
 
 def test_budget_score_8775_prints_as_878_and_the_total_adds_up(selfeval):
-    code, summary = selfeval(budget=(3498000, 3069495), fields={"budget_deviation": "部分合同年底签订"})
+    code, summary = selfeval(budget=(3498000, 3069495), fields={"low_rate_reason": "部分合同年底签订"})
     project = read_sheet(summary, "项目得分")[0]
     expected = _half_up(D(10) * D(3069495) / D(3498000))
     assert expected == D("8.78")  # 8.775 exactly: half up, not to even and not a float's 8.77
@@ -210,7 +210,7 @@ def test_selfeval_workbook_read_without_formats_keeps_the_fast_path(tmp_path, ma
 
 def test_the_grade_comes_from_the_printed_total(selfeval):
     """8.78 (not 8.77) + 81.22 = 90.00: 优, where a float score gave 89.99 and 良."""
-    code, summary = selfeval(budget=(3498000, 3069495), fields={"budget_deviation": "部分合同年底签订"},
+    code, summary = selfeval(budget=(3498000, 3069495), fields={"low_rate_reason": "部分合同年底签订"},
                              plan={RECORD: {"actual": "10240条", "deviation": "采购延迟"}})
     project = read_sheet(summary, "项目得分")[0]
     indicator = _half_up(D("13.33") * 10240 / 30000)

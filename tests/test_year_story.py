@@ -66,7 +66,7 @@ def test_a_year_of_one_department(make_workbook_2026, tmp_path, monkeypatch):
     assert [p.name for p in books] == sorted(f"2026_{name}.xlsx" for name, _ in PROJECTS)
     for book in books:  # one project spent 80 % and says why
         low = book.name == "2026_绿地养护.xlsx"
-        fill(book, (2000000, 1600000 if low else 2000000), fields={"budget_deviation": REASON} if low else None)
+        fill(book, (2000000, 1600000 if low else 2000000), fields={"low_rate_reason": REASON} if low else None)
     run = _invoke("selfeval", "run")
     assert run.exit_code == 0, run.output
     assert sum(line.startswith("2026年度 ") for line in run.output.splitlines()) == 5

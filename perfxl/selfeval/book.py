@@ -39,7 +39,7 @@ FIELDS = (
     ("年初预算数（元）", "initial_budget", "amount", False),
     ("全年预算数（元）", "final_budget", "amount", True),
     ("全年执行数（元）", "spent", "amount", True),
-    ("执行率偏低原因", "budget_deviation", "text", True),
+    ("执行率偏低原因", "low_rate_reason", "text", True),
 )
 FIELD_LABELS = {name: label for label, name, _, _ in FIELDS}
 HEADERS = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "完成程度", "分值",

@@ -135,8 +135,7 @@ def selfeval_context(item: Scored) -> dict:
     evaluation, result, settings = item
     values = evaluation.values
     context = {name: to_text(values.get(name)) for name in (
-        "year", "project_name", "department", "unit", "annual_goal", "goal_outcome")}
-    context["low_rate_reason"] = to_text(values.get("budget_deviation"))
+        "year", "project_name", "department", "unit", "annual_goal", "goal_outcome", "low_rate_reason")}
     context.update({name: yuan(values.get(name)) for name in ("initial_budget", "final_budget", "spent")})
     rate = result.execution_rate
     context.update(budget_points=f"{settings['budget_points']:g}", budget_score=_score_text(result.budget_score),

@@ -28,7 +28,7 @@ PROJECT_COLUMNS = {
     "department": ("主管部门/申报单位", "text"), "unit": ("实施单位", "text"),
     "initial_budget": ("年初预算数（元）", "amount"), "final_budget": ("全年预算数（元）", "amount"),
     "spent": ("全年执行数（元）", "amount"), "execution_rate": ("执行率", "rate"),
-    "budget_deviation": ("执行率偏低原因", "text"),
+    "low_rate_reason": ("执行率偏低原因", "text"),
     "budget_score": ("预算执行得分", "number"), "indicator_score": ("指标得分", "number"),
     "total": ("总分", "number"), "grade": ("等级", "text"), "errors": ("错误数", "int"),
     "warnings": ("警告数", "int"), "status": ("状态", "text"), "form": ("自评表", "link"),
@@ -41,7 +41,7 @@ INDICATOR_COLUMNS = {
     "score": ("得分", "number"), "deviation": ("偏差原因分析及改进措施", "text"),
 }
 # every text the unit wrote or the form shows, beside the numbers: the same as the Word 自评表
-TEXT_FIELDS = ("year", "project_name", "department", "unit", "budget_deviation", "annual_goal", "goal_outcome")
+TEXT_FIELDS = ("year", "project_name", "department", "unit", "low_rate_reason", "annual_goal", "goal_outcome")
 
 
 def project_frame(batch: SelfEvalBatch, settings: dict) -> pd.DataFrame:

@@ -141,8 +141,8 @@ def shortfall_without_reason(evaluation: SelfEvaluation, result: Score, settings
 @selfeval_rule("E05")
 def low_execution_without_reason(evaluation: SelfEvaluation, result: Score, settings: dict) -> Iterator[Finding]:
     rate, floor = execution_rate(evaluation), decimal_of(settings["execution_rate_floor"])
-    if rate is not None and rate < floor and not to_text(evaluation.values.get("budget_deviation")):
-        yield _at("E05", evaluation, evaluation.cells.get("budget_deviation", ""), rate=percent(rate),
+    if rate is not None and rate < floor and not to_text(evaluation.values.get("low_rate_reason")):
+        yield _at("E05", evaluation, evaluation.cells.get("low_rate_reason", ""), rate=percent(rate),
                   floor=percent(floor))
 
 
