@@ -20,6 +20,9 @@ run: $(RUNTIME)
 	$(BIN)/perfxl run --examples input output || test $$? -eq 1
 
 $(RUNTIME): pyproject.toml
+	@# the Python version first (tools/bootstrap.py), so an old Python gives a Chinese message, not pip's log
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "未找到 $(PYTHON)：perfxl 需要 Python 3.11 或更高版本，请从 https://www.python.org/downloads/ 或软件中心安装；Windows 上请双击 perfxl.cmd"; exit 2; }
+	@$(PYTHON) tools/bootstrap.py --check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(call pip_install,perfxl 及其依赖的软件包,-e .)
 	@touch $@
