@@ -47,3 +47,36 @@ def test_make_with_python_38_says_which_version_is_needed(tmp_path: Path) -> Non
     assert result.returncode != 0
     assert "perfxl 需要 Python 3.11 或更高版本，当前是 3.8.10" in output
     assert "pip" not in output.lower() and not venv.exists()
+
+
+def test_venv_programs_per_platform() -> None:
+    assert bootstrap.venv_bin("v", "win32") == os.path.join("v", "Scripts")
+    assert bootstrap.venv_bin("v", "linux") == os.path.join("v", "bin")
+    assert bootstrap.program("v", "perfxl", "win32") == os.path.join("v", "Scripts", "perfxl.exe")
+    assert bootstrap.program("v", "python", "darwin") == os.path.join("v", "bin", "python")
+
+
+def test_wheelhouse_args_only_when_the_folder_exists(tmp_path: Path) -> None:
+    assert bootstrap.wheelhouse_args(str(tmp_path)) == []
+    (tmp_path / "wheelhouse").mkdir()
+    assert bootstrap.wheelhouse_args(str(tmp_path)) == ["--no-index", "--find-links",
+                                                        str(tmp_path / "wheelhouse")]
+
+
+def test_no_arguments_run_the_batch() -> None:
+    assert bootstrap.perfxl_args([]) == ["run", "--examples", "input", "output"]
+    assert bootstrap.perfxl_args(["mail", "input", "output"]) == ["mail", "input", "output"]
+
+
+def test_old_python_stops_bootstrap_with_the_message(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "version_info", (3, 8, 10, "final", 0))
+    with pytest.raises(SystemExit) as stop:
+        bootstrap.main([])
+    assert stop.value.code == 2 and "需要 Python 3.11" in capsys.readouterr().err
+
+
+def test_windows_entry_finds_python_and_hands_over() -> None:
+    script = (ROOT / "perfxl.cmd").read_bytes()
+    assert b"\r\n" in script and b"py -3.11" in script and b"tools\\bootstrap.py %*" in script
+    assert b"pause" in script
