@@ -8,18 +8,25 @@ DEV := $(VENV)/.installed-dev
 # pip's notices and warnings go here, not to the screen; shown when an install fails
 PIP_LOG := $(VENV)/pip.log
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# offline (intranet PCs): install from wheelhouse/ (made by `make wheelhouse`) when the folder is there
+ifneq ($(wildcard wheelhouse),)
+PIP += --no-index --find-links wheelhouse
+endif
 define pip_install
 	@echo "正在安装 $(1)（详细信息见 $(PIP_LOG)）"
 	@$(PIP) $(2) 2>>$(PIP_LOG) || { tail -n 30 $(PIP_LOG); echo "安装失败，详见 $(PIP_LOG)"; exit 1; }
 endef
 
-.PHONY: run test lint bench template samples mail selfeval-prepare selfeval clean
+.PHONY: run test lint bench template samples wheelhouse mail selfeval-prepare selfeval clean
 
 run: $(RUNTIME)
 	@# exit 1 means "findings with 错误": already reported above, not a failure of make itself
 	$(BIN)/perfxl run --examples input output || test $$? -eq 1
 
 $(RUNTIME): pyproject.toml
+	@# the Python version first (tools/bootstrap.py), so an old Python gives a Chinese message, not pip's log
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "未找到 $(PYTHON)：perfxl 需要 Python 3.11 或更高版本，请从 https://www.python.org/downloads/ 或软件中心安装；Windows 上请双击 perfxl.cmd"; exit 2; }
+	@$(PYTHON) tools/bootstrap.py --check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(call pip_install,perfxl 及其依赖的软件包,-e .)
 	@touch $@
@@ -67,6 +74,10 @@ template: $(RUNTIME)
 
 samples: $(RUNTIME)
 	$(BIN)/python tools/make_samples.py examples
+
+# wheels of perfxl and its dependencies for Windows and Linux, Python 3.11-3.13 (see README, 离线安装)
+wheelhouse: $(RUNTIME)
+	$(BIN)/python tools/wheelhouse.py wheelhouse
 
 clean:
 	rm -rf $(VENV) output/* .pytest_cache .ruff_cache

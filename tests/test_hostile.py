@@ -29,6 +29,9 @@ from perfxl.io.form_template import template_parts
 from perfxl.io.forms import FORMS_DIR, convert_to_pdf
 from perfxl.target.pipeline import OutputError, run, validate
 
+# FIFOs, process groups and signals: not on Windows
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only: mkfifo, process groups, signals")
+
 
 def _cli(*args):
     return CliRunner().invoke(cli, [*map(str, args)])
@@ -271,6 +274,7 @@ def _ledger(batch) -> dict[str, tuple[str, str]]:
     return {e.file: (e.status, e.message) for e in batch.ledger}
 
 
+@POSIX_ONLY
 def test_fifos_links_and_loops_each_get_their_own_ledger_row(make_workbook, config, tmp_path):
     make_workbook("好的.xlsx")
     folder = tmp_path / "input"
@@ -387,6 +391,7 @@ def _driver(action: str, *args) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@POSIX_ONLY
 def test_ctrl_c_is_exit_130_with_one_line_and_no_worker_traceback(make_workbook, tmp_path):
     for name in ("01.xlsx", "02.xlsx", "03.xlsx"):
         make_workbook(name)
@@ -399,6 +404,7 @@ def test_ctrl_c_is_exit_130_with_one_line_and_no_worker_traceback(make_workbook,
     assert "Traceback" not in out + err
 
 
+@POSIX_ONLY
 def test_workers_end_when_the_run_is_killed(make_workbook, tmp_path):
     import psutil
 
@@ -474,6 +480,7 @@ def _state(folder: Path) -> dict[str, tuple]:
     return state
 
 
+@POSIX_ONLY
 def test_a_hostile_folder_every_file_listed_inputs_unchanged_exit_1(make_workbook, clean_project, tmp_path):
     fields, indicators = clean_project
     make_workbook("好的.xlsx")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import struct
 import subprocess
 import sys
-import termios
 import zipfile
 
 import openpyxl
@@ -80,7 +78,11 @@ def _perfxl_run(batch_input, output, stderr):
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminal (openpty, termios): POSIX only")
 def test_progress_bar_on_a_terminal_and_not_in_a_pipe(batch_input, tmp_path):
+    import fcntl
+    import termios
+
     leader, follower = os.openpty()
     fcntl.ioctl(leader, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a size
     process = _perfxl_run(batch_input, tmp_path / "tty", follower)

@@ -25,7 +25,14 @@ POOL_THRESHOLD = 8  # forms: fewer than this are written in the calling process
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
 def _start_method() -> str:
+    # PERFXL_START_METHOD=spawn runs the pipeline as on Windows (CI); an unknown value is ignored.
+    wanted = os.environ.get("PERFXL_START_METHOD", "")
+    if wanted in START_METHODS and wanted in multiprocessing.get_all_start_methods():
+        return wanted
     # fork on Linux: workers start in milliseconds with perfxl already imported. Elsewhere spawn, the
     # platform's safe default (fork is unsafe on macOS and absent on Windows).
     return "fork" if sys.platform.startswith("linux") else "spawn"
