@@ -279,3 +279,23 @@ def test_pdf_option_writes_a_pdf_beside_each_form(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == len(SEED) + 1
+
+
+def schema_errors(path: Path) -> list[str]:
+    """The OOXML schema errors openxml-audit finds in a Word document (an element out of order, unknown...)."""
+    from openxml_audit import OpenXmlValidator
+
+    result = OpenXmlValidator(max_errors=1000).validate(path)
+    return [str(e) for e in result.errors if str(e).startswith("[schema]")]
+
+
+@pytest.mark.parametrize("name", ["目标表.docx", "目标表（上海2023）.docx", "目标表（上海2026）.docx"])
+def test_committed_templates_pass_the_ooxml_schema(name):
+    assert schema_errors(TEMPLATES / name) == []
+
+
+def test_every_written_form_passes_the_ooxml_schema(samples):
+    batch, out = samples
+    forms = [out / f for f in batch.forms.values()]
+    assert len(forms) == len(SEED) + 1
+    assert {str(f): schema_errors(f) for f in forms} == {str(f): [] for f in forms}

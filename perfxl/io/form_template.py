@@ -75,11 +75,11 @@ def styles_xml() -> str:
         "</w:docDefaults>"
         '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
         '<w:pPr><w:jc w:val="both"/></w:pPr></w:style>'
-        + _style("Title", "Title", f'{center}<w:spacing w:before="120" w:after="120"/>',
+        + _style("Title", "Title", f'<w:spacing w:before="120" w:after="120"/>{center}',
                  f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="36"/><w:szCs w:val="36"/>')
-        + _style("Subtitle", "Subtitle", f'{center}<w:spacing w:after="120"/>', '<w:sz w:val="24"/>')
+        + _style("Subtitle", "Subtitle", f'<w:spacing w:after="120"/>{center}', '<w:sz w:val="24"/>')
         + _style("Unit", "申报单位", '<w:spacing w:after="120"/>', '<w:sz w:val="24"/>')
-        + _style("Heading1", "heading 1", f'<w:keepNext/>{center}<w:spacing w:before="240" w:after="120"/>'
+        + _style("Heading1", "heading 1", f'<w:keepNext/><w:spacing w:before="240" w:after="120"/>{center}'
                  '<w:outlineLvl w:val="0"/>', f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="24"/><w:szCs w:val="24"/>')
         + _style("FormLabel", "表格标签", '<w:jc w:val="left"/>', "<w:b/>")
         + _style("FormText", "表格正文", '<w:jc w:val="both"/>')
@@ -246,8 +246,8 @@ DOCUMENT_RELS = (
     f'<Relationship Id="rIdFooter1" Type="{REL}/footer" Target="footer1.xml"/></Relationships>'
 )
 SETTINGS = (
-    f'{HEAD}<w:settings {NS}><w:updateFields w:val="false"/><w:defaultTabStop w:val="420"/>'
-    '<w:characterSpacingControl w:val="compressPunctuation"/><w:compat><w:compatSetting '
+    f'{HEAD}<w:settings {NS}><w:defaultTabStop w:val="420"/>'
+    '<w:characterSpacingControl w:val="compressPunctuation"/><w:updateFields w:val="false"/><w:compat><w:compatSetting '
     'w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>'
     "</w:settings>"
 )
