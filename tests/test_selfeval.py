@@ -218,3 +218,10 @@ def test_every_word_form_passes_the_ooxml_schema(evaluated):
     forms = sorted((tmp / "output" / "自评表").glob("*.docx"))
     assert len(forms) == 6
     assert {f.name: schema_errors(f) for f in forms} == {f.name: [] for f in forms}
+
+
+def test_every_word_form_names_east_asian_and_latin_faces(evaluated):
+    from test_forms import font_problems
+
+    forms = sorted((evaluated[0] / "output" / "自评表").glob("*.docx"))
+    assert forms and {f.name: font_problems(f) for f in forms} == {f.name: [] for f in forms}
