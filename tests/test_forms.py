@@ -326,3 +326,14 @@ def test_every_form_names_east_asian_and_latin_faces(samples):
     table = _xml(forms[0], "word/fontTable.xml")
     assert {f.get(f"{W}name"): f.find(f"{W}altName").get(f"{W}val") for f in table.iter(f"{W}font")
             if f.find(f"{W}altName") is not None} == {"宋体": "SimSun", "黑体": "SimHei", "仿宋": "FangSong"}
+
+
+def test_goal_and_indicator_texts_are_left_aligned_not_justified(samples):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    batch, out = samples
+    for form in batch.forms.values():
+        document = docx.Document(out / form)
+        texts = [p for t in document.tables for c in t._cells for p in c.paragraphs if p.style.name == "表格正文"]
+        assert texts and all(p.alignment is None for p in texts)
+        assert document.styles["表格正文"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.LEFT

@@ -82,7 +82,7 @@ def styles_xml() -> str:
         + _style("Heading1", "heading 1", f'<w:keepNext/><w:spacing w:before="240" w:after="120"/>{center}'
                  '<w:outlineLvl w:val="0"/>', f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="24"/><w:szCs w:val="24"/>')
         + _style("FormLabel", "表格标签", '<w:jc w:val="left"/>', "<w:b/>")
-        + _style("FormText", "表格正文", '<w:jc w:val="both"/>')
+        + _style("FormText", "表格正文", '<w:jc w:val="left"/>')  # CJK text justified in narrow cells spreads out
         + _style("FormValue", "表格填写值", '<w:jc w:val="left"/>')
         + _style("TableHeader", "表格表头", center, f"{_fonts(HEADING_FONT)}<w:b/>")
         + _style("TableCenter", "表格居中", center)
