@@ -279,3 +279,61 @@ def test_pdf_option_writes_a_pdf_beside_each_form(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == len(SEED) + 1
+
+
+def schema_errors(path: Path) -> list[str]:
+    """The OOXML schema errors openxml-audit finds in a Word document (an element out of order, unknown...)."""
+    from openxml_audit import OpenXmlValidator
+
+    result = OpenXmlValidator(max_errors=1000).validate(path)
+    return [str(e) for e in result.errors if str(e).startswith("[schema]")]
+
+
+@pytest.mark.parametrize("name", ["目标表.docx", "目标表（上海2023）.docx", "目标表（上海2026）.docx"])
+def test_committed_templates_pass_the_ooxml_schema(name):
+    assert schema_errors(TEMPLATES / name) == []
+
+
+def test_every_written_form_passes_the_ooxml_schema(samples):
+    batch, out = samples
+    forms = [out / f for f in batch.forms.values()]
+    assert len(forms) == len(SEED) + 1
+    assert {str(f): schema_errors(f) for f in forms} == {str(f): [] for f in forms}
+
+
+def font_problems(path: Path) -> list[str]:
+    """Every rFonts of the document, its styles and footer without an East Asian or a Latin (ascii/hAnsi)
+    face, the defaults without one, and East Asian faces the fontTable gives no Latin altName for."""
+    with zipfile.ZipFile(path) as package:
+        parts = {n: etree.fromstring(package.read(n)) for n in package.namelist()
+                 if n in ("word/document.xml", "word/styles.xml", "word/footer1.xml", "word/fontTable.xml")}
+    problems, faces = [], set()
+    if parts["word/styles.xml"].find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts") is None:
+        problems.append("no rFonts in rPrDefault")
+    for name in ("word/document.xml", "word/styles.xml", "word/footer1.xml"):
+        for fonts in parts[name].iter(f"{W}rFonts"):
+            missing = [a for a in ("eastAsia", "ascii", "hAnsi") if not fonts.get(f"{W}{a}")]
+            problems += [f"{name}: rFonts without {a}" for a in missing]
+            faces.add(fonts.get(f"{W}eastAsia"))
+    alt = {f.get(f"{W}name"): f.find(f"{W}altName") for f in parts["word/fontTable.xml"].iter(f"{W}font")}
+    return problems + [f"{face}: no altName" for face in sorted(faces - {None}) if alt.get(face) is None]
+
+
+def test_every_form_names_east_asian_and_latin_faces(samples):
+    batch, out = samples
+    forms = [out / f for f in batch.forms.values()] + [TEMPLATES / "目标表（上海2026）.docx"]
+    assert {str(f): font_problems(f) for f in forms} == {str(f): [] for f in forms}
+    table = _xml(forms[0], "word/fontTable.xml")
+    assert {f.get(f"{W}name"): f.find(f"{W}altName").get(f"{W}val") for f in table.iter(f"{W}font")
+            if f.find(f"{W}altName") is not None} == {"宋体": "SimSun", "黑体": "SimHei", "仿宋": "FangSong"}
+
+
+def test_goal_and_indicator_texts_are_left_aligned_not_justified(samples):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    batch, out = samples
+    for form in batch.forms.values():
+        document = docx.Document(out / form)
+        texts = [p for t in document.tables for c in t._cells for p in c.paragraphs if p.style.name == "表格正文"]
+        assert texts and all(p.alignment is None for p in texts)
+        assert document.styles["表格正文"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.LEFT

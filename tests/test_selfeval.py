@@ -209,3 +209,19 @@ def test_the_low_rate_reason_and_the_goal_outcome_are_in_the_form_and_the_summar
     budget = docx.Document(tmp / "output" / "自评表" / "2020_上海科技地方报告.docx").tables[1]
     assert [c.text for c in budget.rows[-1].cells][:2] == ["执行率偏低原因", REASON]
     assert "执行率偏低原因" in _form_text(tmp / "output" / "自评表" / "2020_2020年上海科技年鉴年报.docx")
+
+
+def test_every_word_form_passes_the_ooxml_schema(evaluated):
+    from test_forms import schema_errors
+
+    tmp, _, _ = evaluated
+    forms = sorted((tmp / "output" / "自评表").glob("*.docx"))
+    assert len(forms) == 6
+    assert {f.name: schema_errors(f) for f in forms} == {f.name: [] for f in forms}
+
+
+def test_every_word_form_names_east_asian_and_latin_faces(evaluated):
+    from test_forms import font_problems
+
+    forms = sorted((evaluated[0] / "output" / "自评表").glob("*.docx"))
+    assert forms and {f.name: font_problems(f) for f in forms} == {f.name: [] for f in forms}

@@ -75,14 +75,14 @@ def styles_xml() -> str:
         "</w:docDefaults>"
         '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
         '<w:pPr><w:jc w:val="both"/></w:pPr></w:style>'
-        + _style("Title", "Title", f'{center}<w:spacing w:before="120" w:after="120"/>',
+        + _style("Title", "Title", f'<w:spacing w:before="120" w:after="120"/>{center}',
                  f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="36"/><w:szCs w:val="36"/>')
-        + _style("Subtitle", "Subtitle", f'{center}<w:spacing w:after="120"/>', '<w:sz w:val="24"/>')
+        + _style("Subtitle", "Subtitle", f'<w:spacing w:after="120"/>{center}', '<w:sz w:val="24"/>')
         + _style("Unit", "申报单位", '<w:spacing w:after="120"/>', '<w:sz w:val="24"/>')
-        + _style("Heading1", "heading 1", f'<w:keepNext/>{center}<w:spacing w:before="240" w:after="120"/>'
+        + _style("Heading1", "heading 1", f'<w:keepNext/><w:spacing w:before="240" w:after="120"/>{center}'
                  '<w:outlineLvl w:val="0"/>', f'{_fonts(HEADING_FONT)}<w:b/><w:sz w:val="24"/><w:szCs w:val="24"/>')
         + _style("FormLabel", "表格标签", '<w:jc w:val="left"/>', "<w:b/>")
-        + _style("FormText", "表格正文", '<w:jc w:val="both"/>')
+        + _style("FormText", "表格正文", '<w:jc w:val="left"/>')  # CJK text justified in narrow cells spreads out
         + _style("FormValue", "表格填写值", '<w:jc w:val="left"/>')
         + _style("TableHeader", "表格表头", center, f"{_fonts(HEADING_FONT)}<w:b/>")
         + _style("TableCenter", "表格居中", center)
@@ -227,6 +227,8 @@ CONTENT_TYPES = (
     'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
     '<Override PartName="/word/settings.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
+    '<Override PartName="/word/fontTable.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.fontTable+xml"/>'
     '<Override PartName="/word/footer1.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>'
     '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
@@ -243,11 +245,22 @@ DOCUMENT_RELS = (
     f'{HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     f'<Relationship Id="rIdStyles" Type="{REL}/styles" Target="styles.xml"/>'
     f'<Relationship Id="rIdSettings" Type="{REL}/settings" Target="settings.xml"/>'
+    f'<Relationship Id="rIdFontTable" Type="{REL}/fontTable" Target="fontTable.xml"/>'
     f'<Relationship Id="rIdFooter1" Type="{REL}/footer" Target="footer1.xml"/></Relationships>'
 )
+# the Chinese faces with their Latin names, so Word, WPS and LibreOffice on any system language find them
+ALT_NAMES = {"宋体": "SimSun", "黑体": "SimHei", "仿宋": "FangSong"}
+FONT_TABLE = (
+    f'{HEAD}<w:fonts {NS}><w:font w:name="{LATIN_FONT}"><w:charset w:val="00"/><w:family w:val="roman"/>'
+    '<w:pitch w:val="variable"/></w:font>'
+    + "".join(f'<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>'
+              f'<w:family w:val="{"roman" if name == "宋体" else "modern"}"/><w:pitch w:val="fixed"/></w:font>'
+              for name, alt in ALT_NAMES.items())
+    + "</w:fonts>"
+)
 SETTINGS = (
-    f'{HEAD}<w:settings {NS}><w:updateFields w:val="false"/><w:defaultTabStop w:val="420"/>'
-    '<w:characterSpacingControl w:val="compressPunctuation"/><w:compat><w:compatSetting '
+    f'{HEAD}<w:settings {NS}><w:defaultTabStop w:val="420"/>'
+    '<w:characterSpacingControl w:val="compressPunctuation"/><w:updateFields w:val="false"/><w:compat><w:compatSetting '
     'w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat>'
     "</w:settings>"
 )
@@ -264,7 +277,7 @@ def template_parts(layout: Layout) -> dict[str, str]:
         "[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": PACKAGE_RELS,
         "docProps/core.xml": CORE.replace("财政项目支出绩效目标表", escape(layout.title)),
         "word/document.xml": document_xml(layout), "word/_rels/document.xml.rels": DOCUMENT_RELS,
-        "word/styles.xml": styles_xml(), "word/settings.xml": SETTINGS, "word/footer1.xml": footer_xml(),
+        "word/styles.xml": styles_xml(), "word/settings.xml": SETTINGS, "word/fontTable.xml": FONT_TABLE, "word/footer1.xml": footer_xml(),
     }
 
 

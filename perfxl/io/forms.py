@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import zipfile
@@ -45,6 +44,7 @@ from perfxl.io.files import (
     remove_unlisted,
 )
 from perfxl.io.form_template import BODIES, template_parts
+from perfxl.io.office import soffice
 from perfxl.io.render import sandbox
 from perfxl.io.render.sandbox import (
     TemplateProblem,
@@ -355,11 +355,6 @@ def remove_stale_forms(folder: Path, keep: Iterable[str]) -> list[str]:
 
 class PdfUnavailable(PerfxlError):
     """LibreOffice is not installed, so no PDF can be made."""
-
-
-def soffice() -> str | None:
-    """The LibreOffice command, if installed."""
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def convert_to_pdf(forms: list[Path], timeout: float = 600) -> list[Path]:

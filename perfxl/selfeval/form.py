@@ -11,6 +11,7 @@ from perfxl.core.values import to_text, yuan
 from perfxl.io.form_template import (
     CONTENT_TYPES,
     DOCUMENT_RELS,
+    FONT_TABLE,
     HEAD,
     MARGIN_SIDE,
     MARGIN_TOP,
@@ -122,7 +123,8 @@ def template_parts() -> dict[str, str]:
     return {
         "[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": PACKAGE_RELS, "docProps/core.xml": CORE,
         "word/document.xml": document_xml(), "word/_rels/document.xml.rels": DOCUMENT_RELS,
-        "word/styles.xml": styles_xml(), "word/settings.xml": SETTINGS, "word/footer1.xml": footer_xml(),
+        "word/styles.xml": styles_xml(), "word/settings.xml": SETTINGS, "word/fontTable.xml": FONT_TABLE,
+        "word/footer1.xml": footer_xml(),
     }
 
 
