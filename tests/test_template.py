@@ -158,3 +158,20 @@ def test_blank_template_reads_without_crash_and_reports_each_required_field(tmp_
     assert sorted(f.message for f in result.findings if f.rule == "S03") == sorted(
         f"必填项「{f.label}」为空" for f in required)
     assert [i.level3 for i in result.project.indicators] == list(layout.profile.standard_indicators)
+
+
+def test_a_long_list_comes_from_a_hidden_sheet(tmp_path):
+    categories = [f"第{n}类市级专项资金项目支出类别（含配套）" for n in range(1, 16)]
+    custom = tmp_path / "perfxl.toml"
+    custom.write_text("[profile]\ncategories = [" + ", ".join(f'"{c}"' for c in categories) + "]\n", encoding="utf-8")
+    path = tmp_path / "模板.xlsx"
+    write_template(path, load_config(custom).layout("上海2020"))
+    assert len(",".join(categories)) > 255
+    book = openpyxl.load_workbook(path)
+    lists = book["列表"]
+    assert lists.sheet_state == "hidden"
+    formulas = [v.formula1 for sheet in book.worksheets for v in sheet.data_validations.dataValidation]
+    assert all(len(f) <= 255 for f in formulas)
+    (ranged,) = [f for f in formulas if f.startswith("'列表'!")]
+    cells = lists[ranged.split("!")[1].replace("$", "")]
+    assert [row[0].value for row in cells] == categories

@@ -80,12 +80,15 @@ class Writer:
         """Write `frame` as sheet `name`; cells of column `highlight` with 错误/未通过/警告 are coloured."""
         sheet = self.book.add_worksheet(name)
         kinds = [kind for _, kind in columns.values()]
+        widths = []
         for col, (key, (header, kind)) in enumerate(columns.items()):
             width = _width(header, frame[key], kind)
+            widths.append(width)
             sheet.set_column(col, col, width, self.wrap if kind == "text" and width == MAX_WIDTH else None)
             sheet.write_string(0, col, header, self.header)
         sheet.freeze_panes(1, 0)
-        _page_setup(sheet)
+        headers = [header for header, _ in columns.values()]
+        _page_setup(sheet, widths, headers.index("项目名称") if "项目名称" in headers else 0)
         sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
         marked = list(columns).index(highlight) if highlight else -1
         # Columns as Python lists, zipped into rows: pandas 3 keeps text in Arrow arrays, and itertuples
@@ -162,11 +165,26 @@ def _width(header: str, values: pd.Series, kind: str) -> float:
     return min(max([min(display_width(header), HEADER_WIDTH), *map(display_width, sample)]) + 2, MAX_WIDTH)
 
 
-def _page_setup(sheet) -> None:
-    """Print each sheet on landscape A4, one page wide, the header row on every page, numbered pages."""
-    sheet.set_landscape()
+LANDSCAPE_WIDTH = 130  # character units that A4 landscape holds at 100 % within PAGE_MARGINS
+PORTRAIT_WIDTH = 90
+MIN_FIT_SCALE = 0.6  # below this, fitting to one page wide prints too small to read
+
+
+def _page_setup(sheet, widths: list[float], name_col: int) -> None:
+    """A4, the header row on every page, numbered pages; landscape when wider than portrait holds.
+
+    A sheet is fitted one page wide only when that prints at MIN_FIT_SCALE or more; a wider one prints
+    across pages at 100 % with the columns up to 项目名称 repeated on each page (文件 alone when those
+    would take more than half the page).
+    """
+    width = sum(widths)
     sheet.set_paper(A4_PAPER)
-    sheet.fit_to_pages(1, 0)
+    if width > PORTRAIT_WIDTH:
+        sheet.set_landscape()
+    if width <= LANDSCAPE_WIDTH / MIN_FIT_SCALE:
+        sheet.fit_to_pages(1, 0)
+    else:
+        sheet.repeat_columns(0, name_col if sum(widths[: name_col + 1]) <= LANDSCAPE_WIDTH / 2 else 0)
     sheet.repeat_rows(0)
     sheet.set_margins(**PAGE_MARGINS)
     sheet.set_footer(FOOTER)

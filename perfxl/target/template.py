@@ -29,8 +29,29 @@ def _required(label: str, need: str) -> str:
     return f"*{label}" if need == "required" else label
 
 
+LIST_SHEET = "列表"  # hidden; holds the drop-down lists too long for an inline list
+INLINE_LIST_LIMIT = 255  # Excel refuses an inline list formula longer than this
+
+
+def _list_source(sheet: Worksheet, choices: list[str]) -> str:
+    """The list formula: inline when short and comma-free, else a range on the hidden list sheet."""
+    inline = ",".join(choices)
+    if len(inline) + 2 <= INLINE_LIST_LIMIT and not any("," in c or '"' in c for c in choices):
+        return f'"{inline}"'
+    book = sheet.parent
+    if LIST_SHEET not in book.sheetnames:
+        book.create_sheet(LIST_SHEET).sheet_state = "hidden"
+    lists = book[LIST_SHEET]
+    col = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value is not None else 1
+    for row, choice in enumerate(choices, start=1):
+        lists.cell(row, col).value = choice
+        lists.cell(row, col).data_type = "s"
+    letter = get_column_letter(col)
+    return f"'{LIST_SHEET}'!${letter}$1:${letter}${len(choices)}"
+
+
 def _list_validation(sheet: Worksheet, cells: str, choices: list[str], prompt: str) -> None:
-    validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
+    validation = DataValidation(type="list", formula1=_list_source(sheet, choices), allow_blank=True,
                                 showErrorMessage=False, showInputMessage=True, promptTitle="请选择", prompt=prompt)
     validation.add(cells)
     sheet.add_data_validation(validation)
