@@ -37,9 +37,11 @@ def _make(project: Path, *goals: str) -> subprocess.CompletedProcess:
 
 
 def _projects(project: Path) -> list[tuple[str, str]]:
-    """(unit, project name) of each row of 项目汇总, without the totals row."""
+    """(unit, project name) of each row of 项目汇总, without the totals row; the unit's column is headed
+    申报单位名称, 实施单位, or both joined (申报单位名称／实施单位) for a batch of both layouts."""
     rows = read_sheet(project / "output" / "绩效目标汇总.xlsx", "项目汇总")
-    return [(r["申报单位名称"], r["项目名称"]) for r in rows if not r["文件"].startswith("合计")]
+    unit = next(h for h in rows[0] if h in ("申报单位名称", "实施单位", "申报单位名称／实施单位"))
+    return [(r[unit], r["项目名称"]) for r in rows if not r["文件"].startswith("合计")]
 
 
 @pytest.mark.skipif(shutil.which("make") is None or not (VENV / ".installed-runtime").is_file(),

@@ -335,7 +335,7 @@ def test_mixed_batch_gives_both_forms_and_one_consolidated_workbook(mixed_input,
     only_2026 = ["项目资金总额（元）", "其中：上年结转资金（元）", "项目性质", "主管部门"]
     assert [new[c] for c in only_2020] == [None] * len(only_2020)  # empty cells, not 0
     assert [old[c] for c in only_2026] == [None] * len(only_2026)
-    levels = {(r["文件"], r["一级目标"]) for r in read_sheet(tmp_path / "out" / REPORT_NAME, "绩效指标")}
+    levels = {(r["文件"], r["一级目标／一级指标"]) for r in read_sheet(tmp_path / "out" / REPORT_NAME, "绩效指标")}
     assert ("旧版.xlsx", "投入与管理") in levels and ("新版.xlsx", "成本指标") in levels
     assert "X02" in output  # two 年度 in one batch: a warning, not an error
 
@@ -418,7 +418,7 @@ def test_third_layout_runs_through_the_whole_pipeline(third_unit):
     assert [_merges(row._tr) for row in document.tables[0].rows[1:]] == [
         ["", ""], ["restart", ""], ["continue", ""], ["restart", ""], ["continue", ""]]
     summary = read_sheet(third_unit / "out" / REPORT_NAME, "项目汇总")[0]
-    assert (summary["版式"], summary["项目名称"], summary["联系人"], summary["项目总金额（元）"]) == (
+    assert (summary["版式"], summary["项目全称"], summary["联系人"], summary["项目总金额（元）"]) == (
         THIRD, "基层卫生人员培训", "李四 0571-12345678", 800000)
 
 

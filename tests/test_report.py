@@ -18,12 +18,12 @@ HEADERS = {
     "项目汇总": ["文件", "版式", "年度", "申报单位名称", "项目名称", "项目类别", "计划开始日期", "计划完成日期",
              "是否含有政府购买服务", "绩效类型",
              "项目总预算（元）", "项目当年预算（元）", "同名项目上年预算额（元）", "同名项目上年预算执行数（元）",
-             "上年预算执行率", "较上年增减", "项目性质", "主管部门",
-             "项目资金总额（元）", "其中：财政资金（元）", "其中：其他资金（元）", "年度资金申请总额（元）",
-             "其中：当年财政拨款（元）", "其中：上年结转资金（元）", "其中：年度其他资金（元）",
-             "指标数", "定量指标占比", "错误数", "警告数", "状态"],
-    "绩效指标": ["文件", "项目名称", "一级目标", "二级目标", "三级目标", "指标目标值", "比较符", "数值", "单位", "性质"],
+             "上年预算执行率", "较上年增减", "指标数", "定量指标占比", "错误数", "警告数", "状态"],
+    "绩效指标": ["文件", "项目名称", "一级目标", "二级目标", "三级目标", "指标目标值", "比较符", "数值", "单位", "性质",
+             "备注"],
     "预算明细": ["文件", "项目名称", "明细项目", "金额（元）", "说明"],
+    "项目说明": ["文件", "项目名称", "项目概况", "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划",
+             "总目标及阶段性目标"],
     "校验结果": ["级别", "规则", "文件", "工作表", "单元格", "项目名称", "说明", "修改建议"],
     "处理清单": ["文件", "状态", "说明"],
 }
@@ -42,7 +42,7 @@ def report(make_workbook, config, clean_project, tmp_path):
     return batch, tmp_path / "output" / "绩效目标汇总.xlsx"
 
 
-def test_five_sheets_in_order(report):
+def test_six_sheets_in_order(report):
     assert openpyxl.load_workbook(report[1]).sheetnames == list(HEADERS)
 
 
@@ -158,19 +158,24 @@ def test_every_sheet_prints_on_a4_legibly(tmp_path, config, monkeypatch, stream)
     fitted = {}
     for sheet in book:
         setup = sheet.page_setup
-        width = sum(sheet.column_dimensions[openpyxl.utils.get_column_letter(c)].width
-                    for c in range(1, sheet.max_column + 1))
+        # a <col> element covers neighbouring columns of one width (openpyxl keys it by its first letter)
+        widths = [d.width for d in sheet.column_dimensions.values() for _ in range(d.min, d.max + 1)]
+        width = sum(widths)
         assert setup.paperSize == 9, sheet.title
         assert setup.orientation == ("landscape" if width > 90 else "portrait"), sheet.title
         fitted[sheet.title] = bool(sheet.sheet_properties.pageSetUpPr and sheet.sheet_properties.pageSetUpPr.fitToPage)
         if fitted[sheet.title]:  # one page wide only where that prints at 60 % or more
             assert 130 / width >= 0.6, sheet.title
             assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), sheet.title  # absent: 1, as OOXML says
-        else:  # across pages at 100 %, 文件 on every page (文件 to 项目名称 would take 70 % of a page)
-            assert 130 / width < 0.6 and sheet.print_title_cols == "$A:$A", sheet.title
+        else:  # across pages at 100 %, 文件 (to 项目名称 when they take at most half a page) on every page
+            name_col = [c.value for c in sheet[1]].index("项目名称") + 1
+            last = openpyxl.utils.get_column_letter(name_col if sum(widths[:name_col]) <= 65 else 1)
+            repeated = f"$A:${last}"
+            assert 130 / width < 0.6 and sheet.print_title_cols == repeated, sheet.title
         assert sheet.print_title_rows == "$1:$1", sheet.title
         assert (sheet.oddFooter.left.text, sheet.oddFooter.right.text) == ("&A", "第 &P 页 共 &N 页")
-    assert fitted == {"项目汇总": False, "绩效指标": True, "预算明细": True, "校验结果": True, "处理清单": True}
+    assert fitted == {"项目汇总": False, "绩效指标": True, "预算明细": True, "项目说明": False, "校验结果": True,
+                      "处理清单": True}
 
 
 def test_long_texts_wrap_in_columns_of_sensible_width(tmp_path, config):

@@ -7,29 +7,70 @@ from collections import Counter
 import pandas as pd
 
 from perfxl.core.config import Config
+from perfxl.core.layout import Layout
 from perfxl.core.model import ERROR, WARNING, Finding, LedgerEntry, Project
+from perfxl.core.values import to_text
 
 PASSED, FAILED_STATUS = "通过", "未通过"
 
 
-def project_columns(config: Config) -> dict[str, tuple[str, str]]:
-    """项目汇总's columns: 版式, then every layout's short fields (a field two layouts share once), the
-    computed 2020 ratios, counts and status. A column that does not apply to a project stays empty."""
-    columns = {"file": ("文件", "text"), "layout": ("版式", "text")}
-    for layout in config.layouts.values():
+def batch_layouts(projects: list[Project], config: Config) -> list[Layout]:
+    """The layouts the batch's projects follow, in configuration order; the default one for an empty batch."""
+    present = {p.layout for p in projects}
+    return [layout for name, layout in config.layouts.items() if name in present] or [config.layout()]
+
+
+def _header(labels: list[str]) -> str:
+    """One header for a column the layouts label differently: their labels joined, e.g. 申报单位名称／实施单位."""
+    return "／".join(dict.fromkeys(labels))
+
+
+def project_columns(layouts: list[Layout]) -> dict[str, tuple[str, str]]:
+    """项目汇总's columns: 版式, then the short fields of the batch's layouts (a field two layouts share once,
+    headed by both labels when they differ), the computed 2020 ratios, counts and status. A column that
+    does not apply to a project stays empty."""
+    labels: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    computed = False
+    for layout in layouts:
         for spec in layout.fields:
-            if not spec.long and spec.name not in columns:
-                columns[spec.name] = (spec.label, SUMMARY_KINDS[spec.kind])
-            if spec.name == "prior_spent":
-                columns.update(COMPUTED_COLUMNS)
-    return {**columns, **COUNT_COLUMNS}
+            if not spec.long:
+                labels.setdefault(spec.name, []).append(spec.label)
+                kinds.setdefault(spec.name, SUMMARY_KINDS[spec.kind])
+            if spec.name == "prior_spent" and not computed:
+                labels.update({name: [header] for name, (header, _) in COMPUTED_COLUMNS.items()})
+                kinds.update({name: kind for name, (_, kind) in COMPUTED_COLUMNS.items()})
+                computed = True
+    fields = {name: (_header(labels[name]), kinds[name]) for name in labels}
+    return {"file": ("文件", "text"), "layout": ("版式", "text"), **fields, **COUNT_COLUMNS}
+
+
+def indicator_columns(layouts: list[Layout]) -> dict[str, tuple[str, str]]:
+    """绩效指标's columns, headed in the words of the batch's layouts (一级目标 for 上海2020, 一级指标 for
+    上海2026; both, joined, for a mixed batch), with 备注 and any layout's own columns after the numbers."""
+    own: dict[str, list[str]] = {}
+    for layout in layouts:
+        for column in layout.columns:
+            own.setdefault(column.name, []).append(column.header)
+    levels = {name: (_header(own.get(name, [default])), "text") for name, default in LEVEL_COLUMNS.items()}
+    further = {name: (_header(headers), "text") for name, headers in own.items() if name not in LEVEL_COLUMNS}
+    return {**INDICATOR_START, **levels, **INDICATOR_NUMBERS, **further}
+
+
+def description_columns(layouts: list[Layout]) -> dict[str, tuple[str, str]]:
+    """项目说明's columns: the long texts of the batch's layouts (项目概况, 立项依据, 年度总体目标, …)."""
+    labels: dict[str, list[str]] = {}
+    for layout in layouts:
+        for spec in layout.fields:
+            if spec.long:
+                labels.setdefault(spec.name, []).append(spec.label)
+    return {**INDICATOR_START, **{name: (_header(headers), "text") for name, headers in labels.items()}}
 
 
 def project_frame(projects: list[Project], findings: list[Finding], forms: dict[str, str],
-                  config: Config) -> pd.DataFrame:
+                  columns: dict[str, tuple[str, str]], config: Config) -> pd.DataFrame:
     """One row per project; `forms` maps a project's file to its Word form's path relative to the output."""
     counts = Counter((f.file, f.severity) for f in findings)
-    columns = project_columns(config)
     rows = []
     for p in projects:
         layout = config.layout(p.layout)
@@ -50,13 +91,22 @@ def project_frame(projects: list[Project], findings: list[Finding], forms: dict[
     return pd.DataFrame(rows, columns=list(columns))
 
 
-def indicator_frame(projects: list[Project]) -> pd.DataFrame:
+def indicator_frame(projects: list[Project], columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    further = [name for name in columns if name not in INDICATOR_START and name not in LEVEL_COLUMNS
+               and name not in INDICATOR_NUMBERS]
     rows = [
         (p.file, p.project_name, i.level1, i.level2, i.level3, i.written, i.operator, i.value, i.unit_of_measure,
-         "定量" if i.quantitative else "定性")
+         "定量" if i.quantitative else "定性", *(i.note if name == "note" else i.extra.get(name, "") for name in further))
         for p in projects for i in p.indicators
     ]
-    return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS))
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def description_frame(projects: list[Project], columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """One row per project with its long texts; a text its layout does not have stays empty."""
+    texts = [name for name in columns if name not in INDICATOR_START]
+    rows = [(p.file, p.project_name, *(to_text(p.get(name)) or None for name in texts)) for p in projects]
+    return pd.DataFrame(rows, columns=list(columns))
 
 
 def budget_line_frame(projects: list[Project]) -> pd.DataFrame:
@@ -81,9 +131,9 @@ COUNT_COLUMNS = {
     "errors": ("错误数", "int"), "warnings": ("警告数", "int"), "status": ("状态", "text"),
     "form": ("目标表", "link"),
 }
-INDICATOR_COLUMNS = {
-    "file": ("文件", "text"), "project_name": ("项目名称", "text"), "level1": ("一级目标", "text"),
-    "level2": ("二级目标", "text"), "level3": ("三级目标", "text"), "target": ("指标目标值", "text"),
+INDICATOR_START = {"file": ("文件", "text"), "project_name": ("项目名称", "text")}
+LEVEL_COLUMNS = {"level1": "一级", "level2": "二级", "level3": "三级", "target": "指标值"}
+INDICATOR_NUMBERS = {
     "operator": ("比较符", "text"), "value": ("数值", "number"), "unit_of_measure": ("单位", "text"),
     "nature": ("性质", "text"),
 }

@@ -132,26 +132,26 @@ def _prepare_writers(config: Config, templates: Path | None) -> None:
 
 
 def _write_report(batch: Batch, output_dir: Path, config: Config) -> None:
-    from perfxl.target.frames import (
-        budget_line_frame,
-        finding_frame,
-        indicator_frame,
-        ledger_frame,
-        project_columns,
-        project_frame,
-    )
+    from perfxl.target import frames
     from perfxl.target.report import write_report
 
-    frames = {
-        "projects": project_frame(batch.projects, batch.findings, batch.forms, config),
-        "indicators": indicator_frame(batch.projects),
-        "budget_lines": budget_line_frame(batch.projects),
-        "findings": finding_frame(batch.findings),
-        "ledger": ledger_frame(batch.ledger),
+    layouts = frames.batch_layouts(batch.projects, config)
+    columns = {
+        "projects": frames.project_columns(layouts), "indicators": frames.indicator_columns(layouts),
+        "budget_lines": frames.BUDGET_LINE_COLUMNS, "descriptions": frames.description_columns(layouts),
+        "findings": frames.FINDING_COLUMNS, "ledger": frames.LEDGER_COLUMNS,
+    }
+    tables = {
+        "projects": frames.project_frame(batch.projects, batch.findings, batch.forms, columns["projects"], config),
+        "indicators": frames.indicator_frame(batch.projects, columns["indicators"]),
+        "budget_lines": frames.budget_line_frame(batch.projects),
+        "descriptions": frames.description_frame(batch.projects, columns["descriptions"]),
+        "findings": frames.finding_frame(batch.findings),
+        "ledger": frames.ledger_frame(batch.ledger),
     }
     target = output_dir / REPORT_NAME
     with atomic_write(target) as temp:
-        write_report(temp, frames, project_columns(config))
+        write_report(temp, tables, columns)
     batch.outputs.append(target)
 
 

@@ -12,8 +12,10 @@ from perfxl.core.values import label_key, to_text
 from perfxl.io.cells import CellReader
 from perfxl.io.workbook import Grid, Limits, UnreadableWorkbook, load_grids
 
-# 项目汇总's columns that identify a project and give its 项目当年预算 (上海2020's labels)
+# 项目汇总's columns that identify a project and give its 项目当年预算 (上海2020's labels; a batch of several
+# layouts heads a column with each layout's label, e.g. 申报单位名称／实施单位)
 KEY_COLUMNS = ("申报单位名称", "项目名称", "项目当年预算（元）")
+LABEL_SEPARATOR = "／"
 TODO = "请指定上一次运行写出的 绩效目标汇总.xlsx"
 
 
@@ -34,12 +36,13 @@ def _grid(path: Path, limits: Limits) -> Grid:
 
 
 def _column_positions(header: list, path: Path) -> list[int]:
-    keys = [label_key(value) for value in header]
+    keys = [{label_key(part) for part in to_text(value).split(LABEL_SEPARATOR)} for value in header]
     positions = []
     for label in KEY_COLUMNS:
-        if label_key(label) not in keys:
+        found = [at for at, labels in enumerate(keys) if label_key(label) in labels]
+        if not found:
             raise PreviousError(f"上年汇总表 {path} 的「{PROJECT_SHEET}」中没有「{label}」列")
-        positions.append(keys.index(label_key(label)))
+        positions.append(found[0])
     return positions
 
 

@@ -19,15 +19,11 @@ from xlsxwriter.url import Url
 
 from perfxl.core.model import ERROR, FAILED, PROJECT_SHEET, WARNING
 from perfxl.core.values import cut_to_excel_length
-from perfxl.target.frames import (
-    BUDGET_LINE_COLUMNS,
-    FAILED_STATUS,
-    FINDING_COLUMNS,
-    INDICATOR_COLUMNS,
-    LEDGER_COLUMNS,
-)
+from perfxl.target.frames import FAILED_STATUS
 
-SHEETS = (PROJECT_SHEET, "绩效指标", "预算明细", "校验结果", "处理清单")
+SHEETS = (PROJECT_SHEET, "绩效指标", "预算明细", "项目说明", "校验结果", "处理清单")
+FRAMES = ("projects", "indicators", "budget_lines", "descriptions", "findings", "ledger")  # one per sheet
+HIGHLIGHT = {"projects": "status", "findings": "severity", "ledger": "status"}
 NUMBER_FORMATS = {"amount": "#,##0.00", "rate": "0.0%", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
 EXCEL_CELL_CHARS = 32767
 SAFE_CHARS = EXCEL_CELL_CHARS // 2  # a text this short fits a cell even if every character counts twice
@@ -87,8 +83,7 @@ class Writer:
             sheet.set_column(col, col, width, self.wrap if kind == "text" and width == MAX_WIDTH else None)
             sheet.write_string(0, col, header, self.header)
         sheet.freeze_panes(1, 0)
-        headers = [header for header, _ in columns.values()]
-        _page_setup(sheet, widths, headers.index("项目名称") if "项目名称" in headers else 0)
+        _page_setup(sheet, widths, list(columns).index("project_name") if "project_name" in columns else 0)
         sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
         marked = list(columns).index(highlight) if highlight else -1
         # Columns as Python lists, zipped into rows: pandas 3 keeps text in Arrow arrays, and itertuples
@@ -190,25 +185,23 @@ def _page_setup(sheet, widths: list[float], name_col: int) -> None:
     sheet.set_footer(FOOTER)
 
 
-def write_report(path: Path, frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> None:
-    """Write the five sheets of the consolidated workbook to `path` from the batch's frames.
+def write_report(path: Path, frames: dict[str, pd.DataFrame], columns: dict[str, dict[str, tuple[str, str]]]) -> None:
+    """Write the six sheets of the consolidated workbook to `path` from the batch's frames, each with its
+    columns (name -> header, kind).
 
     Raises OSError when the file cannot be written. The zip is built in memory and then written in one
     go: xlsxwriter leaves its zip open when a write fails, and a full disk then also printed
     "Exception ignored in ZipFile.__del__" with a traceback after the message.
     """
     with path.open("wb") as handle:  # opened first: an unwritable folder fails before the work
-        handle.write(_workbook_bytes(frames, project_columns))
+        handle.write(_workbook_bytes(frames, columns))
 
 
-def _workbook_bytes(frames: dict[str, pd.DataFrame], project_columns: dict[str, tuple[str, str]]) -> memoryview:
+def _workbook_bytes(frames: dict[str, pd.DataFrame], columns: dict[str, dict[str, tuple[str, str]]]) -> memoryview:
     cells = sum(frame.size for frame in frames.values())
     output = io.BytesIO()
     writer = Writer(output, stream=cells > STREAM_ABOVE_CELLS)
-    writer.sheet(SHEETS[0], frames["projects"], project_columns, highlight="status")
-    writer.sheet(SHEETS[1], frames["indicators"], INDICATOR_COLUMNS)
-    writer.sheet(SHEETS[2], frames["budget_lines"], BUDGET_LINE_COLUMNS)
-    writer.sheet(SHEETS[3], frames["findings"], FINDING_COLUMNS, highlight="severity")
-    writer.sheet(SHEETS[4], frames["ledger"], LEDGER_COLUMNS, highlight="status")
+    for sheet, frame in zip(SHEETS, FRAMES, strict=True):
+        writer.sheet(sheet, frames[frame], columns[frame], highlight=HIGHLIGHT.get(frame))
     writer.close()
     return output.getbuffer()

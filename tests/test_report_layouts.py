@@ -1,0 +1,90 @@
+"""The consolidated workbook speaks each layout's words and carries every field a workbook holds: headers
+per layout (joined for a mixed batch), 备注 in 绩效指标, the long texts in 项目说明; read back with openpyxl."""
+
+from __future__ import annotations
+
+import openpyxl
+from click.testing import CliRunner
+from conftest import CLEAN_FIELDS_2026, CLEAN_INDICATORS, CLEAN_INDICATORS_2026, read_sheet
+
+from perfxl.cli.main import cli
+
+
+def _run(tmp_path) -> openpyxl.Workbook:
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "input"), str(tmp_path / "output")])
+    assert result.exit_code == 0, result.output
+    return openpyxl.load_workbook(tmp_path / "output" / "绩效目标汇总.xlsx")
+
+
+def _header(book, sheet: str) -> list:
+    return [c.value for c in book[sheet][1]]
+
+
+def test_a_2026_batch_is_headed_in_2026_words(make_workbook_2026, tmp_path):
+    make_workbook_2026("保洁.xlsx")
+    book = _run(tmp_path)
+    summary = _header(book, "项目汇总")
+    assert "实施单位" in summary and "主管部门" in summary
+    assert "申报单位名称" not in summary and "是否含有政府购买服务" not in summary  # 上海2020's own columns
+    assert _header(book, "绩效指标")[2:6] == ["一级指标", "二级指标", "三级指标", "指标值"]
+    assert read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "项目汇总")[0]["实施单位"] == \
+        CLEAN_FIELDS_2026["实施单位"]
+
+
+def test_a_2020_batch_is_headed_in_2020_words(make_workbook, tmp_path):
+    make_workbook("网站.xlsx")
+    book = _run(tmp_path)
+    assert "申报单位名称" in _header(book, "项目汇总") and "实施单位" not in _header(book, "项目汇总")
+    assert _header(book, "绩效指标")[2:6] == ["一级目标", "二级目标", "三级目标", "指标目标值"]
+
+
+def test_a_mixed_batch_names_both_layouts_words_in_one_column(make_workbook, make_workbook_2026, tmp_path):
+    make_workbook("网站.xlsx")
+    make_workbook_2026("保洁.xlsx")
+    book = _run(tmp_path)
+    summary = _header(book, "项目汇总")
+    assert summary.count("申报单位名称／实施单位") == 1 and "实施单位" not in summary
+    assert _header(book, "绩效指标")[2] == "一级目标／一级指标"
+    units = {row["文件"]: row["申报单位名称／实施单位"]
+             for row in read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "项目汇总")}
+    assert units["保洁.xlsx"] == CLEAN_FIELDS_2026["实施单位"]
+
+
+def test_the_note_of_an_indicator_is_in_the_indicator_sheet(make_workbook_2026, tmp_path):
+    indicators = [list(row) for row in CLEAN_INDICATORS_2026]
+    indicators[1].append("按市容局考核口径")
+    make_workbook_2026("保洁.xlsx", indicators=indicators)
+    _run(tmp_path)
+    rows = read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "绩效指标")
+    notes = {row["三级指标"]: row["备注"] for row in rows}
+    assert notes["保洁道路面积"] == "按市容局考核口径"
+    assert notes["道路保洁达标率"] is None
+
+
+def test_the_long_texts_are_in_the_description_sheet_one_row_per_project(make_workbook, make_workbook_2026,
+                                                                           tmp_path):
+    fields = dict(CLEAN_FIELDS_2026, 项目概述="全区道路机扫与人工保洁。", 实施方案="分片包干，按月考核。")
+    make_workbook_2026("保洁.xlsx", fields=fields)
+    make_workbook("网站.xlsx", indicators=CLEAN_INDICATORS)
+    _run(tmp_path)
+    rows = {row["文件"]: row for row in read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "项目说明")}
+    cleaning = rows["保洁.xlsx"]
+    assert cleaning["项目总体目标"] == CLEAN_FIELDS_2026["项目总体目标"]
+    assert cleaning["年度总体目标"] == CLEAN_FIELDS_2026["年度总体目标"]
+    assert cleaning["项目概况／项目概述"] == "全区道路机扫与人工保洁。"
+    assert cleaning["项目实施计划／实施方案"] == "分片包干，按月考核。"
+    assert cleaning["项目设立的必要性"] is None  # a 上海2020 text this layout does not have
+    assert set(rows) == {"保洁.xlsx", "网站.xlsx"}
+
+
+def test_last_years_mixed_workbook_still_gives_x03_its_budgets(make_workbook, make_workbook_2026, tmp_path, config):
+    from conftest import CLEAN_FIELDS
+
+    from perfxl.io.workbook import Limits
+    from perfxl.target.previous import read_previous
+
+    make_workbook("网站.xlsx")
+    make_workbook_2026("保洁.xlsx")
+    _run(tmp_path)
+    budgets = read_previous(tmp_path / "output" / "绩效目标汇总.xlsx", Limits.of(config.limits))
+    assert budgets == {(CLEAN_FIELDS["申报单位名称"], CLEAN_FIELDS["项目名称"]): CLEAN_FIELDS["项目当年预算（元）"]}
