@@ -1,6 +1,6 @@
 """The README's year of a 主管部门 (“一年的流程”), followed step by step through the CLI in a project folder:
 five 2026 projects in four 实施单位 → one draft signed by the sender; the filed forms kept in 报送/目标表/;
-next year's projects; in January the self-evaluation prepared from last year's Word forms with --year;
+next year's projects imported from the filed forms (--year 2027); in January the self-evaluation prepared from last year's Word forms with --year;
 filled; run (every line names the year); the 自评表 mailed as one message of the 主管部门."""
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ import email
 import shutil
 from email import policy
 
+import openpyxl
 from click.testing import CliRunner
-from conftest import CLEAN_FIELDS_2026
+from conftest import CLEAN_FIELDS_2026, read_sheet
 from selfeval_fill import fill
 from test_mail_year import DEPARTMENT, PROJECTS, SENDER
 
 from perfxl.cli.main import cli
 
 REASON = "部分采购延至次年。"
+ANNUAL_FUNDS = {label: CLEAN_FIELDS_2026[label] for label in (
+    "年度资金申请总额（元）", "其中：当年财政拨款（元）", "其中：上年结转资金（元）", "其中：年度其他资金（元）")}
 
 
 def _invoke(*args):
@@ -33,6 +36,17 @@ def _projects(make_workbook_2026, year: int) -> None:
         fields.update({"年度": year, "项目名称": name, "实施单位": unit, "计划开始日期": dt.date(year, 1, 1),
                        "计划完成日期": dt.date(year, 12, 31)})
         make_workbook_2026(f"{name}.xlsx", fields)
+
+
+def _fill_annual_funds(path) -> None:
+    """What the unit types into an imported, rolled workbook: the new year's 年度资金 (left empty by --year)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["预算"]
+    for row in sheet.iter_rows(max_col=2):
+        label = str(row[0].value or "").lstrip("*")  # a required field's label begins with *
+        if label in ANNUAL_FUNDS and row[1].value is None:
+            row[1].value = ANNUAL_FUNDS[label]
+    book.save(path)
 
 
 def _messages(folder) -> list[email.message.EmailMessage]:
@@ -53,8 +67,21 @@ def test_a_year_of_one_department(make_workbook_2026, tmp_path, monkeypatch):
     # filed: the forms kept in 报送/目标表/ (names begin with the year), the workbooks in 报送/申报表/2026/
     shutil.copytree(tmp_path / "output/目标表", tmp_path / "报送/目标表", dirs_exist_ok=True)
     shutil.move(tmp_path / "input", tmp_path / "报送/申报表/2026")
-    # autumn: next year's projects in input/, filed the same way
-    _projects(make_workbook_2026, 2027)
+    # autumn: next year's projects imported from the filed 2026 forms, rolled to 2027, filed the same way
+    filed = sorted((tmp_path / "报送/目标表").glob("2026_*.docx"))
+    imported = _invoke("import", *filed, "--out", "input", "--year", 2027)
+    assert imported.exit_code == 0, imported.output
+    books = sorted((tmp_path / "input").glob("*.xlsx"))
+    assert len(books) == 5
+    assert _invoke("run").exit_code == 1  # the new year's 年度资金 are left to the unit (marked red)
+    for book in books:
+        _fill_annual_funds(book)
+    rolled = _invoke("run")
+    assert rolled.exit_code == 0, rolled.output
+    assert "项目 5 个，通过 5 个" in rolled.output, rolled.output
+    summary = [row for row in read_sheet(tmp_path / "output/绩效目标汇总.xlsx", "项目汇总")
+               if not row["文件"].startswith("合计")]
+    assert sorted((row["年度"], row["项目名称"]) for row in summary) == sorted((2027, name) for name, _ in PROJECTS)
     assert _invoke("mail").exit_code == 0
     shutil.copytree(tmp_path / "output/目标表", tmp_path / "报送/目标表", dirs_exist_ok=True)
     # January 2027: input/ holds 2027; the self-evaluation of 2026 starts from what was filed
