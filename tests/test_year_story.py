@@ -99,6 +99,8 @@ def test_a_year_of_one_department(make_workbook_2026, tmp_path, monkeypatch):
     assert sum(line.startswith("2026年度 ") for line in run.output.splitlines()) == 5
     mailed = _invoke("mail", "--what", "自评表")
     assert mailed.exit_code == 0, mailed.output
+    assert sum(line.startswith("2026年度 ") for line in mailed.output.splitlines()) == 5  # as selfeval run says
+    assert "2026 年度：文件 5 个，项目 5 个，通过 5 个" in mailed.output
     [draft] = _messages(tmp_path / "output/邮件/自评表")
     assert draft["Subject"] == f"{DEPARTMENT}2026年度项目支出绩效自评表（5个项目）"
     body = draft.get_body(("plain",)).get_content()

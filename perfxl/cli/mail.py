@@ -23,7 +23,7 @@ from perfxl.cli.common import (
     say_built_in,
 )
 from perfxl.core.config import Config
-from perfxl.core.model import ERROR, FORMS_DIR, SELFEVAL_FORMS_DIR, WARNING
+from perfxl.core.model import FORMS_DIR, SELFEVAL_FORMS_DIR
 from perfxl.core.paths import is_built_in, is_examples, resolve_template
 from perfxl.core.values import visible
 from perfxl.io.files import holds_input
@@ -94,12 +94,11 @@ def _run_for_mail(what: str, input_dir: Path, output_dir: Path, config: Config) 
         print_summary(batch, input_dir)
         print_removed(batch)
         return batch
+    from perfxl.cli.year import print_scores
     from perfxl.selfeval.batch import run as run_selfeval
 
     batch = run_selfeval(input_dir, output_dir, config)
-    print_findings(batch)
-    say(f"文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，通过 {len(batch.passed())} 个；"
-               f"错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
+    print_scores(batch, config)
     return batch
 
 

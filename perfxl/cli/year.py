@@ -176,16 +176,21 @@ def selfeval_run_command(folder: Path, output_dir: Path, config_path: Path | Non
             print_findings(error.batch)
         say(f"输出失败：{error}", fg="red", err=True)
         sys.exit(USAGE)
+    print_scores(batch, config)
+    say(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
+    sys.exit(exit_code(batch))
+
+
+def print_scores(batch, config) -> None:
+    """The findings, one line per project with its year, score and grade, and the summary with the years."""
     print_findings(batch)
     for evaluation in batch.projects:
         year = f"{evaluation.year}年度" if evaluation.year else "年度未填"
         say(f"{visible(year)} {visible(evaluation.project_name)}：总分 {batch.scores[evaluation.file].total:.2f}，"
                    f"等级 {batch.grade(evaluation.file, config)}")
-    years = "、".join(sorted({e.year for e in batch.projects if e.year}))
+    years = "、".join(sorted({str(e.year) for e in batch.projects if e.year}))
     say(f"{visible(years) + ' 年度：' if years else ''}文件 {len(batch.ledger)} 个，项目 {len(batch.projects)} 个，"
                f"通过 {len(batch.passed())} 个；错误 {batch.count(ERROR)}，警告 {batch.count(WARNING)}")
-    say(f"已写入：{batch.outputs[0]}；自评表 {len(batch.forms)} 份：{output_dir / SELFEVAL_FORMS_DIR}")
-    sys.exit(exit_code(batch))
 
 
 COMMANDS = (import_command, migrate_command, selfeval_group)
