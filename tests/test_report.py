@@ -225,3 +225,23 @@ def test_libreoffice_prints_the_project_summary_landscape_across_pages_at_full_s
                for page in summary)
     assert "状态" in "".join(summary) and "目标表" in "".join(summary)  # the first and the last columns print
     assert re.search(r"第1页共\d+页$", summary[0])
+
+
+@pytest.mark.skipif(not (_has_calc() and shutil.which("pdftotext")),
+                    reason="LibreOffice Calc (soffice) or poppler-utils (pdftotext) not installed: apt-get "
+                           "install libreoffice-calc-nogui poppler-utils (.ci/run does this)")
+def test_libreoffice_prints_every_wrapped_text_whole(tmp_path, config):
+    """Rows of wrapped text are as high as their text: the printed PDF holds every cell's whole text (before
+    the heights, 47 texts of the samples were cut to their first line)."""
+    from perfxl.io.forms import convert_to_pdf
+
+    run(SAMPLES, tmp_path, config)
+    (pdf,) = convert_to_pdf([tmp_path / "绩效目标汇总.xlsx"])
+    printed = _squash(subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
+                                     check=True).stdout)
+    book = openpyxl.load_workbook(tmp_path / "绩效目标汇总.xlsx")
+    texts = [value for name in ("绩效指标", "预算明细", "项目说明", "校验结果")
+             for row in book[name].iter_rows(min_row=2, values_only=True) for value in row
+             if isinstance(value, str) and len(value) > 20]
+    assert len(texts) > 60
+    assert [text for text in texts if _squash(text) not in printed] == []

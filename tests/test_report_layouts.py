@@ -88,3 +88,40 @@ def test_last_years_mixed_workbook_still_gives_x03_its_budgets(make_workbook, ma
     _run(tmp_path)
     budgets = read_previous(tmp_path / "output" / "绩效目标汇总.xlsx", Limits.of(config.limits))
     assert budgets == {(CLEAN_FIELDS["申报单位名称"], CLEAN_FIELDS["项目名称"]): CLEAN_FIELDS["项目当年预算（元）"]}
+
+
+def test_the_totals_row_adds_each_layouts_amounts_over_its_own_projects(make_workbook, make_workbook_2026, tmp_path):
+    from conftest import CLEAN_FIELDS
+
+    make_workbook("网站.xlsx")
+    make_workbook_2026("保洁.xlsx")
+    make_workbook_2026("绿化.xlsx", fields=dict(CLEAN_FIELDS_2026, 项目名称="绿地养护"))
+    _run(tmp_path)
+    totals = read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "项目汇总")[-1]
+    assert totals["文件"] == "合计（3 个项目）"
+    assert totals["项目总预算（元）"] == CLEAN_FIELDS["项目总预算（元）"]  # the 上海2020 project's alone
+    assert totals["项目资金总额（元）"] == 2 * CLEAN_FIELDS_2026["项目资金总额（元）"]
+
+
+def test_an_amount_no_project_of_the_batch_has_leaves_its_total_empty(make_workbook, tmp_path):
+    from conftest import CLEAN_FIELDS
+
+    fields = dict(CLEAN_FIELDS, **{"同名项目上年预算额（元）": None, "同名项目上年预算执行数（元）": None})
+    make_workbook("网站.xlsx", fields=fields)
+    _run(tmp_path)
+    totals = read_sheet(tmp_path / "output" / "绩效目标汇总.xlsx", "项目汇总")[-1]
+    assert totals["同名项目上年预算额（元）"] is None and totals["项目总预算（元）"] == CLEAN_FIELDS["项目总预算（元）"]
+
+
+def test_a_row_of_wrapped_text_is_as_high_as_its_longest_text(make_workbook, tmp_path):
+    fields_hint = "很长的说明" * 40  # 200 wide characters: 14 lines in a column 30 wide
+    from conftest import CLEAN_FIELDS
+
+    make_workbook("网站.xlsx", fields=dict(CLEAN_FIELDS, 项目概况=fields_hint))
+    book = _run(tmp_path)
+    sheet = book["项目说明"]
+    column = _header(book, "项目说明").index("项目概况") + 1
+    width = sheet.column_dimensions[openpyxl.utils.get_column_letter(column)].width
+    lines = 400 / (width - 1.7)  # 400 display columns over the column's room
+    assert sheet.row_dimensions[2].height >= 15 * lines
+    assert sheet.row_dimensions[1].height is None or sheet.row_dimensions[1].height < sheet.row_dimensions[2].height

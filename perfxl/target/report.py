@@ -33,6 +33,7 @@ WIDTH_SAMPLE = 2000
 STREAM_ABOVE_CELLS = 500_000
 # Widths for print: texts wrap beyond MAX_WIDTH, headers beyond HEADER_WIDTH; numbers get a fixed width.
 MAX_WIDTH = 30
+LONG_TEXT_WIDTH = 60  # 项目说明: a text of 700 characters still fits the highest row Excel has
 HEADER_WIDTH = 12
 NUMBER_WIDTHS = {"amount": 15, "rate": 10, "date": 11, "int": 8, "number": 10}
 A4_PAPER = 9  # Excel's paper size code
@@ -72,16 +73,23 @@ class Writer:
         self.total = self.book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
         self.total_count = self.book.add_format({"bold": True, "top": 1, "num_format": "0"})
 
-    def sheet(self, name: str, frame: pd.DataFrame, columns: dict, highlight: str | None = None) -> None:
-        """Write `frame` as sheet `name`; cells of column `highlight` with 错误/未通过/警告 are coloured."""
+    def sheet(self, name: str, frame: pd.DataFrame, columns: dict, highlight: str | None = None,
+              wrap_at: float = MAX_WIDTH) -> None:
+        """Write `frame` as sheet `name`; texts wider than `wrap_at` wrap; cells of column `highlight` with
+        错误/未通过/警告 are coloured."""
         sheet = self.book.add_worksheet(name)
         kinds = [kind for _, kind in columns.values()]
         widths = []
         for col, (key, (header, kind)) in enumerate(columns.items()):
-            width = _width(header, frame[key], kind)
+            width = _width(header, frame[key], kind, wrap_at)
             widths.append(width)
-            sheet.set_column(col, col, width, self.wrap if kind == "text" and width == MAX_WIDTH else None)
+            sheet.set_column(col, col, width, self.wrap if kind == "text" and width == wrap_at else None)
             sheet.write_string(0, col, header, self.header)
+        wrapped = [col for col, width in enumerate(widths) if width == wrap_at and kinds[col] == "text"]
+        header_lines = max(text_lines(header, width) for (header, _), width in zip(columns.values(), widths,
+                                                                                      strict=True))
+        if header_lines > 1:
+            sheet.set_row(0, row_height(header_lines))
         sheet.freeze_panes(1, 0)
         _page_setup(sheet, widths, list(columns).index("project_name") if "project_name" in columns else 0)
         sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
@@ -91,6 +99,11 @@ class Writer:
         rows = zip(*(frame[key].tolist() for key in columns), strict=True) if len(frame) else ()
         write_string = sheet.write_string
         for r, values in enumerate(rows, start=1):
+            # Excel keeps a row one line high until the row is edited, LibreOffice prints it so: a row with
+            # wrapped text gets the height of its longest text, so it prints whole.
+            lines = max((text_lines(values[col], wrap_at) for col in wrapped), default=1)
+            if lines > 1:
+                sheet.set_row(r, row_height(lines))
             for col, value in enumerate(values):
                 kind = kinds[col]
                 if kind == "text" and value.__class__ is str and value and col != marked and len(value) <= SAFE_CHARS:
@@ -135,7 +148,11 @@ class Writer:
         for col, (key, (_, kind)) in enumerate(columns.items()):
             if kind == "amount" or key in ("indicator_count", "errors", "warnings"):
                 style = self.total if kind == "amount" else self.total_count
-                sheet.write_number(row, col, float(frame[key].sum(min_count=0)), style)
+                total = frame[key].sum(min_count=1)  # an amount no project of the batch has stays empty
+                if _is_missing(total):
+                    sheet.write_blank(row, col, None, style)
+                else:
+                    sheet.write_number(row, col, total, style)
 
 
 def relative_link(path: str) -> Url:
@@ -151,13 +168,31 @@ def relative_link(path: str) -> Url:
     return url
 
 
-def _width(header: str, values: pd.Series, kind: str) -> float:
-    """A column width that prints: numbers fixed, texts as wide as their sample up to MAX_WIDTH (then
+LINE_POINTS = 16  # a line of 11-point text, CJK faces included
+MAX_ROW_POINTS = 409  # Excel's highest row
+
+
+def text_lines(value: object, width: float) -> int:
+    """The lines a text takes when it wraps in a column `width` characters wide (a wide character counts
+    twice: UTF-8 gives it three bytes, so (bytes + characters) / 2 counts it as two and ASCII as one)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    room = max(width - 1, 1)
+    return sum(max(1, math.ceil((len(part.encode("utf-8", "surrogatepass")) + len(part)) / 2 / room))
+               for part in value.split("\n"))
+
+
+def row_height(lines: int) -> float:
+    return min(lines * LINE_POINTS, MAX_ROW_POINTS)
+
+
+def _width(header: str, values: pd.Series, kind: str, wrap_at: float) -> float:
+    """A column width that prints: numbers fixed, texts as wide as their sample up to `wrap_at` (then
     they wrap); a long header wraps in its cell rather than widening the column."""
     if kind in NUMBER_WIDTHS:
         return NUMBER_WIDTHS[kind]
     sample = {v for v in values.head(WIDTH_SAMPLE).tolist() if isinstance(v, str)}  # a column repeats itself
-    return min(max([min(display_width(header), HEADER_WIDTH), *map(display_width, sample)]) + 2, MAX_WIDTH)
+    return min(max([min(display_width(header), HEADER_WIDTH), *map(display_width, sample)]) + 2, wrap_at)
 
 
 LANDSCAPE_WIDTH = 130  # character units that A4 landscape holds at 100 % within PAGE_MARGINS
@@ -202,6 +237,7 @@ def _workbook_bytes(frames: dict[str, pd.DataFrame], columns: dict[str, dict[str
     output = io.BytesIO()
     writer = Writer(output, stream=cells > STREAM_ABOVE_CELLS)
     for sheet, frame in zip(SHEETS, FRAMES, strict=True):
-        writer.sheet(sheet, frames[frame], columns[frame], highlight=HIGHLIGHT.get(frame))
+        writer.sheet(sheet, frames[frame], columns[frame], highlight=HIGHLIGHT.get(frame),
+                     wrap_at=LONG_TEXT_WIDTH if frame == "descriptions" else MAX_WIDTH)
     writer.close()
     return output.getbuffer()
