@@ -182,7 +182,7 @@ def test_sample_form_shows_every_indicator_with_level1_merged(sample_run):
     _, form = sample_run
     table = docx.Document(form).tables[3]
     rows = [tuple(c.text for c in row.cells) for row in table.rows]
-    assert rows[0] == ("一级指标", "二级指标", "三级指标", "指标值")
+    assert rows[0] == ("一级指标", "二级指标", "三级指标", "年度(/项目)指标值")  # as the published form heads it
     assert rows[1:] == _filled_down(SAMPLE_2026["indicators"])
     assert [_merges(row._tr) for row in table.rows[1:]] == [
         ["", ""], ["restart", ""], ["continue", ""], ["continue", ""],
@@ -633,3 +633,22 @@ def test_the_committed_2023_word_template_is_the_one_the_code_writes():
     with zipfile.ZipFile(ROOT / "templates" / layout.form_template) as package:
         assert {name: package.read(name).decode("utf-8") for name in package.namelist()} == template_parts(layout)
     assert (ROOT / "templates" / layout.workbook_template).is_file()
+
+
+def _grid(table) -> list[int]:
+    return [int(col.get(docx.oxml.ns.qn("w:w"))) for col in table._tbl.tblGrid.iterchildren(docx.oxml.ns.qn("w:gridCol"))]
+
+
+def test_the_2026_form_fits_its_longest_level2_name_and_prints_an_empty_part_as_0(make_workbook_2026, tmp_path,
+                                                                                  config):
+    fields = dict(CLEAN_FIELDS_2026, **{"其中：财政资金（元）": 2000000, "其中：其他资金（元）": None})
+    make_workbook_2026("保洁.xlsx", fields=fields)
+    batch = run(tmp_path / "input", tmp_path / "output", config)
+    document = docx.Document(tmp_path / "output" / batch.forms["保洁.xlsx"])
+    level2 = _grid(document.tables[-1])[1]
+    assert level2 >= len("服务对象满意度指标") * 210 + 216  # 10.5-point wide characters and the cell margins
+    assert sum(_grid(document.tables[-1])) == sum(_grid(docx.Document(
+        ROOT / "templates" / "目标表.docx").tables[-1]))  # taken from the 三级 column: the table keeps its width
+    cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    other = next(row[1] for row in cells if row[0] == "其他资金：")  # the 项目资金 block
+    assert other == "0.00"  # as a 0 typed in the workbook prints, not an empty cell

@@ -225,3 +225,15 @@ def test_every_word_form_names_east_asian_and_latin_faces(evaluated):
 
     forms = sorted((evaluated[0] / "output" / "自评表").glob("*.docx"))
     assert forms and {f.name: font_problems(f) for f in forms} == {f.name: [] for f in forms}
+
+
+def test_the_indicator_columns_hold_their_headings_and_published_values_on_one_line(evaluated):
+    tmp, _, _ = evaluated
+    form = tmp / "output" / "自评表" / "2020_2020年上海科技年鉴年报.docx"
+    table = docx.Document(form).tables[-1]
+    widths = [int(col.get(docx.oxml.ns.qn("w:w"))) for col in table._tbl.tblGrid.iterchildren(
+        docx.oxml.ns.qn("w:gridCol"))]
+    margins, wide, narrow = 216, 210, 105  # twips: cell margins, a 10.5-point wide and half-width character
+    assert widths[0] >= 4 * wide + margins  # 一级指标, not 一级指 / 标
+    assert widths[3] >= wide + 8 * narrow + margins  # ≥78.00(%)
+    assert widths[3] >= 5 * wide + margins and widths[4] >= 5 * wide + margins  # 年度指标值, 实际完成值

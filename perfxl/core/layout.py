@@ -83,6 +83,7 @@ class Column(Strict, frozen=True):
     aliases: list[str] = []
     optional: bool = False
     in_form: bool = True  # shown in the Word form
+    form_header: str = ""  # the Word form's heading when it differs from the workbook's (年度(/项目)指标值)
 
     def label_keys(self) -> frozenset[str]:
         return _header_keys((self.header, *self.aliases))

@@ -25,6 +25,8 @@ TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN_SIDE  # 9638
 INFO_COLUMNS = (2600, 2500, 1900, 2638)
 BUDGET_COLUMNS = (3330, 1489, 3330, 1489)
 INDICATOR_COLUMNS = (1560, 1700, 3438, 2940)  # 一级, 二级, 三级, 指标值; a layout's further columns share the 三级's
+CHAR_TWIPS, CELL_MARGINS = 210, 240  # a wide character of the 10.5-point text; a cell's left and right margins
+MAX_LEVEL2 = 2600
 HALVES = (TEXT_WIDTH // 2, TEXT_WIDTH - TEXT_WIDTH // 2)
 FUNDS_COLUMNS = (2619, 2200, 2619, 2200)  # amounts such as 10,308,000.00 on one line
 
@@ -129,19 +131,22 @@ def _pair_rows(pairs: tuple[tuple[str, str, str, str], ...], w: tuple[int, ...])
 
 
 def indicator_widths(layout: Layout) -> tuple[int, ...]:
-    """Column widths of the indicator table: the layout's further columns share the 三级 column's width."""
+    """Column widths of the indicator table: the 二级 column as wide as the layout's longest 二级 name
+    (服务对象满意度指标 on one line), taken from the 三级 column, which the layout's further columns share."""
+    level1, level2, level3, target = INDICATOR_COLUMNS
+    longest = max(map(len, layout.level2_names()), default=0)
+    wider = min(max(level2, longest * CHAR_TWIPS + CELL_MARGINS), MAX_LEVEL2) - level2
+    level2, level3 = level2 + wider, level3 - wider
     extra = len([c for c in layout.columns if c.in_form]) - 4
-    if extra <= 0:
-        return INDICATOR_COLUMNS
-    share = INDICATOR_COLUMNS[2] // (extra + 1)
-    return (*INDICATOR_COLUMNS[:2], INDICATOR_COLUMNS[2] - share * extra, INDICATOR_COLUMNS[3], *[share] * extra)
+    share = level3 // (extra + 1)
+    return (level1, level2, level3 - share * extra, target, *[share] * extra)
 
 
 def _indicator_table(layout: Layout) -> str:
     columns = [c for c in layout.columns if c.in_form]
     w = indicator_widths(layout)
-    header = _tr("".join(_tc(w[i], c.header, "TableHeader") for i, c in enumerate(columns)), header=True,
-                 cant_split=True)
+    header = _tr("".join(_tc(w[i], c.form_header or c.header, "TableHeader") for i, c in enumerate(columns)),
+                 header=True, cant_split=True)
     loop = _tr(_tc(sum(w), "{%tr for row in indicators %}", "FormText", span=len(w)))
     styles = ("TableCenter", "TableCenter", *["FormText"] * (len(w) - 2))
     row = _tr("".join(_tc(w[i], f"{{{{ row.{c.name} }}}}", styles[i]) for i, c in enumerate(columns)),

@@ -103,9 +103,12 @@ def form_context(project: Project, layout: Layout) -> dict:
     """Everything the template's placeholders may name, as display text: the layout's fields by name,
     `span` (the plan period, `(2024 年-2026 年)`), `title` and `indicators`."""
     context: dict[str, object] = {}
+    parts = {part for total in layout.budget.sums for part in total.parts}  # left empty, a part is 0
     for spec in layout.fields:
         value = project.get(spec.name)
-        if spec.kind == "amount":
+        if spec.kind == "amount" and value is None and spec.name in parts:
+            context[spec.name] = yuan(0, layout.amount_decimals)
+        elif spec.kind == "amount":
             context[spec.name] = yuan(value, layout.amount_decimals)
         elif isinstance(value, dt.date):
             context[spec.name] = value.isoformat()
