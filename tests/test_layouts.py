@@ -652,3 +652,13 @@ def test_the_2026_form_fits_its_longest_level2_name_and_prints_an_empty_part_as_
     cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
     other = next(row[1] for row in cells if row[0] == "其他资金：")  # the 项目资金 block
     assert other == "0.00"  # as a 0 typed in the workbook prints, not an empty cell
+
+
+def test_the_rows_of_a_level1_group_keep_together_across_a_page_break(make_workbook_2026, tmp_path, config):
+    make_workbook_2026("保洁.xlsx")
+    batch = run(tmp_path / "input", tmp_path / "output", config)
+    table = docx.Document(tmp_path / "output" / batch.forms["保洁.xlsx"]).tables[-1]
+    level1 = [row[0] for row in CLEAN_INDICATORS_2026]
+    goes_on = [bool(level1[i + 1:i + 2]) and not level1[i + 1] for i in range(len(level1))]  # the next row is its own
+    kept = [all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs) for row in table.rows[1:]]
+    assert kept == goes_on and any(kept) and not kept[-1]

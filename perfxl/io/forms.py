@@ -68,6 +68,8 @@ INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
 RUN = re.compile(r"<w:r[ >].*?</w:r>", re.DOTALL)
 EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+TABLE_ROW = re.compile(r"<w:tr[ >](?:(?!<w:tr[ >]).)*?</w:tr>", re.DOTALL)
+KEEP_NEXT = "{% if row.keep %}<w:keepNext/>{% endif %}"
 CELL = re.compile(r"<w:tc[ >](?:(?!<w:tc[ >]).)*?</w:tc>", re.DOTALL)
 TCPR_HEAD = re.compile(r"<w:tcPr>((?:<w:tcW [^>]*/>)?(?:<w:gridSpan [^>]*/>)?)")
 
@@ -89,7 +91,7 @@ def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
         rows.append({
             "level1": "" if same1_prev else ind.level1, "merge1": _merge(same1_prev, same1_next),
             "level2": "" if same2_prev else ind.level2, "merge2": _merge(same2_prev, same2_next),
-            "level3": ind.level3, "target": ind.target,
+            "level3": ind.level3, "target": ind.target, "keep": same1_next,
             "note": getattr(ind, "note", ""), **getattr(ind, "extra", {}),  # a 自评 row has neither
         })
     return rows
@@ -164,12 +166,31 @@ def _add_vertical_merges(source: str) -> str:
     return CELL.sub(cell, source)
 
 
+def _keep_groups_together(source: str) -> str:
+    """Give each paragraph of the row showing `row.level1` a keepNext while its 一级 goes on, so that Word
+    and LibreOffice move a 一级's rows to the next page together (no single row alone on a page)."""
+    def table_row(m: re.Match) -> str:
+        xml = m.group(0)
+        return PARAGRAPH.sub(paragraph, xml) if re.search(r"\{\{\s*\(?\s*row\.level1\b", xml) else xml
+
+    def paragraph(m: re.Match) -> str:
+        xml = m.group(0)
+        if "<w:keepNext/>" in xml:
+            return xml
+        if "<w:pPr>" in xml:  # keepNext follows pStyle in the schema's order
+            return re.sub(r"<w:pPr>(<w:pStyle [^>]*/>)?", lambda h: f"<w:pPr>{h.group(1) or ''}{KEEP_NEXT}", xml,
+                          count=1)
+        return re.sub(r"(<w:p(?: [^>]*)?>)", rf"\1<w:pPr>{KEEP_NEXT}</w:pPr>", xml, count=1)
+
+    return TABLE_ROW.sub(table_row, source)
+
+
 def _jinja_source(patcher: DocxTemplate, xml: bytes, breaks: list[str]) -> str:
     from lxml import etree
 
     root = etree.fromstring(xml)
     source = patcher.patch_xml(etree.tostring(root, encoding="unicode"))
-    source = _add_vertical_merges(_route_expressions(source, breaks))
+    source = _keep_groups_together(_add_vertical_merges(_route_expressions(source, breaks)))
     return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + source
 
 
