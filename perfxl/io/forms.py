@@ -5,11 +5,7 @@ holding placeholders into a jinja2 source, which is compiled once (autoescape on
 `render()` of that source plus a zip whose other parts are copied from the template: about a
 millisecond, against ~20 ms for python-docx `Document()` + `save()` or docxtpl per document.
 
-Two things docxtpl does not do are added to the source here:
-- vertical merges on 一级目标/二级目标: docxtpl's `{% vm %}` merges every row of a loop and cannot keep
-  one 一级 cell across several 二级 groups (docxtpl issue #249), so a cell whose text is
-  `{{ row.level1 }}` or `{{ row.level2 }}` gets a `w:vMerge` computed per row by `indicator_rows`;
-- line breaks in a value become paragraphs with the paragraph's and run's own properties.
+What docxtpl does not do is added to the jinja2 source by perfxl.io.render.docx_source.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
-from markupsafe import Markup, escape
 
 from perfxl.core.errors import PerfxlError
 from perfxl.core.layout import Layout
@@ -46,6 +41,7 @@ from perfxl.io.files import (
 from perfxl.io.form_template import BODIES, template_parts
 from perfxl.io.office import soffice
 from perfxl.io.render import sandbox
+from perfxl.io.render.docx_source import jinja_source, paragraphs_filter
 from perfxl.io.render.sandbox import (
     TemplateProblem,
     UnsafeTemplate,
@@ -55,23 +51,14 @@ from perfxl.io.render.sandbox import (
 )
 
 if TYPE_CHECKING:
-    from docxtpl import DocxTemplate
+    pass
 
 FORM_SUFFIX = ".docx"
 # A Word template is a few tens of KB, with a logo a few hundred; 20 MB unpacked leaves room for pictures.
 MAX_TEMPLATE_BYTES = 20 * 2**20
 STORED_BYTES = 64 * 2**10  # fixed parts up to this size in all are copied as they are: faster than deflating
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
-MERGED = {"level1": "merge1", "level2": "merge2"}  # cell text field -> the row's vMerge value
 RENDERED_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
-INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
-RUN = re.compile(r"<w:r[ >].*?</w:r>", re.DOTALL)
-EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-TABLE_ROW = re.compile(r"<w:tr[ >](?:(?!<w:tr[ >]).)*?</w:tr>", re.DOTALL)
-KEEP_NEXT = "{% if row.keep %}<w:keepNext/>{% endif %}"
-CELL = re.compile(r"<w:tc[ >](?:(?!<w:tc[ >]).)*?</w:tc>", re.DOTALL)
-TCPR_HEAD = re.compile(r"<w:tcPr>((?:<w:tcW [^>]*/>)?(?:<w:gridSpan [^>]*/>)?)")
 
 
 class FormError(PerfxlError):
@@ -120,80 +107,6 @@ def form_context(project: Project, layout: Layout) -> dict:
     return context
 
 
-def _paragraphs_filter(breaks: list[str]):
-    def paragraphs(value: object, index: int) -> Markup:
-        text = "" if value is None or isinstance(value, jinja2.Undefined) else str(value)
-        if INVALID_XML.search(text):
-            text = INVALID_XML.sub("", text)
-        if "\n" not in text and "\r" not in text:  # the usual case, and the hot path of a large batch
-            return escape(text)
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        return Markup(breaks[index].join(str(escape(line)) for line in lines))
-    return paragraphs
-
-
-def _route_expressions(source: str, breaks: list[str]) -> str:
-    """Send every `{{ … }}` in a run through the `paragraphs` filter, with that paragraph's break XML."""
-    def paragraph(m: re.Match) -> str:
-        ppr = re.search(r"<w:pPr>.*?</w:pPr>", m.group(0), re.DOTALL)
-        return RUN.sub(lambda r: run(r, ppr.group(0) if ppr else ""), m.group(0))
-
-    def run(m: re.Match, ppr: str) -> str:
-        if "{{" not in m.group(0):
-            return m.group(0)
-        rpr = re.search(r"<w:rPr>.*?</w:rPr>", m.group(0), re.DOTALL)
-        breaks.append(f'</w:t></w:r></w:p><w:p>{ppr}<w:r>{rpr.group(0) if rpr else ""}'
-                      '<w:t xml:space="preserve">')
-        index = len(breaks) - 1
-        xml = re.sub(r"<w:t>", '<w:t xml:space="preserve">', m.group(0))
-        return EXPRESSION.sub(lambda e: f"{{{{ ({e.group(1).strip()})|paragraphs({index}) }}}}", xml)
-
-    return PARAGRAPH.sub(paragraph, source)
-
-
-def _add_vertical_merges(source: str) -> str:
-    """Give each cell showing `row.level1`/`row.level2` a `w:vMerge` from the row's merge value."""
-    def cell(m: re.Match) -> str:
-        xml = m.group(0)
-        for field, merge in MERGED.items():
-            if re.search(rf"\{{\{{\s*\(?\s*row\.{field}\b", xml):
-                tag = f'{{% if row.{merge} %}}<w:vMerge w:val="{{{{ row.{merge} }}}}"/>{{% endif %}}'
-                if "<w:tcPr>" not in xml:
-                    xml = re.sub(r"(<w:tc(?: [^>]*)?>)", r"\1<w:tcPr></w:tcPr>", xml, count=1)
-                return TCPR_HEAD.sub(lambda h, tag=tag: f"<w:tcPr>{h.group(1)}{tag}", xml, count=1)
-        return xml
-
-    return CELL.sub(cell, source)
-
-
-def _keep_groups_together(source: str) -> str:
-    """Give each paragraph of the row showing `row.level1` a keepNext while its 一级 goes on, so that Word
-    and LibreOffice move a 一级's rows to the next page together (no single row alone on a page)."""
-    def table_row(m: re.Match) -> str:
-        xml = m.group(0)
-        return PARAGRAPH.sub(paragraph, xml) if re.search(r"\{\{\s*\(?\s*row\.level1\b", xml) else xml
-
-    def paragraph(m: re.Match) -> str:
-        xml = m.group(0)
-        if "<w:keepNext/>" in xml:
-            return xml
-        if "<w:pPr>" in xml:  # keepNext follows pStyle in the schema's order
-            return re.sub(r"<w:pPr>(<w:pStyle [^>]*/>)?", lambda h: f"<w:pPr>{h.group(1) or ''}{KEEP_NEXT}", xml,
-                          count=1)
-        return re.sub(r"(<w:p(?: [^>]*)?>)", rf"\1<w:pPr>{KEEP_NEXT}</w:pPr>", xml, count=1)
-
-    return TABLE_ROW.sub(table_row, source)
-
-
-def _jinja_source(patcher: DocxTemplate, xml: bytes, breaks: list[str]) -> str:
-    from lxml import etree
-
-    root = etree.fromstring(xml)
-    source = patcher.patch_xml(etree.tostring(root, encoding="unicode"))
-    source = _keep_groups_together(_add_vertical_merges(_route_expressions(source, breaks)))
-    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + source
-
-
 @dataclass
 class FormTemplate:
     """A template prepared for many forms: compiled parts to render, and the parts copied as they are."""
@@ -236,13 +149,13 @@ class FormTemplate:
             raise FormError(f"目标表模板 {source} 不是 Word 文档（缺少 word/document.xml）")
         breaks: list[str] = []
         env = environment(autoescape=True, undefined=jinja2.ChainableUndefined)
-        env.filters["paragraphs"] = _paragraphs_filter(breaks)
+        env.filters["paragraphs"] = paragraphs_filter(breaks)
         rendered, copied = {}, {}
         patcher = DocxTemplate(None)  # only its patch_xml is used: a pure function of the XML text
         for name, data in parts.items():
             if RENDERED_PART.fullmatch(name) and (b"{{" in data or b"{%" in data):
                 try:
-                    rendered[name] = compile_template(env, _jinja_source(patcher, data, breaks))
+                    rendered[name] = compile_template(env, jinja_source(patcher, data, breaks))
                 except UnsafeTemplate as error:
                     raise _unsafe(source, error.expression) from error
                 except (jinja2.TemplateError, etree.XMLSyntaxError, TemplateProblem) as error:
