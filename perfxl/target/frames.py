@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -20,51 +21,41 @@ def batch_layouts(projects: list[Project], config: Config) -> list[Layout]:
     return [layout for name, layout in config.layouts.items() if name in present] or [config.layout()]
 
 
-def _header(labels: list[str]) -> str:
-    """One header for a column the layouts label differently: their labels joined, e.g. 申报单位名称／实施单位."""
-    return "／".join(dict.fromkeys(labels))
+def _headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each name's header from (name, label) pairs of the batch's layouts, in their order: a name the
+    layouts label differently gets their labels joined, e.g. 申报单位名称／实施单位."""
+    labels: dict[str, list[str]] = {}
+    for name, label in pairs:
+        labels.setdefault(name, []).append(label)
+    return {name: "／".join(dict.fromkeys(found)) for name, found in labels.items()}
 
 
 def project_columns(layouts: list[Layout]) -> dict[str, tuple[str, str]]:
     """项目汇总's columns: 版式, then the short fields of the batch's layouts (a field two layouts share once,
     headed by both labels when they differ), the computed 2020 ratios, counts and status. A column that
     does not apply to a project stays empty."""
-    labels: dict[str, list[str]] = {}
-    kinds: dict[str, str] = {}
-    computed = False
-    for layout in layouts:
-        for spec in layout.fields:
-            if not spec.long:
-                labels.setdefault(spec.name, []).append(spec.label)
-                kinds.setdefault(spec.name, SUMMARY_KINDS[spec.kind])
-            if spec.name == "prior_spent" and not computed:
-                labels.update({name: [header] for name, (header, _) in COMPUTED_COLUMNS.items()})
-                kinds.update({name: kind for name, (_, kind) in COMPUTED_COLUMNS.items()})
-                computed = True
-    fields = {name: (_header(labels[name]), kinds[name]) for name in labels}
-    return {"file": ("文件", "text"), "layout": ("版式", "text"), **fields, **COUNT_COLUMNS}
+    kinds = {spec.name: SUMMARY_KINDS[spec.kind] for layout in reversed(layouts) for spec in layout.fields}
+    columns = {"file": ("文件", "text"), "layout": ("版式", "text")}
+    for name, header in _headers((s.name, s.label) for layout in layouts for s in layout.fields if not s.long).items():
+        columns[name] = (header, kinds[name])
+        if name == "prior_spent":
+            columns.update(COMPUTED_COLUMNS)
+    return {**columns, **COUNT_COLUMNS}
 
 
 def indicator_columns(layouts: list[Layout]) -> dict[str, tuple[str, str]]:
     """绩效指标's columns, headed in the words of the batch's layouts (一级目标 for 上海2020, 一级指标 for
     上海2026; both, joined, for a mixed batch), with 备注 and any layout's own columns after the numbers."""
-    own: dict[str, list[str]] = {}
-    for layout in layouts:
-        for column in layout.columns:
-            own.setdefault(column.name, []).append(column.header)
-    levels = {name: (_header(own.get(name, [default])), "text") for name, default in LEVEL_COLUMNS.items()}
-    further = {name: (_header(headers), "text") for name, headers in own.items() if name not in LEVEL_COLUMNS}
+    own = _headers((c.name, c.header) for layout in layouts for c in layout.columns)
+    levels = {name: (own.get(name, default), "text") for name, default in LEVEL_COLUMNS.items()}
+    further = {name: (header, "text") for name, header in own.items() if name not in LEVEL_COLUMNS}
     return {**INDICATOR_START, **levels, **INDICATOR_NUMBERS, **further}
 
 
 def description_columns(layouts: list[Layout]) -> dict[str, tuple[str, str]]:
     """项目说明's columns: the long texts of the batch's layouts (项目概况, 立项依据, 年度总体目标, …)."""
-    labels: dict[str, list[str]] = {}
-    for layout in layouts:
-        for spec in layout.fields:
-            if spec.long:
-                labels.setdefault(spec.name, []).append(spec.label)
-    return {**INDICATOR_START, **{name: (_header(headers), "text") for name, headers in labels.items()}}
+    texts = _headers((s.name, s.label) for layout in layouts for s in layout.fields if s.long)
+    return {**INDICATOR_START, **{name: (header, "text") for name, header in texts.items()}}
 
 
 def project_frame(projects: list[Project], findings: list[Finding], forms: dict[str, str],

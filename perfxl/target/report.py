@@ -101,9 +101,10 @@ class Writer:
         for r, values in enumerate(rows, start=1):
             # Excel keeps a row one line high until the row is edited, LibreOffice prints it so: a row with
             # wrapped text gets the height of its longest text, so it prints whole.
-            lines = max((text_lines(values[col], wrap_at) for col in wrapped), default=1)
-            if lines > 1:
-                sheet.set_row(r, row_height(lines))
+            if wrapped:
+                lines = max(text_lines(values[col], wrap_at) for col in wrapped)
+                if lines > 1:
+                    sheet.set_row(r, row_height(lines))
             for col, value in enumerate(values):
                 kind = kinds[col]
                 if kind == "text" and value.__class__ is str and value and col != marked and len(value) <= SAFE_CHARS:

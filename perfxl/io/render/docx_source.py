@@ -29,6 +29,11 @@ CELL = re.compile(r"<w:tc[ >](?:(?!<w:tc[ >]).)*?</w:tc>", re.DOTALL)
 TCPR_HEAD = re.compile(r"<w:tcPr>((?:<w:tcW [^>]*/>)?(?:<w:gridSpan [^>]*/>)?)")
 
 
+def _shows(xml: str, field: str) -> bool:
+    """Whether `xml` shows `row.<field>` (as written, or routed through the paragraphs filter)."""
+    return re.search(rf"\{{\{{\s*\(?\s*row\.{field}\b", xml) is not None
+
+
 def paragraphs_filter(breaks: list[str]):
     def paragraphs(value: object, index: int) -> Markup:
         text = "" if value is None or isinstance(value, jinja2.Undefined) else str(value)
@@ -65,7 +70,7 @@ def _add_vertical_merges(source: str) -> str:
     def cell(m: re.Match) -> str:
         xml = m.group(0)
         for field, merge in MERGED.items():
-            if re.search(rf"\{{\{{\s*\(?\s*row\.{field}\b", xml):
+            if _shows(xml, field):
                 tag = f'{{% if row.{merge} %}}<w:vMerge w:val="{{{{ row.{merge} }}}}"/>{{% endif %}}'
                 if "<w:tcPr>" not in xml:
                     xml = re.sub(r"(<w:tc(?: [^>]*)?>)", r"\1<w:tcPr></w:tcPr>", xml, count=1)
@@ -80,7 +85,7 @@ def _keep_groups_together(source: str) -> str:
     and LibreOffice move a 一级's rows to the next page together (no single row alone on a page)."""
     def table_row(m: re.Match) -> str:
         xml = m.group(0)
-        return PARAGRAPH.sub(paragraph, xml) if re.search(r"\{\{\s*\(?\s*row\.level1\b", xml) else xml
+        return PARAGRAPH.sub(paragraph, xml) if _shows(xml, "level1") else xml
 
     def paragraph(m: re.Match) -> str:
         xml = m.group(0)
