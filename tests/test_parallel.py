@@ -56,6 +56,8 @@ def test_jobs_one_and_default_give_the_same_outputs(batch_input, tmp_path, confi
     assert serial_forms == parallel_forms
 
 
+@pytest.mark.skipif(os.environ.get("PERFXL_START_METHOD") == "spawn",
+                    reason="a monkeypatch does not reach a spawned worker; test_map_survives_a_dying_worker runs there")
 def test_a_worker_that_dies_costs_only_its_own_file(batch_input, tmp_path, config, monkeypatch):
     real = perfxl.target.pipeline.read_project
 
@@ -142,3 +144,17 @@ def test_an_item_that_fails_on_a_worker_raises_here(tmp_path):
     items = [tmp_path / "boom", *(tmp_path / f"item{i}" for i in range(5))]
     with Workers(2) as workers, pytest.raises(ValueError, match="boom"):
         workers.alongside(_mark, items, lambda: None)
+
+
+def _die_on_three(item):
+    """A work item (module level, so that a spawned worker can import it): item 3 kills its process."""
+    if item == 3:
+        os._exit(3)  # the process dies, as on a crash in a native library
+    return item * 10
+
+
+def test_map_survives_a_dying_worker_and_keeps_the_order():
+    items = list(range(12))
+    with Workers(2) as workers:
+        results = list(workers.map(_die_on_three, items, on_crash=lambda item: f"dead {item}"))
+    assert results == [0, 10, 20, "dead 3", *(item * 10 for item in items[4:])]
