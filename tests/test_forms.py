@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -240,11 +241,21 @@ def test_form_template_command_writes_the_template(tmp_path):
 
 
 def test_pdf_option_says_so_when_libreoffice_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr("perfxl.io.forms.soffice", lambda: None)
+    monkeypatch.setattr("perfxl.io.forms.soffice", lambda setting: None)
     result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert "未安装 LibreOffice" in result.output
     assert not list((tmp_path / FORMS_DIR).glob("*.pdf"))
+
+
+def test_pdf_setting_naming_no_program_says_so_and_keeps_the_forms(tmp_path):
+    (tmp_path / "perfxl.toml").write_text("[pdf]\nsoffice = 'D:\\LibreOffice\\soffice.exe'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path / "out"), "--pdf",
+                                      "--config", str(tmp_path / "perfxl.toml")])
+    assert result.exit_code == 0, result.output
+    assert "配置项「pdf.soffice」（perfxl.toml）所写的「D:\\LibreOffice\\soffice.exe」不存在" in result.output
+    assert len(list((tmp_path / "out" / FORMS_DIR).glob("*.docx"))) == len(SEED) + 1
+    assert not list((tmp_path / "out" / FORMS_DIR).glob("*.pdf"))
 
 
 NEEDS_SOFFICE = pytest.mark.skipif(
@@ -279,6 +290,17 @@ def test_pdf_option_writes_a_pdf_beside_each_form(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / FORMS_DIR).glob("*.pdf"))) == len(SEED) + 1
+
+
+@NEEDS_SOFFICE
+def test_pdf_setting_names_the_libreoffice_folder(tmp_path, monkeypatch):
+    folder = Path(os.path.realpath(shutil.which("soffice"))).parent  # LibreOffice's program/ folder
+    monkeypatch.setattr("perfxl.io.office.shutil.which", lambda name: None)  # not on PATH, as on Windows
+    (tmp_path / "perfxl.toml").write_text(f"[pdf]\nsoffice = '{folder}'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(SAMPLES), str(tmp_path / "out"), "--pdf",
+                                      "--config", str(tmp_path / "perfxl.toml")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out" / FORMS_DIR).glob("*.pdf"))) == len(SEED) + 1
 
 
 def schema_errors(path: Path) -> list[str]:

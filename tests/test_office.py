@@ -39,3 +39,38 @@ def test_macos_app(no_path, monkeypatch, tmp_path):
 def test_none_installed(no_path, monkeypatch, tmp_path):
     monkeypatch.setenv("ProgramFiles", str(tmp_path))  # a Program Files without LibreOffice
     assert office.soffice() is None
+
+
+def _program(folder, name="soffice.exe"):
+    program = folder / "LibreOffice" / "program" / name
+    program.parent.mkdir(parents=True)
+    program.write_bytes(b"")
+    return program
+
+
+def test_setting_wins_over_path(monkeypatch, tmp_path):
+    monkeypatch.setattr(office.shutil, "which", lambda name: f"/usr/bin/{name}")
+    program = _program(tmp_path)
+    assert office.soffice(str(program)) == str(program)
+
+
+@pytest.mark.parametrize("folder", ["LibreOffice", "LibreOffice/program"])
+def test_setting_may_name_the_install_folder(no_path, tmp_path, folder):
+    program = _program(tmp_path)
+    assert office.soffice(f'"{tmp_path / folder}"') == str(program)  # pasted with Explorer's quotes
+
+
+def test_setting_that_does_not_exist_is_refused_by_name(no_path, tmp_path):
+    with pytest.raises(office.SofficeSettingError, match="pdf.soffice.*不存在"):
+        office.soffice(str(tmp_path / "nowhere" / "soffice.exe"))
+
+
+def test_setting_naming_another_program_is_not_run(no_path, tmp_path):
+    other = _program(tmp_path, "cmd.exe")
+    with pytest.raises(office.SofficeSettingError, match="不是 LibreOffice 的程序"):
+        office.soffice(str(other))
+
+
+def test_empty_setting_looks_it_up(monkeypatch):
+    monkeypatch.setattr(office.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert office.soffice("  ") == "/usr/bin/soffice"

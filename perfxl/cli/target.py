@@ -69,7 +69,7 @@ def run_command(input_dir: Path, output_dir: Path, config_path: Path | None, pdf
     if timings:
         _print_timings(batch, time.perf_counter() - started)
     if pdf:
-        _write_pdfs(output_dir, batch, quiet)
+        _write_pdfs(output_dir, batch, config.pdf["soffice"], quiet)
     sys.exit(exit_code(batch))
 
 
@@ -91,14 +91,14 @@ def _print_timings(batch: Batch, total: float) -> None:
     say(f"耗时：{stages}；合计 {total:.2f} 秒（{len(batch.projects) / total:.0f} 个项目/秒）")
 
 
-def _write_pdfs(output_dir: Path, batch: Batch, quiet: bool) -> None:
+def _write_pdfs(output_dir: Path, batch: Batch, setting: str, quiet: bool) -> None:
     from perfxl.io.forms import PdfUnavailable, convert_to_pdf
 
     forms = [output_dir / path for path in batch.forms.values()]
     if not forms:
         return
     try:
-        pdfs = convert_to_pdf(forms)
+        pdfs = convert_to_pdf(forms, setting)
     except PdfUnavailable as error:
         say(f"提示：{error}", fg="yellow", err=True)
         return

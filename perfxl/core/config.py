@@ -84,6 +84,10 @@ class SelfEvalSettings(Strict):
     attainment: dict[str, Ratio]
 
 
+class Pdf(Strict):
+    soffice: str  # the LibreOffice program; empty: looked up (perfxl.io.office)
+
+
 class Settings(Strict):
     """perfxl.toml's (and defaults.toml's) top level."""
 
@@ -93,6 +97,7 @@ class Settings(Strict):
     mail: Mail
     layouts: LayoutSettings
     selfeval: SelfEvalSettings
+    pdf: Pdf
     profile: dict[str, Any] = {}  # overrides of the 上海2020 layout's profile, as before layouts
     layout: dict[str, dict[str, Any]] = {}  # layout name -> overrides of any of its keys
 
@@ -106,6 +111,7 @@ class Config:
     default_layout: str
     folder: Path  # where the configuration in use lives: templates/ is looked up beside it
     selfeval: dict[str, Any] = field(default_factory=dict)  # year-end scoring ([selfeval]), see selfeval_settings
+    pdf: dict[str, Any] = field(default_factory=lambda: {"soffice": ""})
 
     def layout(self, name: str | None = None) -> Layout:
         """The layout called `name` (the default layout when None)."""
@@ -303,4 +309,4 @@ def _build(user: dict[str, Any], folder: Path) -> Config:
         raise ConfigError(f"所写的版式「{'、'.join(sorted(unknown))}」不存在；可用的版式：{'、'.join(layouts)}")
     return Config(limits=plain["limits"], rules=plain["rules"], mail=plain["mail"],
                   layouts=layouts, default_layout=plain["layouts"]["default"], folder=folder,
-                  selfeval=plain["selfeval"])
+                  selfeval=plain["selfeval"], pdf=plain["pdf"])

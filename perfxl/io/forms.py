@@ -39,7 +39,7 @@ from perfxl.io.files import (
     remove_unlisted,
 )
 from perfxl.io.form_template import BODIES, template_parts
-from perfxl.io.office import soffice
+from perfxl.io.office import SofficeSettingError, soffice
 from perfxl.io.render import sandbox
 from perfxl.io.render.docx_source import jinja_source, paragraphs_filter
 from perfxl.io.render.sandbox import (
@@ -294,12 +294,16 @@ class PdfUnavailable(PerfxlError):
     """LibreOffice is not installed, so no PDF can be made."""
 
 
-def convert_to_pdf(forms: list[Path], timeout: float = 600) -> list[Path]:
+def convert_to_pdf(forms: list[Path], setting: str = "", timeout: float = 600) -> list[Path]:
     """Write a PDF beside each form with one LibreOffice call a folder; returns the PDFs written.
+    `setting`: [pdf] soffice, the LibreOffice program (empty: looked up).
 
     The PDFs are made in a temporary folder and moved beside the forms, each listed in the folder's
     manifest; a PDF of the same name that perfxl did not write (the user's scan) is left as it is."""
-    command = soffice()
+    try:
+        command = soffice(setting)
+    except SofficeSettingError as error:
+        raise PdfUnavailable(f"{error}；未生成 PDF") from error
     if command is None:
         raise PdfUnavailable("未安装 LibreOffice（找不到 soffice 命令），未生成 PDF。"
                              "如需 PDF，请安装 LibreOffice 后重新运行，或在 Word/WPS 中另存为 PDF")
