@@ -39,6 +39,24 @@ def test_amount_forms(written, expected):
     assert parse_amount(written) == expected
 
 
+@pytest.mark.parametrize(("written", "expected"), [
+    (2.2250738585e-313, "0"), (-2.2250738585e-313, "0"), (5.551115123125783e-17, "0"), ("0.004", "0"),
+    (0.005, "0.005"), (-0.01, "-0.01"), (1338310.004, "1338310.004"),
+])
+def test_under_half_a_fen_reads_as_zero_as_excel_shows_it(written, expected):
+    from decimal import Decimal
+
+    assert parse_amount(written) == Decimal(expected)
+
+
+def test_a_prior_budget_of_a_float_residue_gives_no_rate():
+    from perfxl.core.model import Project
+
+    project = Project(file="a.xlsx", prior_budget=parse_amount(2.2250738585e-313), prior_spent=parse_amount(1),
+                      annual_budget=parse_amount(100))
+    assert project.prior_execution_rate is None and project.budget_change is None
+
+
 @pytest.mark.parametrize("written", ["约一百万", "1338310美元", "1.2.3", True, "待定"])
 def test_unreadable_amounts_raise_parse_error(written):
     with pytest.raises(ParseError):

@@ -114,6 +114,7 @@ def clean_text(text: str) -> str:
 
 
 CENT = Decimal("0.01")
+HALF_CENT = Decimal("0.005")
 MAX_AMOUNT = Decimal(10**15)  # yuan; beyond any budget
 
 
@@ -181,7 +182,9 @@ def parse_amount(value: object) -> Decimal:
         amount = decimal_of(value)
         if abs(amount) > MAX_AMOUNT:
             raise ParseError("超出金额的合理范围")
-        return amount
+        # under half a fen is 0.00 as Excel shows it (a formula's float residue, 5.55e-17): never a
+        # divisor of 1e-313 making a rate of 1e313
+        return amount if abs(amount) >= HALF_CENT else Decimal(0)
     match = _AMOUNT.match(_INVISIBLE.sub("", fold_width(str(value))))
     if not match:
         raise ParseError("不是金额")
