@@ -1,4 +1,5 @@
-"""Issue 24: offline install; a wheelhouse for this machine, perfxl installed from it with --no-index."""
+"""Issue 24: offline install; a wheelhouse for this machine, then pip install . and pipx install . from it
+with --no-index."""
 
 from __future__ import annotations
 
@@ -30,10 +31,23 @@ def test_install_from_wheelhouse_without_index(tmp_path: Path) -> None:
     assert warnings == []
     with zipfile.ZipFile(wheel) as archive:
         assert any(name.endswith("/LICENSE") or name.endswith("licenses/LICENSE") for name in archive.namelist())
+    offline = ["--no-index", "--find-links", str(wheels)]
     target = tmp_path / "venv"
     venv.create(target, with_pip=True)
-    subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
-                    "--find-links", str(wheels), "perfxl"], check=True, timeout=120)
-    rules = subprocess.run([str(target / "bin" / "perfxl"), "rules"], capture_output=True, text=True,
-                           timeout=60, check=False)
-    assert rules.returncode == 0 and rules.stdout.strip(), rules.stderr
+    # pip install . (built from the folder: setuptools comes from the wheelhouse too)
+    installed = subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
+                                *offline, str(ROOT)], capture_output=True, text=True, timeout=120, check=False)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert [line for line in installed.stderr.splitlines() if "warn" in line.lower()] == []
+    _runs(target / "bin" / "perfxl")
+    # pipx install . (its own environment; pipx upgrades pip there, also from the wheelhouse)
+    pipx = {key: str(tmp_path / "pipx" / key) for key in ("PIPX_HOME", "PIPX_BIN_DIR", "PIPX_MAN_DIR")}
+    installed = subprocess.run([sys.executable, "-m", "pipx", "install", "--pip-args", " ".join(offline), str(ROOT)],
+                               capture_output=True, text=True, timeout=180, env={**os.environ, **pipx}, check=False)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    _runs(Path(pipx["PIPX_BIN_DIR"]) / "perfxl")
+
+
+def _runs(program: Path) -> None:
+    rules = subprocess.run([str(program), "rules"], capture_output=True, text=True, timeout=60, check=False)
+    assert rules.returncode == 0 and "S01" in rules.stdout, rules.stderr

@@ -23,8 +23,11 @@ PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 
 
 def dependencies() -> list[str]:
+    """perfxl's dependencies, what building it from its folder needs (pip install . offline) and pip
+    itself (pipx upgrades it in the environment it makes)."""
     with open(ROOT / "pyproject.toml", "rb") as file:
-        return list(tomllib.load(file)["project"]["dependencies"])
+        project = tomllib.load(file)
+    return [*project["project"]["dependencies"], *project["build-system"]["requires"], "pip"]
 
 
 def download(dest: Path, platforms: list[str], version: str | None) -> int:
