@@ -168,7 +168,7 @@ def test_a_plain_run_says_which_forms_and_pdfs_it_removed(make_workbook, clean_p
 
 def test_quiet_pdf_prints_nothing(make_workbook, tmp_path, monkeypatch):
     make_workbook("a.xlsx")
-    monkeypatch.setattr("perfxl.io.forms.convert_to_pdf", lambda forms: [f.with_suffix(".pdf") for f in forms])
+    monkeypatch.setattr("perfxl.io.forms.convert_to_pdf", lambda forms, setting: [f.with_suffix(".pdf") for f in forms])
     result = invoke("run", tmp_path / "input", tmp_path / "output", "-q", "--pdf")
     assert result.exit_code == 0
     assert result.output == ""
