@@ -14,7 +14,7 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SAMPLES, SEED
+from conftest import CLEAN_FIELDS_2026, ROOT, SAMPLES, SEED
 from docx.oxml.ns import qn
 from lxml import etree
 
@@ -359,3 +359,34 @@ def test_goal_and_indicator_texts_are_left_aligned_not_justified(samples):
         texts = [p for t in document.tables for c in t._cells for p in c.paragraphs if p.style.name == "表格正文"]
         assert texts and all(p.alignment is None for p in texts)
         assert document.styles["表格正文"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.LEFT
+
+
+def _indicators(count: int) -> list[list[str]]:
+    """`count` indicators (≥ 6): 产出指标 takes what the other 一级 do not; each 三级 name unique."""
+    rows = [["成本指标", "经济成本指标", "成本甲", "≤200万元"]]
+    rows += [["产出指标" if i == 0 else "", "数量指标", f"产出{i:02d}", "≥1项"] for i in range(count - 3)]
+    return rows + [["效益指标", "社会效益指标", "效益甲", "提升"], ["满意度指标", "服务对象满意度指标", "满意甲", "≥90%"]]
+
+
+@NEEDS_SOFFICE
+def test_a_level1_group_never_leaves_a_row_alone_on_the_next_page(make_workbook_2026, tmp_path, config):
+    goal_lines = range(0, 60, 4)  # the goals push the indicator table down the first page, past its end
+    for lines in goal_lines:
+        goals = "\n".join(f"{n}.道路保洁质量稳定达标。" for n in range(1, lines + 2))
+        make_workbook_2026(f"{lines:02d}.xlsx", fields=dict(CLEAN_FIELDS_2026, 项目总体目标=goals, 项目名称=f"保洁{lines:02d}"),
+                           indicators=_indicators(9))
+    batch = run(tmp_path / "input", tmp_path / "output", config)
+    pdfs = convert_to_pdf([tmp_path / "output" / form for form in batch.forms.values()])
+    split = 0
+    for pdf in sorted(pdfs):
+        pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                               check=True).stdout.split("\f")
+        pages = [_squash(page) for page in pages]  # pdftotext spaces 产出 00
+        where = {name: [i for i, page in enumerate(pages) if name in page]
+                 for name in ("成本甲", *(f"产出{i:02d}" for i in range(6)), "效益甲", "满意甲")}
+        assert all(len(found) == 1 for found in where.values()), (pdf.name, where)
+        group = {where[f"产出{i:02d}"][0] for i in range(6)}
+        assert len(group) == 1, (pdf.name, where)  # the 产出指标 rows on one page
+        assert where["效益甲"] == where["满意甲"], (pdf.name, where)  # the last row not alone
+        split += where["成本甲"] != where["满意甲"]
+    assert split, "no form's table crossed a page: the test shows nothing"

@@ -66,7 +66,8 @@ class FormError(PerfxlError):
 
 
 def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
-    """The indicator table's rows with vMerge values: runs of equal 一级, and of 二级 within them."""
+    """The indicator table's rows with vMerge values (runs of equal 一级, and of 二级 within them) and
+    whether each keeps with the next row."""
     rows: list[dict[str, str]] = []
     for i, ind in enumerate(indicators):
         prev = indicators[i - 1] if i else None
@@ -78,7 +79,8 @@ def indicator_rows(indicators: list[Indicator]) -> list[dict[str, str]]:
         rows.append({
             "level1": "" if same1_prev else ind.level1, "merge1": _merge(same1_prev, same1_next),
             "level2": "" if same2_prev else ind.level2, "merge2": _merge(same2_prev, same2_next),
-            "level3": ind.level3, "target": ind.target, "keep": same1_next,
+            # keep: a 一级 stays on one page, and the last row never stands alone on the next
+            "level3": ind.level3, "target": ind.target, "keep": same1_next or i == len(indicators) - 2,
             "note": getattr(ind, "note", ""), **getattr(ind, "extra", {}),  # a 自评 row has neither
         })
     return rows
