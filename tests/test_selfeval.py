@@ -237,3 +237,32 @@ def test_the_indicator_columns_hold_their_headings_and_published_values_on_one_l
     assert widths[0] >= 4 * wide + margins  # 一级指标, not 一级指 / 标
     assert widths[3] >= wide + 8 * narrow + margins  # ≥78.00(%)
     assert widths[3] >= 5 * wide + margins and widths[4] >= 5 * wide + margins  # 年度指标值, 实际完成值
+
+
+def _has_calc() -> bool:
+    command = shutil.which("soffice")
+    return bool(command) and (Path(command).resolve().parent / "libsclo.so").exists()
+
+
+@pytest.mark.skipif(not (_has_calc() and shutil.which("pdftotext")),
+                    reason="LibreOffice Calc (soffice) or poppler-utils (pdftotext) not installed: apt-get "
+                           "install libreoffice-calc-nogui poppler-utils (.ci/run does this)")
+def test_the_summary_prints_every_sheet_legibly_and_every_text_whole(evaluated, tmp_path):
+    tmp, _, _ = evaluated
+    summary = Path(shutil.copy(tmp / "output" / "自评汇总.xlsx", tmp_path / "自评汇总.xlsx"))
+    book = openpyxl.load_workbook(summary)
+    for sheet in book:
+        widths = [d.width for d in sheet.column_dimensions.values() for _ in range(d.min, d.max + 1)]
+        fitted = sheet.sheet_properties.pageSetUpPr and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.paperSize == 9 and sheet.print_title_rows == "$1:$1", sheet.title
+        assert (130 / sum(widths) >= 0.6) if fitted else sheet.print_title_cols, sheet.title  # ≥ 60 % or across pages
+    (pdf,) = convert_to_pdf([summary])
+    pages = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    footers = {re.sub(r"\s+", "", line) for page in pages for line in page.splitlines() if "页" in line}
+    assert all(any(f.startswith(f"{sheet.title}第") for f in footers) for sheet in book), footers  # every sheet
+    printed = re.sub(r"\s+", "", "".join(pages))
+    texts = [value for sheet in book for row in sheet.iter_rows(min_row=2, values_only=True) for value in row
+             if isinstance(value, str) and len(value) > 20]
+    assert len(texts) > 10
+    assert [text for text in texts if re.sub(r"\s+", "", text) not in printed] == []
