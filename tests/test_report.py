@@ -245,3 +245,20 @@ def test_libreoffice_prints_every_wrapped_text_whole(tmp_path, config):
              if isinstance(value, str) and len(value) > 20]
     assert len(texts) > 60
     assert [text for text in texts if _squash(text) not in printed] == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_every_value_sits_at_the_top_of_its_row(tmp_path, config, monkeypatch, stream):
+    """A row as high as its longest text: a short text or a number at the bottom would print a line
+    apart from the rest of its row (版式 and 年度 did)."""
+    import perfxl.target.report
+
+    monkeypatch.setattr(perfxl.target.report, "STREAM_ABOVE_CELLS", 0 if stream else 10**12)
+    run(SAMPLES, tmp_path, config)
+    book = openpyxl.load_workbook(tmp_path / "绩效目标汇总.xlsx")
+    low = [f"{sheet.title}!{cell.coordinate}" for sheet in book
+           for row in sheet.iter_rows(min_row=2) for cell in row
+           if cell.value is not None and not str(cell.value).startswith("合计") and cell.alignment.vertical != "top"
+           and not (sheet.title == "项目汇总" and cell.row == sheet.max_row)]  # the 合计 row
+    assert low == []
+    assert book["项目汇总"]["B2"].value == "上海2020"  # a short text column, among the checked

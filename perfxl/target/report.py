@@ -64,8 +64,9 @@ class Writer:
                         for kind, fmt in NUMBER_FORMATS.items()}
         self.formats["text"] = None  # Excel's default style: a style on each of a million text cells costs 20%
         # Texts too long for MAX_WIDTH wrap through their column's format, which xlsxwriter gives every
-        # unstyled cell of the column; other text columns keep the default style (a style per cell costs).
+        # unstyled cell of the column; other text columns' format puts their text at the top, as the numbers.
         self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
+        self.top = self.book.add_format({"valign": "top"})
         self.formats["link"] = self.book.add_format({"font_color": "blue", "underline": 1, "valign": "top",
                                                    "text_wrap": True})
         self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "valign": "top"})
@@ -83,7 +84,9 @@ class Writer:
         for col, (key, (header, kind)) in enumerate(columns.items()):
             width = _width(header, frame[key], kind, wrap_at)
             widths.append(width)
-            sheet.set_column(col, col, width, self.wrap if kind == "text" and width == wrap_at else None)
+            # the column's format is what a cell written without one shows: text at the top, as the numbers
+            sheet.set_column(col, col, width, self.wrap if kind == "text" and width == wrap_at else
+                             self.top if kind == "text" else None)
             sheet.write_string(0, col, header, self.header)
         wrapped = [col for col, width in enumerate(widths) if width == wrap_at and kinds[col] == "text"]
         header_lines = max(text_lines(header, width) for (header, _), width in zip(columns.values(), widths,
