@@ -390,3 +390,6 @@ def test_a_level1_group_never_leaves_a_row_alone_on_the_next_page(make_workbook_
         assert where["效益甲"] == where["满意甲"], (pdf.name, where)  # the last row not alone
         split += where["成本甲"] != where["满意甲"]
     assert split, "no form's table crossed a page: the test shows nothing"
+    raw = subprocess.run(["pdftotext", "-raw", str(pdfs[0]), "-"], capture_output=True, text=True, check=True).stdout
+    assert any("服务对象满意度指标" in line for line in raw.splitlines())  # the 二级 column holds it on one line
+    assert "年度(/项目)指标值" in raw  # the heading as published, on one line
