@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 MAC_SOFFICE = Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")
-NAMES = ("soffice", "libreoffice")  # what a configured program may be called (.exe, .com or none)
-SUFFIXES = ("", ".exe", ".com")
+# what a configured program may be called
+PROGRAMS = [f"{name}{suffix}" for name in ("soffice", "libreoffice") for suffix in ("", ".exe", ".com")]
 
 
 class SofficeSettingError(ValueError):
@@ -28,14 +28,12 @@ def configured(setting: str) -> str:
     it is in. Only a program called soffice or libreoffice is run, whatever else the setting names."""
     path = Path(setting.strip().strip('"')).expanduser()
     if path.is_dir():
-        inside = [path / folder / f"{name}{suffix}" for folder in ("", "program")
-                  for name in NAMES for suffix in SUFFIXES]
+        inside = [path / folder / program for folder in ("", "program") for program in PROGRAMS]
         path = next((candidate for candidate in inside if candidate.is_file()), path)
     if not path.is_file():
         raise SofficeSettingError(f"配置项「pdf.soffice」（perfxl.toml）所写的「{setting}」不存在：请写 LibreOffice 的 soffice 程序的完整路径"
                                   r"（如 C:\Program Files\LibreOffice\program\soffice.exe），或留空由 perfxl 自动查找")
-    name = path.name.lower()
-    if not any(name == f"{stem}{suffix}" for stem in NAMES for suffix in SUFFIXES):
+    if path.name.lower() not in PROGRAMS:
         raise SofficeSettingError(f"配置项「pdf.soffice」（perfxl.toml）所写的「{setting}」不是 LibreOffice 的程序：应为 soffice.exe"
                                   "（Windows）或 soffice，在 LibreOffice 安装文件夹的 program 文件夹中")
     return str(path)

@@ -84,7 +84,6 @@ class Writer:
         for col, (key, (header, kind)) in enumerate(columns.items()):
             width = _width(header, frame[key], kind, wrap_at)
             widths.append(width)
-            # the column's format is what a cell written without one shows: text at the top, as the numbers
             sheet.set_column(col, col, width, self.wrap if kind == "text" and width == wrap_at else
                              self.top if kind == "text" else None)
             sheet.write_string(0, col, header, self.header)
