@@ -125,3 +125,22 @@ def test_a_row_of_wrapped_text_is_as_high_as_its_longest_text(make_workbook, tmp
     lines = 400 / (width - 1.7)  # 400 display columns over the column's room
     assert sheet.row_dimensions[2].height >= 15 * lines
     assert sheet.row_dimensions[1].height is None or sheet.row_dimensions[1].height < sheet.row_dimensions[2].height
+
+
+def test_a_text_higher_than_excels_highest_row_goes_on_in_rows_below(make_workbook, tmp_path):
+    from conftest import CLEAN_FIELDS
+
+    paragraphs = [f"第{n}段，项目实施的具体内容、范围和要求说明，共计若干字。" * 3 for n in range(1, 31)]
+    long_text = "\n".join(paragraphs)  # 30 paragraphs of about 80 wide characters: about 2,400
+    make_workbook("网站.xlsx", fields=dict(CLEAN_FIELDS, 项目概况=long_text, 立项依据="依据甲"))
+    book = _run(tmp_path)
+    sheet = book["项目说明"]
+    header = _header(book, "项目说明")
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    assert len(rows) > 2, "the text goes on in rows below"
+    assert "\n".join(row["项目概况"] for row in rows) == long_text  # whole, cut only at its line breaks
+    assert [row["文件"] for row in rows] == ["网站.xlsx"] * len(rows)
+    assert [row["项目名称"] for row in rows[1:]] == [f"{CLEAN_FIELDS['项目名称']}（续）"] * (len(rows) - 1)
+    assert rows[0]["立项依据"] == "依据甲" and {row["立项依据"] for row in rows[1:]} == {None}
+    heights = [sheet.row_dimensions[r].height for r in range(2, len(rows) + 2)]
+    assert max(heights) < 409 and min(heights) > 15

@@ -5,10 +5,12 @@ Every text is written with `write_string`, so a value such as `=HYPERLINK(…)` 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import io
 import math
 import unicodedata
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +35,7 @@ WIDTH_SAMPLE = 2000
 STREAM_ABOVE_CELLS = 500_000
 # Widths for print: texts wrap beyond MAX_WIDTH, headers beyond HEADER_WIDTH; numbers get a fixed width.
 MAX_WIDTH = 30
-LONG_TEXT_WIDTH = 60  # 项目说明: a text of 700 characters still fits the highest row Excel has
+LONG_TEXT_WIDTH = 60  # 项目说明: 700 Chinese characters fit the highest row Excel has; longer go on below
 HEADER_WIDTH = 12
 NUMBER_WIDTHS = {"amount": 15, "rate": 10, "date": 11, "int": 8, "number": 10}
 A4_PAPER = 9  # Excel's paper size code
@@ -99,6 +101,9 @@ class Writer:
         # Columns as Python lists, zipped into rows: pandas 3 keeps text in Arrow arrays, and itertuples
         # would fetch each cell through the array's __getitem__ (a fifth of the sheet's time).
         rows = zip(*(frame[key].tolist() for key in columns), strict=True) if len(frame) else ()
+        if wrapped and name != SHEETS[0]:  # 项目汇总 is read back (--previous): one row a project there
+            rows = _continued(rows, wrapped, wrap_at, list(columns).index("project_name") if "project_name" in columns
+                              else None)
         write_string = sheet.write_string
         for r, values in enumerate(rows, start=1):
             # Excel keeps a row one line high until the row is edited, LibreOffice prints it so: a row with
@@ -187,6 +192,41 @@ def text_lines(value: object, width: float) -> int:
 
 def row_height(lines: int) -> float:
     return min(lines * LINE_POINTS, MAX_ROW_POINTS)
+
+
+MAX_LINES = MAX_ROW_POINTS // LINE_POINTS
+
+
+def _continued(rows: Iterable[tuple], wrapped: list[int], width: float, name: int | None) -> Iterator[tuple]:
+    """`rows`, each whose wrapped texts are higher than Excel's highest row followed by rows that carry
+    on its texts (the first column, 文件, repeated; the project's name marked （续）): every text prints whole."""
+    for values in rows:
+        parts = {col: _pieces(values[col], width) for col in wrapped}
+        count = max(len(pieces) for pieces in parts.values())
+        if count == 1:
+            yield values
+            continue
+        for i in range(count):
+            row = list(values) if i == 0 else [values[0], *[None] * (len(values) - 1)]
+            if i and name is not None:
+                row[name] = f"{values[name]}（续）"
+            for col, pieces in parts.items():
+                row[col] = pieces[i] if i < len(pieces) else None
+            yield tuple(row)
+
+
+def _pieces(value: object, width: float) -> list:
+    """`value` cut into texts of at most MAX_LINES lines each, at a line break where one is near."""
+    if not isinstance(value, str) or text_lines(value, width) <= MAX_LINES:
+        return [value]
+    pieces = []
+    while text_lines(value, width) > MAX_LINES:
+        end = bisect.bisect_right(range(len(value) + 1), MAX_LINES, key=lambda n: text_lines(value[:n], width)) - 1
+        line_break = value.rfind("\n", 0, end)
+        end = line_break + 1 if line_break > end // 2 else end
+        pieces.append(value[:end].removesuffix("\n"))
+        value = value[end:]
+    return [*pieces, value]
 
 
 def _width(header: str, values: pd.Series, kind: str, wrap_at: float) -> float:
