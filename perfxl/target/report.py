@@ -95,23 +95,20 @@ class Writer:
         if header_lines > 1:
             sheet.set_row(0, row_height(header_lines))
         sheet.freeze_panes(1, 0)
-        _page_setup(sheet, widths, list(columns).index("project_name") if "project_name" in columns else 0)
+        name_col = list(columns).index("project_name") if "project_name" in columns else None
+        _page_setup(sheet, widths, name_col or 0)
         sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
         marked = list(columns).index(highlight) if highlight else -1
         # Columns as Python lists, zipped into rows: pandas 3 keeps text in Arrow arrays, and itertuples
         # would fetch each cell through the array's __getitem__ (a fifth of the sheet's time).
         rows = zip(*(frame[key].tolist() for key in columns), strict=True) if len(frame) else ()
-        if wrapped and name != SHEETS[0]:  # 项目汇总 is read back (--previous): one row a project there
-            rows = _continued(rows, wrapped, wrap_at, list(columns).index("project_name") if "project_name" in columns
-                              else None)
         write_string = sheet.write_string
-        for r, values in enumerate(rows, start=1):
+        # 项目汇总 is read back (--previous): one row a project there, never a continued one
+        for r, (values, lines) in enumerate(_measured(rows, wrapped, wrap_at, name != SHEETS[0], name_col), start=1):
             # Excel keeps a row one line high until the row is edited, LibreOffice prints it so: a row with
             # wrapped text gets the height of its longest text, so it prints whole.
-            if wrapped:
-                lines = max(text_lines(values[col], wrap_at) for col in wrapped)
-                if lines > 1:
-                    sheet.set_row(r, row_height(lines))
+            if lines > 1:
+                sheet.set_row(r, row_height(lines))
             for col, value in enumerate(values):
                 kind = kinds[col]
                 if kind == "text" and value.__class__ is str and value and col != marked and len(value) <= SAFE_CHARS:
@@ -197,22 +194,24 @@ def row_height(lines: int) -> float:
 MAX_LINES = MAX_ROW_POINTS // LINE_POINTS
 
 
-def _continued(rows: Iterable[tuple], wrapped: list[int], width: float, name: int | None) -> Iterator[tuple]:
-    """`rows`, each whose wrapped texts are higher than Excel's highest row followed by rows that carry
-    on its texts (the first column, 文件, repeated; the project's name marked （续）): every text prints whole."""
+def _measured(rows: Iterable[tuple], wrapped: list[int], width: float, go_on: bool,
+              name: int | None) -> Iterator[tuple[tuple, int]]:
+    """Each row with the lines of its highest wrapped text. With `go_on`, a row higher than Excel's highest
+    row is followed by rows that carry on its texts (the first column, 文件, repeated; the project's name
+    marked （续）), so that every text prints whole."""
     for values in rows:
-        parts = {col: _pieces(values[col], width) for col in wrapped}
-        count = max(len(pieces) for pieces in parts.values())
-        if count == 1:
-            yield values
+        lines = max((text_lines(values[col], width) for col in wrapped), default=1)
+        if lines <= MAX_LINES or not go_on:
+            yield values, lines
             continue
-        for i in range(count):
+        parts = {col: _pieces(values[col], width) for col in wrapped}
+        for i in range(max(len(pieces) for pieces in parts.values())):
             row = list(values) if i == 0 else [values[0], *[None] * (len(values) - 1)]
             if i and name is not None:
                 row[name] = f"{values[name]}（续）"
             for col, pieces in parts.items():
                 row[col] = pieces[i] if i < len(pieces) else None
-            yield tuple(row)
+            yield tuple(row), max(text_lines(row[col], width) for col in wrapped)
 
 
 def _pieces(value: object, width: float) -> list:
