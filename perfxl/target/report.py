@@ -216,7 +216,7 @@ def _measured(rows: Iterable[tuple], wrapped: list[int], width: float, go_on: bo
 
 def _pieces(value: object, width: float) -> list:
     """`value` cut into texts of at most MAX_LINES lines each, at a line break where one is near."""
-    if not isinstance(value, str) or text_lines(value, width) <= MAX_LINES:
+    if not isinstance(value, str):
         return [value]
     pieces = []
     while text_lines(value, width) > MAX_LINES:
